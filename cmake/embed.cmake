@@ -1,0 +1,18 @@
+# Writes every file of DIR into OUT as a C++ string constant, looked up by file name with
+# cbec::embedded_file("goods.csv"). Runs at build time (see CMakeLists.txt).
+file(GLOB files ${DIR}/*)
+list(SORT files)
+set(body "// GENERATED from config/defaults by cmake/embed.cmake. Do not edit.\n")
+string(APPEND body "#include <string_view>\n#include <utility>\nnamespace cbec {\nnamespace {\n")
+string(APPEND body "constexpr std::pair<std::string_view, std::string_view> kFiles[] = {\n")
+foreach(f ${files})
+  get_filename_component(name ${f} NAME)
+  file(READ ${f} content)
+  string(APPEND body "  {\"${name}\", R\"cbec_embedded(${content})cbec_embedded\"},\n")
+endforeach()
+string(APPEND body "};\n}  // namespace\n")
+string(APPEND body "std::string_view embedded_file(std::string_view name) {\n")
+string(APPEND body "  for (const auto& [n, c] : kFiles) if (n == name) return c;\n  return {};\n}\n")
+string(APPEND body "}  // namespace cbec\n")
+file(WRITE ${OUT}.tmp "${body}")
+execute_process(COMMAND ${CMAKE_COMMAND} -E copy_if_different ${OUT}.tmp ${OUT})

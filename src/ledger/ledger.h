@@ -1,0 +1,135 @@
+// The three ledgers of the clearance core: bonded stock, buyer annual totals, tax guarantees.
+//
+// Public face of src/ledger/. Each ledger is a separate component with its own state so that
+// later they can run in different partitions. All follow the same protocol:
+//   reserve(id, ...)  — all-or-nothing; fails with kResourceExhausted naming the shortfall and
+//                       changes nothing; at most one open reservation per id and ledger.
+//   commit(id)        — the reservation becomes final (stock written off, total counted, bill
+//                       open against the guarantee).
+//   release(id)       — the reservation is dropped (list rejected).
+// A reservation is committed or released exactly once (asserted). Invariants (no negative stock,
+// reserved ≤ on hand, guarantee never negative) are asserted after every operation.
+// Quantities are Decimal units (1e-5 of the unit); money is fen.
+#pragma once
+
+#include <compare>
+#include <cstdint>
+#include <map>
+#include <span>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "common/money.h"
+#include "common/status.h"
+
+namespace cbec::ledger {
+
+using ReservationId = uint64_t;  // the clearance core uses the list's internal id
+
+// ---- Bonded stock per (emsNo, itemRecordNo) -----------------------------------------------
+struct StockKey {
+  std::string emsNo;
+  std::string itemRecordNo;
+  auto operator<=>(const StockKey&) const = default;
+};
+struct StockItem {
+  std::string gcode;  // 10-digit HS code recorded at stock-in
+  std::string name;
+  std::string unit;   // JGS-20 unit of the quantities
+  int64_t on_hand_units = 0;   // in the warehouse, not yet written off
+  int64_t reserved_units = 0;  // held for lists under review/inspection
+  int64_t available_units() const { return on_hand_units - reserved_units; }
+};
+struct StockNeed {
+  StockKey key;
+  int64_t qty_units = 0;
+};
+
+class StockLedger {
+ public:
+  // Stock-in (入区): creates the item on first use. REQUIRES qty_units > 0.
+  void stock_in(const StockKey& key, int64_t qty_units, std::string_view gcode,
+                std::string_view name, std::string_view unit);
+  const StockItem* find(const StockKey& key) const;
+  Status reserve(ReservationId id, std::span<const StockNeed> needs);
+  void commit(ReservationId id);   // write-off (核销)
+  void release(ReservationId id);
+  // Returned goods back in the warehouse (CEB625 with arrival confirmed).
+  void restore(const StockKey& key, int64_t qty_units);
+  bool has_reservation(ReservationId id) const { return reservations_.count(id) != 0; }
+  void check_invariants() const;
+  const std::map<StockKey, StockItem>& items() const { return items_; }
+
+ private:
+  std::map<StockKey, StockItem> items_;
+  std::unordered_map<ReservationId, std::vector<StockNeed>> reservations_;
+};
+
+// ---- Buyer annual totals per (buyerIdNumber, year) ----------------------------------------
+struct QuotaKey {
+  std::string buyerIdNumber;
+  int year = 0;
+  auto operator<=>(const QuotaKey&) const = default;
+};
+struct QuotaTotals {
+  Fen committed_fen = 0;  // released lists this year (less returns)
+  Fen reserved_fen = 0;   // lists under review/inspection
+};
+
+class QuotaLedger {
+ public:
+  // Fails (kResourceExhausted, naming year-to-date, this list and the limit) when
+  // committed + reserved + amount > limit_fen.
+  Status reserve(ReservationId id, const QuotaKey& key, Fen amount_fen, Fen limit_fen);
+  void commit(ReservationId id);
+  void release(ReservationId id);
+  // A return or cancel in time reduces the released total. REQUIRES amount ≤ committed.
+  void reduce(const QuotaKey& key, Fen amount_fen);
+  QuotaTotals totals(const QuotaKey& key) const;
+  bool has_reservation(ReservationId id) const { return reservations_.count(id) != 0; }
+  void check_invariants() const;
+  const std::map<QuotaKey, QuotaTotals>& all() const { return totals_; }
+
+ private:
+  struct Held {
+    QuotaKey key;
+    Fen amount_fen;
+  };
+  std::map<QuotaKey, QuotaTotals> totals_;
+  std::unordered_map<ReservationId, Held> reservations_;
+};
+
+// ---- Guarantee balance per assureCode ------------------------------------------------------
+struct GuaranteeAccount {
+  Fen deposited_fen = 0;  // guarantee lodged (deposit or bank guarantee)
+  Fen open_bills_fen = 0; // tax of released lists not yet paid or voided
+  Fen reserved_fen = 0;   // tax of lists under review/inspection
+  Fen remaining_fen() const { return deposited_fen - open_bills_fen - reserved_fen; }
+};
+
+class GuaranteeLedger {
+ public:
+  void deposit(std::string_view assureCode, Fen amount_fen);  // REQUIRES amount > 0
+  // Fails (kResourceExhausted, naming remaining and needed) when remaining < amount.
+  Status reserve(ReservationId id, std::string_view assureCode, Fen amount_fen);
+  void commit(ReservationId id);  // the tax becomes an open bill
+  void release(ReservationId id);
+  // An open bill paid or voided: restores the guarantee. REQUIRES amount ≤ open bills.
+  void settle(std::string_view assureCode, Fen amount_fen);
+  const GuaranteeAccount* find(std::string_view assureCode) const;
+  bool has_reservation(ReservationId id) const { return reservations_.count(id) != 0; }
+  void check_invariants() const;
+  const std::map<std::string, GuaranteeAccount, std::less<>>& all() const { return accounts_; }
+
+ private:
+  struct Held {
+    std::string assureCode;
+    Fen amount_fen;
+  };
+  std::map<std::string, GuaranteeAccount, std::less<>> accounts_;
+  std::unordered_map<ReservationId, Held> reservations_;
+};
+
+}  // namespace cbec::ledger
