@@ -27,6 +27,11 @@ inline constexpr int kMaxLinesPerRecord = 99;      // OrderList / InventoryList 
 inline constexpr int kMaxDeliveryLines = 10000;    // DeliveryList is unbounded in the XSD
 inline constexpr size_t kMaxMessageBytes = 8 * 1024 * 1024;
 inline constexpr int kMaxXmlDepth = 32;
+inline constexpr int kMaxJsonDepth = kMaxXmlDepth;  // objects and arrays, root object = 1
+// Base64-wrapped XML (read_message_auto): 4/3 of the decoded limit plus line breaks (MIME
+// encoders break every 76 characters); the decoded XML is then held to kMaxMessageBytes.
+inline constexpr size_t kMaxBase64MessageBytes = kMaxMessageBytes / 2 * 3;
+static_assert(kMaxBase64MessageBytes >= kMaxMessageBytes / 3 * 4 * 78 / 76 + 4);
 inline constexpr size_t kMaxViolationsReported = 200;
 
 // Business records: a head plus its lines, as nested in the message.
@@ -79,6 +84,9 @@ std::string_view receipt_root_name(MessageType t);
 std::string_view receipt_record_name(MessageType t);
 std::string_view record_node_name(MessageType t);
 std::optional<MessageType> message_type_from_root(std::string_view root_name);
+// True for the root names of messages customs sends (CEB312Message … CEB712Message, CEB816,
+// CEB818, CEB900Message): not requests, so the readers reject them with a clear violation.
+bool is_receipt_root(std::string_view root_name);
 
 struct Message {
   MessageType type = MessageType::kCEB311;

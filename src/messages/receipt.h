@@ -72,6 +72,10 @@ struct Receipt {
 
 inline constexpr size_t kMaxReturnInfoChars = 1000;
 
+// What a returnStatus means, in Chinese and English ("放行 / released"); written as returnInfo
+// when a receipt carries no text of its own.
+std::string return_status_text(int returnStatus);
+
 // Joins findings into returnInfo text: "[M2] 订单实付金额 100.00 与支付金额 99.00 不一致 / order
 // acturalPaid 100.00 differs from payment amountPaid 99.00; [R2] ..." cut at 1000 characters
 // (on a UTF-8 boundary) with "…" when longer.

@@ -50,6 +50,7 @@ struct TaxRate {
 struct GoodsCode {
   std::string code10;
   std::string name;
+  std::string name_en;
   RiskClass risk = RiskClass::kMedium;
   std::vector<TaxRate> rates;  // ascending effective_from
 };
@@ -100,13 +101,15 @@ class ReferenceData {
   static Result<std::shared_ptr<const ReferenceData>> LoadDefaults();
   // A zone's own files: policy.toml, goods.csv, positive_list.csv in dir; a file that is
   // absent falls back to the embedded default. Errors name file, line and column.
+  // File formats are described in the comments of the files in config/defaults/.
   static Result<std::shared_ptr<const ReferenceData>> LoadDir(const std::string& dir);
   // From texts (used by the two loaders and by tests).
   static Result<std::shared_ptr<const ReferenceData>> LoadTexts(std::string_view policy_toml,
                                                                 std::string_view goods_csv,
                                                                 std::string_view positive_list_csv);
 
-  // The policy version in force on that date (the latest with effective_from <= date).
+  // The policy version in force on that date (the latest with effective_from <= date); a date
+  // before the first version gets the first version, so there is always a policy.
   const Policy& policy_at(CivilDate date) const;
   // nullptr if the code is unknown or no rate is in force on that date.
   const TaxRate* tax_rate(std::string_view code10, CivilDate date) const;
@@ -119,6 +122,7 @@ class ReferenceData {
 
  private:
   struct PositiveListVersion {
+    std::string list_version;  // e.g. "2022", as named in positive_list.csv
     CivilDate effective_from;
     std::map<std::string, PositiveListEntry, std::less<>> entries;
   };
@@ -132,5 +136,6 @@ std::string_view credit_grade_name(CreditGrade g);  // "advanced_certified", ...
 std::string_view credit_grade_zh(CreditGrade g);    // "高级认证", ...
 std::optional<CreditGrade> parse_credit_grade(std::string_view s);
 std::string_view risk_class_name(RiskClass r);      // "low" / "medium" / "high"
+std::optional<RiskClass> parse_risk_class(std::string_view s);
 
 }  // namespace cbec::ref

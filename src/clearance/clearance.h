@@ -1,0 +1,230 @@
+// The clearance core: a deterministic, single-writer state machine.
+//
+// Public face of src/clearance/. Input is a Command carrying its log sequence number and time
+// (both assigned by the durable command log, never read from a clock here); output is the
+// receipts the command causes. The core does no I/O. Feeding the same commands in the same
+// order always gives the same state and the same receipts (tests/clearance_test_replay.cc).
+//
+// Where each rule lives (DOMAIN.md IDs):
+//   intake, idempotency, appType 1/2/3, R1 ........ engine.cc  (Engine::apply_*)
+//   matching M1–M9 ................................ matching.cc
+//   review R2–R7, tax regime (R4) ................. review.cc
+//   annual quota (R5), stock (R6), guarantee (R7) . src/ledger/ (reserve/commit/release)
+//   tax amounts ................................... src/tax/
+//   status transitions and receipts (§10) ......... engine.cc (transition_list, emit_*)
+//   error codes ................................... error_codes.h
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "common/money.h"
+#include "common/status.h"
+#include "common/time.h"
+#include "ledger/ledger.h"
+#include "messages/ceb.h"
+#include "messages/receipt.h"
+#include "reference/reference.h"
+#include "tax/tax.h"
+
+namespace cbec::clearance {
+
+// ---- Parties -------------------------------------------------------------------------------
+enum Role : uint32_t {
+  kRoleEbp = 1u << 0,        // e-commerce platform: sends orders
+  kRoleEbc = 1u << 1,        // e-commerce enterprise: orders, lists
+  kRoleAgent = 1u << 2,      // declaring agent: lists, cancels, returns
+  kRolePay = 1u << 3,        // payment company: payments
+  kRoleLogistics = 1u << 4,  // logistics company: waybills, signed-for status
+  kRoleOperator = 1u << 5,   // supervised-site / warehouse operator: entries, stock-in
+  kRoleGuarantor = 1u << 6,  // tax guarantor (assureCode)
+  kRoleHall = 1u << 7,       // O2O pickup hall
+};
+using Roles = uint32_t;
+// "ebp,pay" <-> bits; unknown names are an error.
+Result<Roles> parse_roles(std::string_view comma_separated);
+std::string format_roles(Roles r);
+
+struct Enterprise {
+  std::string code;
+  std::string name;
+  Roles roles = 0;
+  ref::CreditGrade grade = ref::CreditGrade::kRegular;
+};
+
+// ---- Commands ------------------------------------------------------------------------------
+// A CEB message whose format was already validated (ceb::read_message_*). `sender` is the
+// authenticated enterprise (API key, later certificate); R1 compares it with the documents.
+struct SubmitMessage {
+  std::string sender;
+  ceb::Message message;
+};
+struct RegisterEnterprise {
+  Enterprise enterprise;  // re-registering a code updates name, roles and grade
+};
+// Stock-in of bonded goods into an account book (入区, DOMAIN.md §4.1 step 1).
+struct StockIn {
+  std::string operatorCode;  // the warehouse operator declaring it
+  std::string emsNo;
+  std::string itemRecordNo;
+  std::string gcode;
+  std::string name;
+  std::string unit;
+  Decimal qty;
+};
+struct GuaranteeDeposit {
+  std::string assureCode;
+  Fen amount_fen = 0;
+};
+// An officer's decision on a list under manual review (300), inspection (500) or detention.
+enum class OfficerAction : uint8_t {
+  kRelease,          // → 800
+  kReject,           // → 100
+  kInspect,          // 300 → 500
+  kDetainClearance,  // → 501
+  kDetainAntiSmuggling,  // → 502
+  kDetainLegal,      // → 503
+  kDetainOther,      // → 599
+};
+struct OfficerDecision {
+  std::string officer_id;
+  std::string invtNo;
+  OfficerAction action = OfficerAction::kRelease;
+  std::string reason;
+};
+// Nothing but time: lets waiting lists expire when no document arrives.
+struct Tick {};
+
+struct Command {
+  uint64_t seq = 0;  // log sequence number, strictly increasing
+  TimeMs time = 0;   // log time, non-decreasing
+  using Body = std::variant<SubmitMessage, RegisterEnterprise, StockIn, GuaranteeDeposit,
+                            OfficerDecision, Tick>;
+  Body body;
+};
+
+// ---- Lanes (DOMAIN.md §8) ------------------------------------------------------------------
+enum class Lane : uint8_t { kGreen, kYellow, kRed };
+// Chooses the lane of a list that passed review. The default sends every list green; the
+// supervision work (random draws by credit grade × goods risk, control orders) plugs in here.
+struct LaneContext {
+  const ceb::Inventory* inventory;
+  const Enterprise* declarer;
+  TimeMs time;
+};
+using LaneSelector = std::function<Lane(const LaneContext&)>;
+
+struct EngineOptions {
+  std::shared_ptr<const ref::ReferenceData> reference;  // REQUIRED
+  LaneSelector lane_selector;                           // empty = always green
+};
+
+// ---- Read-only views -----------------------------------------------------------------------
+enum class ListState : uint8_t {
+  kDraft,        // appStatus 1 (暂存)
+  kWaiting,      // 120, waiting for partner documents
+  kHeld,         // 120, passed review but held (guarantee / stock / arrival)
+  kRejected,     // 100
+  kManualReview, // 300
+  kInspection,   // 500
+  kDetained,     // 501/502/503/599
+  kReleased,     // 800
+  kClosed,       // 899
+};
+std::string_view list_state_name(ListState s);
+
+struct StatusEvent {
+  TimeMs time = 0;
+  int returnStatus = 0;
+  std::string info;
+};
+
+struct ListRecord {
+  uint64_t id = 0;  // internal, in order of first declaration
+  ceb::Inventory doc;
+  uint64_t digest = 0;
+  std::string sender;
+  std::string preNo;
+  std::string invtNo;
+  ListState state = ListState::kDraft;
+  int returnStatus = 0;      // the status of the last receipt
+  std::string hold_reason;   // kWaiting / kHeld: what it waits for
+  TimeMs declared_at = 0;
+  TimeMs expires_at = 0;     // kWaiting / kHeld: rejected at this time if still waiting
+  std::vector<ceb::Finding> findings;
+  std::optional<tax::ListTax> tax;
+  bool reserved = false;     // holds reservations in the three ledgers
+  std::vector<StatusEvent> history;
+};
+
+struct DocRecord {  // an order, payment or waybill as stored
+  uint64_t digest = 0;
+  std::string sender;
+  int returnStatus = 0;  // 1 draft, 120 accepted, 399 concluded
+  TimeMs received_at = 0;
+  uint64_t list_id = 0;  // the list that uses it (0 = none)
+};
+
+struct TaxBill {  // CEB816 shape, one per released list
+  std::string invtNo;
+  std::string assureCode;
+  TimeMs released_at = 0;
+  tax::ListTax tax;
+  enum class State : uint8_t { kOpen, kPaid, kVoid } state = State::kOpen;
+};
+
+// ---- Tax before declaration -------------------------------------------------------------
+// The tax a list will bear, choosing the regime as review does (R4): preferential within the
+// transaction limit, full tax for one indivisible item over it. Fails with kResourceExhausted
+// (−621005) when several items exceed the limit, kNotFound when a code has no rate. Platforms use
+// this (through `cbec tax estimate` and the API) to fill taxTotal before they declare.
+Result<tax::ListTax> estimate_tax(const tax::ListInput& in, const ref::ReferenceData& ref);
+
+// ---- The engine ----------------------------------------------------------------------------
+class Engine {
+ public:
+  explicit Engine(EngineOptions options);
+  ~Engine();
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  // Applies one command; appends the receipts it causes to *out (in a deterministic order).
+  // REQUIRES: cmd.seq > last seq, cmd.time >= last time.
+  // Returns non-OK only for an administrative or officer command that was refused (state
+  // unchanged); business errors in documents are receipts, not statuses.
+  Status apply(const Command& cmd, std::vector<ceb::Receipt>* out);
+
+  // Queries (read-only).
+  const Enterprise* enterprise(std::string_view code) const;
+  const ListRecord* list_by_invt_no(std::string_view invtNo) const;
+  const ListRecord* list_by_cop_no(std::string_view agentCode, std::string_view copNo) const;
+  const ListRecord* list_by_order(std::string_view ebpCode, std::string_view orderNo) const;
+  const ceb::Order* order(std::string_view ebpCode, std::string_view orderNo) const;
+  const DocRecord* order_record(std::string_view ebpCode, std::string_view orderNo) const;
+  const ceb::Payment* payment(std::string_view payCode, std::string_view payTransactionId) const;
+  const ceb::Logistics* waybill(std::string_view logisticsCode,
+                                std::string_view logisticsNo) const;
+  const ledger::StockLedger& stock() const;
+  const ledger::QuotaLedger& quota() const;
+  const ledger::GuaranteeLedger& guarantees() const;
+  const std::vector<TaxBill>& tax_bills() const;
+  const std::map<uint64_t, ListRecord>& lists() const;
+  uint64_t last_seq() const;
+
+  // A canonical text dump of the whole state, for replay comparisons and debugging.
+  std::string dump_state() const;
+
+ private:
+  struct State;
+  std::unique_ptr<State> s_;
+};
+
+}  // namespace cbec::clearance

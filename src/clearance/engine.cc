@@ -1,0 +1,1211 @@
+// The clearance state machine: intake, idempotency, matching, review, decisions, receipts.
+//
+// Everything here is deterministic: ordered containers only where iteration reaches output,
+// time from the command, serial numbers from counters in the state.
+#include <algorithm>
+#include <cassert>
+#include <map>
+#include <set>
+#include <sstream>
+#include <tuple>
+
+#include "clearance/clearance.h"
+#include "clearance/error_codes.h"
+#include "clearance/id_number.h"
+#include "clearance/rules.h"
+#include "fmt/format.h"
+
+namespace cbec::clearance {
+
+using ceb::Finding;
+using ceb::MessageType;
+using ceb::Receipt;
+namespace st = ceb::status;
+
+using Key = std::pair<std::string, std::string>;
+
+namespace {
+
+// What a list waits for while kWaiting / kHeld.
+enum class HoldKind : uint8_t { kNone, kPartners, kGuarantee, kStock, kArrival };
+
+// Yearly per-person quantity caps of positive-list remarks (e.g. sugar 2 kg).
+using CapKey = std::tuple<std::string, int, std::string>;  // buyer id, year, tariff8
+
+template <class Doc>
+struct Stored {
+  Doc doc;
+  DocRecord rec;
+  Receipt last;  // the latest receipt issued for this record (answer to a replay)
+};
+
+struct ListExtra {
+  HoldKind hold = HoldKind::kNone;
+  Receipt last;
+  std::vector<std::pair<CapKey, int64_t>> caps;  // counted on release
+};
+
+}  // namespace
+
+struct Engine::State {
+  EngineOptions opt;
+  uint64_t last_seq = 0;
+  TimeMs now = 0;
+
+  std::map<std::string, Enterprise, std::less<>> enterprises;
+  std::map<Key, Stored<ceb::Order>> orders;          // (ebpCode, orderNo)
+  std::map<Key, Stored<ceb::Payment>> payments;      // (payCode, payTransactionId)
+  std::map<Key, Key> payment_by_order;               // (ebpCode, orderNo) -> payment key
+  std::map<Key, Stored<ceb::Logistics>> waybills;    // (logisticsCode, logisticsNo)
+  std::map<Key, std::vector<Key>> waybills_by_order_no;  // unused key part "" -> see link
+  std::map<Key, Stored<ceb::LogisticsStatus>> waybill_statuses;
+  std::map<Key, Stored<ceb::Delivery>> deliveries;   // (operatorCode, copNo)
+  std::set<Key> arrived;                             // waybills listed by a CEB711
+
+  std::map<uint64_t, ListRecord> lists;
+  std::map<uint64_t, ListExtra> list_extra;
+  std::map<Key, uint64_t> list_by_cop;      // (agentCode, copNo)
+  std::map<std::string, uint64_t, std::less<>> list_by_invt;
+  std::map<Key, uint64_t> list_by_order;    // active list per (ebpCode, orderNo)
+  std::map<Key, uint64_t> list_by_waybill;  // active list per (logisticsCode, logisticsNo)
+  std::set<std::pair<TimeMs, uint64_t>> expiries;
+  std::set<uint64_t> held;                  // kHeld lists, re-evaluated on deposit/stock/arrival
+
+  ledger::StockLedger stock;
+  ledger::QuotaLedger quota;
+  ledger::GuaranteeLedger guarantees;
+  std::map<CapKey, int64_t> caps_used;
+  std::vector<TaxBill> bills;
+
+  uint64_t next_list_id = 1;
+  uint64_t pre_serial = 0;
+  uint64_t invt_serial = 0;
+  uint64_t rkd_serial = 0;
+
+  std::vector<Receipt>* out = nullptr;
+
+  const ref::ReferenceData& ref() const { return *opt.reference; }
+  const ref::Policy& policy_now() const { return ref().policy_at(beijing_date(now)); }
+
+  // ---- receipts ----------------------------------------------------------------------------
+  Receipt base_receipt(MessageType t, const std::string& receiver, const std::string& guid) {
+    Receipt r;
+    r.answers = t;
+    r.receiver = receiver;
+    r.guid = guid;
+    r.returnTime = now;
+    return r;
+  }
+  void emit(Receipt r) { out->push_back(std::move(r)); }
+
+  Receipt error_receipt(MessageType t, const std::string& receiver, const std::string& guid,
+                        Problem p, std::vector<Finding> findings) {
+    Receipt r = base_receipt(t, receiver, guid);
+    r.returnStatus = error_code(t, p);
+    r.findings = std::move(findings);
+    r.returnInfo = ceb::join_return_info(fmt::format("[{}]", r.returnStatus), r.findings);
+    return r;
+  }
+
+  static Finding simple(std::string_view rule, std::string field, std::string zh,
+                        std::string en) {
+    return make_finding(rule, std::move(field), std::move(zh), std::move(en));
+  }
+
+  // R1: the sender is registered, has one of `roles`, and is one of the document's parties.
+  std::optional<std::pair<Problem, Finding>> check_sender(
+      const std::string& sender, Roles roles, std::initializer_list<const std::string*> parties,
+      const char* party_field) const {
+    auto it = enterprises.find(sender);
+    if (it == enterprises.end()) {
+      return std::make_pair(
+          Problem::kSenderNotRegistered,
+          simple("R1", "BaseTransfer/copCode", fmt::format("发送企业{}未备案", sender),
+                 fmt::format("sender {} is not a registered enterprise", sender)));
+    }
+    if ((it->second.roles & roles) == 0) {
+      return std::make_pair(
+          Problem::kSenderNotPermitted,
+          simple("R1", "BaseTransfer/copCode",
+                 fmt::format("企业{}未备案为该单证的申报角色(已备案角色: {})", sender,
+                             format_roles(it->second.roles)),
+                 fmt::format("enterprise {} is not registered for this document (roles: {})",
+                             sender, format_roles(it->second.roles))));
+    }
+    for (const std::string* p : parties)
+      if (*p == sender) return std::nullopt;
+    return std::make_pair(
+        Problem::kSenderNotPermitted,
+        simple("R1", party_field,
+               fmt::format("发送企业{}与单证中的企业代码{}不一致", sender, **parties.begin()),
+               fmt::format("sender {} does not match the document's {} {}", sender, party_field,
+                           **parties.begin())));
+  }
+
+  // ---- list receipts -----------------------------------------------------------------------
+  Receipt list_receipt(const ListRecord& L, int status, std::string info,
+                       std::vector<Finding> findings = {}) {
+    Receipt r = base_receipt(MessageType::kCEB621, L.sender, L.doc.head.guid);
+    r.customsCode = L.doc.head.customsCode;
+    r.ebpCode = L.doc.head.ebpCode;
+    r.ebcCode = L.doc.head.ebcCode;
+    r.agentCode = L.doc.head.agentCode;
+    r.copNo = L.doc.head.copNo;
+    r.preNo = L.preNo;
+    r.invtNo = L.invtNo;
+    r.returnStatus = status;
+    r.findings = std::move(findings);
+    r.returnInfo = r.findings.empty() ? std::move(info) : ceb::join_return_info(info, r.findings);
+    return r;
+  }
+
+  void record_list_status(ListRecord& L, int status, std::string info,
+                          std::vector<Finding> findings = {}) {
+    Receipt r = list_receipt(L, status, std::move(info), std::move(findings));
+    L.returnStatus = status;
+    L.history.push_back(StatusEvent{now, status, r.returnInfo});
+    list_extra[L.id].last = r;
+    emit(std::move(r));
+  }
+
+  std::string next_pre_no() {
+    ++pre_serial;
+    return fmt::format("B{}{:09d}", format_date8(beijing_date(now)), pre_serial % 1000000000);
+  }
+  std::string next_invt_no(const std::string& customs_code) {
+    ++invt_serial;
+    std::string cc = customs_code.size() == 4 ? customs_code : std::string("0000");
+    return fmt::format("{}{}I{:09d}", cc, beijing_year(now), invt_serial % 1000000000);
+  }
+
+  // ---- indexes -----------------------------------------------------------------------------
+  static Key order_key_of(const ceb::Inventory& inv) {
+    return {inv.head.ebpCode, inv.head.orderNo};
+  }
+  static Key waybill_key_of(const ceb::Inventory& inv) {
+    return {inv.head.logisticsCode, inv.head.logisticsNo};
+  }
+  void link(const ListRecord& L) {
+    list_by_order[order_key_of(L.doc)] = L.id;
+    list_by_waybill[waybill_key_of(L.doc)] = L.id;
+  }
+  void unlink(const ListRecord& L) {
+    auto o = list_by_order.find(order_key_of(L.doc));
+    if (o != list_by_order.end() && o->second == L.id) list_by_order.erase(o);
+    auto w = list_by_waybill.find(waybill_key_of(L.doc));
+    if (w != list_by_waybill.end() && w->second == L.id) list_by_waybill.erase(w);
+  }
+  void clear_wait(ListRecord& L) {
+    if (L.expires_at != 0) expiries.erase({L.expires_at, L.id});
+    L.expires_at = 0;
+    held.erase(L.id);
+    list_extra[L.id].hold = HoldKind::kNone;
+    L.hold_reason.clear();
+  }
+  void set_wait(ListRecord& L, ListState state, HoldKind kind, std::string reason) {
+    L.state = state;
+    list_extra[L.id].hold = kind;
+    L.hold_reason = std::move(reason);
+    if (state == ListState::kHeld) held.insert(L.id);
+    else held.erase(L.id);
+    if (L.expires_at == 0 && kind != HoldKind::kArrival) {
+      L.expires_at = now + policy_now().match_window_ms;
+      expiries.insert({L.expires_at, L.id});
+    }
+  }
+
+  // ---- ledger reservations -----------------------------------------------------------------
+  void release_reservations(ListRecord& L) {
+    if (!L.reserved) return;
+    if (quota.has_reservation(L.id)) quota.release(L.id);
+    if (stock.has_reservation(L.id)) stock.release(L.id);
+    if (guarantees.has_reservation(L.id)) guarantees.release(L.id);
+    L.reserved = false;
+  }
+
+  // Locks: a document whose list is under an officer or decided can no longer change.
+  bool list_locked(uint64_t id) const {
+    auto it = lists.find(id);
+    if (it == lists.end()) return false;
+    ListState s = it->second.state;
+    return !(s == ListState::kDraft || s == ListState::kWaiting || s == ListState::kHeld ||
+             s == ListState::kRejected);
+  }
+  bool order_locked(const Key& order_key) const {
+    auto it = list_by_order.find(order_key);
+    return it != list_by_order.end() && list_locked(it->second);
+  }
+  bool waybill_locked(const Key& wkey) const {
+    auto it = list_by_waybill.find(wkey);
+    return it != list_by_waybill.end() && list_locked(it->second);
+  }
+
+  // ---- decisions ---------------------------------------------------------------------------
+  void reject(ListRecord& L, std::vector<Finding> findings) {
+    release_reservations(L);
+    clear_wait(L);
+    unlink(L);
+    L.state = ListState::kRejected;
+    L.findings = findings;
+    record_list_status(L, st::kRejected, "退单 / rejected", std::move(findings));
+  }
+
+  void conclude_partner(MessageType t, const Key& key) {
+    auto conclude = [&](auto& map) {
+      auto it = map.find(key);
+      if (it == map.end()) return;
+      auto& s = it->second;
+      s.rec.returnStatus = st::kConcluded;
+      Receipt r = s.last;
+      r.returnStatus = st::kConcluded;
+      r.returnTime = now;
+      r.findings.clear();
+      r.returnInfo = "海关审结(清单已放行) / concluded: list released";
+      s.last = r;
+      emit(std::move(r));
+    };
+    if (t == MessageType::kCEB311) conclude(orders);
+    if (t == MessageType::kCEB411) conclude(payments);
+    if (t == MessageType::kCEB511) conclude(waybills);
+  }
+
+  void release(ListRecord& L) {
+    CBEC_ASSERT(L.reserved && L.tax.has_value());
+    clear_wait(L);
+    quota.commit(L.id);
+    if (stock.has_reservation(L.id)) stock.commit(L.id);
+    guarantees.commit(L.id);
+    L.reserved = false;
+    for (const auto& [key, units] : list_extra[L.id].caps) caps_used[key] += units;
+    bills.push_back(TaxBill{L.invtNo, L.doc.head.assureCode, now, *L.tax, TaxBill::State::kOpen});
+    L.state = ListState::kReleased;
+    record_list_status(L, st::kReleased,
+                       fmt::format("放行 / released; 税款 tax {} (关税 {} 消费税 {} 增值税 {})",
+                                   format_fen(L.tax->total_fen()), format_fen(L.tax->tariff_fen),
+                                   format_fen(L.tax->ct_fen), format_fen(L.tax->vat_fen)));
+    Key okey = order_key_of(L.doc);
+    conclude_partner(MessageType::kCEB311, okey);
+    if (auto p = payment_by_order.find(okey); p != payment_by_order.end())
+      conclude_partner(MessageType::kCEB411, p->second);
+    conclude_partner(MessageType::kCEB511, waybill_key_of(L.doc));
+  }
+
+  std::string missing_partners_text(const ListRecord& L) const {
+    Key okey = order_key_of(L.doc);
+    auto o = orders.find(okey);
+    bool order = o != orders.end() && o->second.rec.returnStatus != st::kDraft;
+    bool payment = false;
+    if (auto pk = payment_by_order.find(okey); pk != payment_by_order.end()) {
+      auto p = payments.find(pk->second);
+      payment = p != payments.end() && p->second.rec.returnStatus != st::kDraft;
+    }
+    auto w = waybills.find(waybill_key_of(L.doc));
+    bool waybill = w != waybills.end() && w->second.rec.returnStatus != st::kDraft;
+    if (order && payment && waybill) return {};
+    std::vector<std::string> zh, en;
+    if (!order) zh.push_back("订单"), en.push_back("order");
+    if (!payment) zh.push_back("支付单"), en.push_back("payment");
+    if (!waybill) zh.push_back("运单"), en.push_back("waybill");
+    return fmt::format("等待{} / waiting for {}", fmt::join(zh, "、"), fmt::join(en, ", "));
+  }
+
+  // Holds a list that passed review (guarantee, stock or arrival); a receipt tells the declarer
+  // once per kind of hold, not on every re-evaluation.
+  void hold(ListRecord& L, HoldKind kind, std::string reason) {
+    bool changed = list_extra[L.id].hold != kind || L.state != ListState::kHeld;
+    set_wait(L, ListState::kHeld, kind, std::move(reason));
+    if (changed) record_list_status(L, st::kAccepted, L.hold_reason);
+  }
+
+  // Runs matching and review on a declared list and moves it to its next state.
+  void evaluate(ListRecord& L) {
+    CBEC_ASSERT(L.state == ListState::kWaiting || L.state == ListState::kHeld);
+    release_reservations(L);
+    const auto& h = L.doc.head;
+    Key okey = order_key_of(L.doc);
+    auto o = orders.find(okey);
+    const Stored<ceb::Order>* order =
+        (o != orders.end() && o->second.rec.returnStatus != st::kDraft) ? &o->second : nullptr;
+    const Stored<ceb::Payment>* payment = nullptr;
+    if (auto pk = payment_by_order.find(okey); pk != payment_by_order.end()) {
+      auto p = payments.find(pk->second);
+      if (p != payments.end() && p->second.rec.returnStatus != st::kDraft) payment = &p->second;
+    }
+    auto w = waybills.find(waybill_key_of(L.doc));
+    const Stored<ceb::Logistics>* waybill =
+        (w != waybills.end() && w->second.rec.returnStatus != st::kDraft) ? &w->second : nullptr;
+
+    if (!order || !payment || !waybill) {
+      set_wait(L, ListState::kWaiting, HoldKind::kPartners, missing_partners_text(L));
+      return;
+    }
+
+    std::vector<Finding> findings;
+    auto decl = parse_date8(h.declTime);
+    CivilDate decl_date = decl ? *decl : beijing_date(now);
+    const ref::Policy& policy = ref().policy_at(decl_date);
+    auto g = enterprises.find(h.assureCode);
+    bool guarantor_ok = g != enterprises.end() && (g->second.roles & kRoleGuarantor) != 0;
+    match_documents(MatchInput{&L.doc, &order->doc, &payment->doc, &waybill->doc}, policy,
+                    guarantor_ok, &findings);
+    ReviewOutcome review;
+    review_list(L.doc, decl_date, beijing_date(now), ref(), &findings, &review);
+    int year = decl_date.year;
+    std::string buyer = normalize_id_number(h.buyerIdNumber);
+
+    // R3 yearly per-person quantity caps (sugar 2 kg, rice 20 kg ...).
+    auto& caps = list_extra[L.id].caps;
+    caps.clear();
+    for (size_t i = 0; i < L.doc.lists.size(); ++i) {
+      const auto& line = L.doc.lists[i];
+      const auto* entry = ref().positive_list(std::string_view(line.gcode).substr(0, 8),
+                                              decl_date);
+      if (entry == nullptr || entry->yearly_cap_units == 0) continue;
+      if (line.unit1 != entry->yearly_cap_unit) {
+        findings.push_back(make_finding(
+            "R3", fmt::format("Inventory/InventoryList[{}]/unit1", i + 1),
+            fmt::format("税号{}有个人年度数量限制，法定单位应为{}，申报为{}", entry->tariff8,
+                        entry->yearly_cap_unit, line.unit1),
+            fmt::format("tariff number {} has a yearly per-person cap in unit {}, declared unit1 "
+                        "{}",
+                        entry->tariff8, entry->yearly_cap_unit, line.unit1)));
+        continue;
+      }
+      CapKey key{buyer, year, entry->tariff8};
+      int64_t used = caps_used.count(key) ? caps_used.at(key) : 0;
+      int64_t pending = 0;
+      for (const auto& [k, u] : caps)
+        if (k == key) pending += u;
+      if (used + pending + line.qty1.units > entry->yearly_cap_units) {
+        findings.push_back(make_finding(
+            "R3", fmt::format("Inventory/InventoryList[{}]/qty1", i + 1),
+            fmt::format("税号{}个人年度限量{}，本年已购{}，本单{}", entry->tariff8,
+                        format_decimal(Decimal::of_units(entry->yearly_cap_units)),
+                        format_decimal(Decimal::of_units(used + pending)),
+                        format_decimal(line.qty1)),
+            fmt::format("tariff number {} yearly cap per person {}, bought this year {}, this "
+                        "list {}",
+                        entry->tariff8, format_decimal(Decimal::of_units(entry->yearly_cap_units)),
+                        format_decimal(Decimal::of_units(used + pending)),
+                        format_decimal(line.qty1))));
+      }
+      caps.push_back({key, line.qty1.units});
+    }
+
+    if (!findings.empty()) {
+      reject(L, std::move(findings));
+      return;
+    }
+    L.tax = review.tax;
+    CBEC_ASSERT(L.tax.has_value());
+
+    // R5: annual limit (reserve the dutiable value against the buyer's year).
+    Status q = quota.reserve(L.id, ledger::QuotaKey{buyer, year}, review.dutiable_fen,
+                             policy.annual_limit_fen);
+    if (!q.ok()) {
+      int code = error_code(MessageType::kCEB621, Problem::kOverAnnualLimit);
+      ledger::QuotaTotals t = quota.totals(ledger::QuotaKey{buyer, year});
+      reject(L, {make_finding(
+                    "R5", "Inventory/InventoryHead/buyerIdNumber",
+                    fmt::format("[{}] 订购人{}年度已用{}(含审核中{})，本单{}，超过年度限值{}",
+                                code, year, format_fen(t.committed_fen + t.reserved_fen),
+                                format_fen(t.reserved_fen), format_fen(review.dutiable_fen),
+                                format_fen(policy.annual_limit_fen)),
+                    fmt::format("[{}] buyer's {} total {} (of which under review {}) + this list "
+                                "{} exceeds the annual limit {}",
+                                code, year, format_fen(t.committed_fen + t.reserved_fen),
+                                format_fen(t.reserved_fen), format_fen(review.dutiable_fen),
+                                format_fen(policy.annual_limit_fen)))});
+      return;
+    }
+    L.reserved = true;
+
+    // R6: bonded stock for 1210.
+    if (h.tradeMode == "1210") {
+      std::vector<ledger::StockNeed> needs;
+      for (const auto& line : L.doc.lists)
+        needs.push_back(ledger::StockNeed{{h.emsNo, line.itemRecordNo}, line.qty.units});
+      Status s = stock.reserve(L.id, needs);
+      if (!s.ok()) {
+        Finding fnd = make_finding("R6", "Inventory/InventoryList/qty",
+                                   fmt::format("保税库存不足: {}", s.message()),
+                                   fmt::format("insufficient bonded stock: {}", s.message()));
+        if (policy.stock_shortfall == ref::ShortfallAction::kReject) {
+          reject(L, {std::move(fnd)});
+        } else {
+          release_reservations(L);
+          hold(L, HoldKind::kStock, fmt::format("库存不足暂挂 / held: {}", fnd.en));
+        }
+        return;
+      }
+    }
+
+    // R7: the guarantee covers the tax.
+    Status gs = guarantees.reserve(L.id, h.assureCode, L.tax->total_fen());
+    if (!gs.ok()) {
+      Finding fnd = make_finding("R7", "Inventory/InventoryHead/assureCode",
+                                 fmt::format("担保额度不足: {}", gs.message()),
+                                 fmt::format("insufficient guarantee: {}", gs.message()));
+      if (policy.guarantee_shortfall == ref::ShortfallAction::kReject) {
+        reject(L, {std::move(fnd)});
+      } else {
+        release_reservations(L);
+        hold(L, HoldKind::kGuarantee, fmt::format("担保不足暂挂 / held: {}", fnd.en));
+      }
+      return;
+    }
+
+    // Lane (DOMAIN.md §8); the supervision work supplies the selector.
+    Lane lane = Lane::kGreen;
+    if (opt.lane_selector) {
+      auto e = enterprises.find(L.sender);
+      lane = opt.lane_selector(
+          LaneContext{&L.doc, e == enterprises.end() ? nullptr : &e->second, now});
+    }
+    if (lane == Lane::kYellow) {
+      clear_wait(L);
+      L.state = ListState::kManualReview;
+      record_list_status(L, st::kManualReview, "人工审核 / manual review");
+      return;
+    }
+    if (lane == Lane::kRed) {
+      clear_wait(L);
+      L.state = ListState::kInspection;
+      record_list_status(L, st::kInspection, "查验 / inspection");
+      return;
+    }
+    // 9610 direct mail: release only once the parcel has arrived (configurable).
+    if (h.tradeMode == "9610" && policy.require_arrival_9610 &&
+        arrived.count(waybill_key_of(L.doc)) == 0) {
+      // Reservations stay: the list passed review and only waits for the parcel.
+      if (L.expires_at != 0) expiries.erase({L.expires_at, L.id});
+      L.expires_at = 0;
+      hold(L, HoldKind::kArrival, "等待运抵(CEB711) / waiting for arrival (CEB711)");
+      return;
+    }
+    release(L);
+  }
+
+  void reevaluate_if_waiting(uint64_t id) {
+    auto it = lists.find(id);
+    if (it == lists.end()) return;
+    ListRecord& L = it->second;
+    if (L.state != ListState::kWaiting && L.state != ListState::kHeld) return;
+    evaluate(L);
+  }
+  void reevaluate_for_order(const Key& okey) {
+    if (auto it = list_by_order.find(okey); it != list_by_order.end())
+      reevaluate_if_waiting(it->second);
+  }
+  void reevaluate_for_waybill(const Key& wkey) {
+    if (auto it = list_by_waybill.find(wkey); it != list_by_waybill.end())
+      reevaluate_if_waiting(it->second);
+  }
+  void reevaluate_held(HoldKind kind) {
+    std::vector<uint64_t> ids;
+    for (uint64_t id : held)
+      if (list_extra[id].hold == kind) ids.push_back(id);
+    for (uint64_t id : ids) reevaluate_if_waiting(id);
+  }
+
+  void expire_due() {
+    while (!expiries.empty() && expiries.begin()->first <= now) {
+      uint64_t id = expiries.begin()->second;
+      ListRecord& L = lists.at(id);
+      HoldKind kind = list_extra[id].hold;
+      std::string why = L.hold_reason;
+      std::string rule = kind == HoldKind::kGuarantee ? "R7"
+                         : kind == HoldKind::kStock   ? "R6"
+                                                      : "M0";
+      reject(L, {make_finding(rule, "Inventory",
+                              fmt::format("超过等待时限仍未满足: {}", why),
+                              fmt::format("waiting window expired: {}", why))});
+    }
+  }
+
+  // ---- intake of each document type --------------------------------------------------------
+  template <class Doc>
+  bool replay_if_same(const std::map<Key, Stored<Doc>>& map, const Key& key, uint64_t digest) {
+    auto it = map.find(key);
+    if (it != map.end() && it->second.rec.digest == digest) {
+      emit(it->second.last);
+      return true;
+    }
+    return false;
+  }
+
+  void apply_order(const std::string& sender, const ceb::Order& o) {
+    const auto& h = o.head;
+    auto answer = [&](Problem p, std::vector<Finding> f) {
+      Receipt r = error_receipt(MessageType::kCEB311, sender, h.guid, p, std::move(f));
+      r.ebpCode = h.ebpCode, r.ebcCode = h.ebcCode, r.orderNo = h.orderNo;
+      emit(std::move(r));
+    };
+    if (auto bad = check_sender(sender, kRoleEbp | kRoleEbc, {&h.ebpCode, &h.ebcCode},
+                                "Order/OrderHead/ebpCode"))
+      return answer(bad->first, {bad->second});
+    Key key{h.ebpCode, h.orderNo};
+    uint64_t digest = ceb::record_digest(o);
+    if (replay_if_same(orders, key, digest)) return;
+    auto it = orders.find(key);
+    bool exists = it != orders.end();
+    if (Problem p; !check_app_type(h.appType, exists,
+                                   exists && it->second.rec.returnStatus == st::kDraft,
+                                   order_locked(key), &p))
+      return answer(p, {app_type_finding(p, "Order/OrderHead/appType", h.appType)});
+    if (h.appType == "3") {
+      orders.erase(it);
+      Receipt r = base_receipt(MessageType::kCEB311, sender, h.guid);
+      r.ebpCode = h.ebpCode, r.ebcCode = h.ebcCode, r.orderNo = h.orderNo;
+      r.returnStatus = st::kDeclaring;
+      r.returnInfo = "删除成功 / deleted";
+      return emit(std::move(r));
+    }
+    bool draft = h.appStatus == "1";
+    if (!draft) {
+      std::vector<Finding> f;
+      check_order_intake(o, &f);
+      if (!f.empty()) return answer(Problem::kInvalidValue, std::move(f));
+    }
+    Stored<ceb::Order>& s = orders[key];
+    s.doc = o;
+    s.rec.digest = digest;
+    s.rec.sender = sender;
+    s.rec.received_at = now;
+    s.rec.returnStatus = draft ? st::kDraft : st::kAccepted;
+    Receipt r = base_receipt(MessageType::kCEB311, sender, h.guid);
+    r.ebpCode = h.ebpCode, r.ebcCode = h.ebcCode, r.orderNo = h.orderNo;
+    r.returnStatus = s.rec.returnStatus;
+    r.returnInfo = draft ? "暂存 / saved as draft"
+                         : (h.appType == "2" ? "变更成功 / modified" : "入库成功 / accepted");
+    s.last = r;
+    emit(std::move(r));
+    if (!draft) reevaluate_for_order(key);
+  }
+
+  void apply_payment(const std::string& sender, const ceb::Payment& p) {
+    const auto& h = p.head;
+    auto answer = [&](Problem pr, std::vector<Finding> f) {
+      Receipt r = error_receipt(MessageType::kCEB411, sender, h.guid, pr, std::move(f));
+      r.payCode = h.payCode, r.payTransactionId = h.payTransactionId;
+      emit(std::move(r));
+    };
+    if (auto bad = check_sender(sender, kRolePay, {&h.payCode}, "Payment/PaymentHead/payCode"))
+      return answer(bad->first, {bad->second});
+    Key key{h.payCode, h.payTransactionId};
+    Key okey{h.ebpCode, h.orderNo};
+    uint64_t digest = ceb::record_digest(p);
+    if (replay_if_same(payments, key, digest)) return;
+    auto it = payments.find(key);
+    bool exists = it != payments.end();
+    bool locked = exists && order_locked({it->second.doc.head.ebpCode,
+                                          it->second.doc.head.orderNo});
+    if (Problem pr; !check_app_type(h.appType, exists,
+                                    exists && it->second.rec.returnStatus == st::kDraft, locked,
+                                    &pr))
+      return answer(pr, {app_type_finding(pr, "Payment/PaymentHead/appType", h.appType)});
+    if (auto other = payment_by_order.find(okey);
+        other != payment_by_order.end() && other->second != key && h.appType != "3") {
+      return answer(Problem::kAlreadyLinked,
+                    {simple("M2", "Payment/PaymentHead/orderNo",
+                            fmt::format("订单{}已有支付单{}", h.orderNo, other->second.second),
+                            fmt::format("order {} already has payment {}", h.orderNo,
+                                        other->second.second))});
+    }
+    if (exists) {  // a modification may move the payment to another order: drop the old link
+      Key old{it->second.doc.head.ebpCode, it->second.doc.head.orderNo};
+      if (auto l = payment_by_order.find(old); l != payment_by_order.end() && l->second == key)
+        payment_by_order.erase(l);
+    }
+    if (h.appType == "3") {
+      payments.erase(key);
+      Receipt r = base_receipt(MessageType::kCEB411, sender, h.guid);
+      r.payCode = h.payCode, r.payTransactionId = h.payTransactionId;
+      r.returnStatus = st::kDeclaring;
+      r.returnInfo = "删除成功 / deleted";
+      return emit(std::move(r));
+    }
+    bool draft = h.appStatus == "1";
+    Stored<ceb::Payment>& s = payments[key];
+    s.doc = p;
+    s.rec.digest = digest;
+    s.rec.sender = sender;
+    s.rec.received_at = now;
+    s.rec.returnStatus = draft ? st::kDraft : st::kAccepted;
+    payment_by_order[okey] = key;
+    Receipt r = base_receipt(MessageType::kCEB411, sender, h.guid);
+    r.payCode = h.payCode, r.payTransactionId = h.payTransactionId;
+    r.returnStatus = s.rec.returnStatus;
+    r.returnInfo = draft ? "暂存 / saved as draft"
+                         : (h.appType == "2" ? "变更成功 / modified" : "入库成功 / accepted");
+    s.last = r;
+    emit(std::move(r));
+    if (!draft) reevaluate_for_order(okey);
+  }
+
+  void apply_waybill(const std::string& sender, const ceb::Logistics& w) {
+    const auto& h = w.head;
+    auto answer = [&](Problem p, std::vector<Finding> f) {
+      Receipt r = error_receipt(MessageType::kCEB511, sender, h.guid, p, std::move(f));
+      r.logisticsCode = h.logisticsCode, r.logisticsNo = h.logisticsNo;
+      emit(std::move(r));
+    };
+    if (auto bad = check_sender(sender, kRoleLogistics, {&h.logisticsCode},
+                                "Logistics/LogisticsHead/logisticsCode"))
+      return answer(bad->first, {bad->second});
+    Key key{h.logisticsCode, h.logisticsNo};
+    uint64_t digest = ceb::record_digest(w);
+    if (replay_if_same(waybills, key, digest)) return;
+    auto it = waybills.find(key);
+    bool exists = it != waybills.end();
+    if (Problem p; !check_app_type(h.appType, exists,
+                                   exists && it->second.rec.returnStatus == st::kDraft,
+                                   waybill_locked(key), &p))
+      return answer(p, {app_type_finding(p, "Logistics/LogisticsHead/appType", h.appType)});
+    if (h.appType == "3") {
+      waybills.erase(it);
+      Receipt r = base_receipt(MessageType::kCEB511, sender, h.guid);
+      r.logisticsCode = h.logisticsCode, r.logisticsNo = h.logisticsNo;
+      r.returnStatus = st::kDeclaring;
+      r.returnInfo = "删除成功 / deleted";
+      return emit(std::move(r));
+    }
+    if (h.packNo != 1) {
+      return answer(Problem::kInvalidValue,
+                    {simple("F", "Logistics/LogisticsHead/packNo",
+                            fmt::format("件数应为1，实为{}", h.packNo),
+                            fmt::format("packNo must be 1 (one parcel per waybill), got {}",
+                                        h.packNo))});
+    }
+    bool draft = h.appStatus == "1";
+    Stored<ceb::Logistics>& s = waybills[key];
+    s.doc = w;
+    s.rec.digest = digest;
+    s.rec.sender = sender;
+    s.rec.received_at = now;
+    s.rec.returnStatus = draft ? st::kDraft : st::kAccepted;
+    Receipt r = base_receipt(MessageType::kCEB511, sender, h.guid);
+    r.logisticsCode = h.logisticsCode, r.logisticsNo = h.logisticsNo;
+    r.returnStatus = s.rec.returnStatus;
+    r.returnInfo = draft ? "暂存 / saved as draft"
+                         : (h.appType == "2" ? "变更成功 / modified" : "入库成功 / accepted");
+    s.last = r;
+    emit(std::move(r));
+    if (!draft) reevaluate_for_waybill(key);
+  }
+
+  void apply_list(const std::string& sender, const ceb::Inventory& inv) {
+    const auto& h = inv.head;
+    auto answer = [&](Problem p, std::vector<Finding> f, const ListRecord* existing) {
+      Receipt r = error_receipt(MessageType::kCEB621, sender, h.guid, p, std::move(f));
+      r.customsCode = h.customsCode, r.ebpCode = h.ebpCode, r.ebcCode = h.ebcCode;
+      r.agentCode = h.agentCode, r.copNo = h.copNo.empty() ? h.guid.substr(0, 20) : h.copNo;
+      r.preNo = existing ? existing->preNo : next_pre_no();
+      r.invtNo = existing ? existing->invtNo : "";
+      emit(std::move(r));
+    };
+    if (auto bad = check_sender(sender, kRoleAgent | kRoleEbc, {&h.agentCode, &h.ebcCode},
+                                "Inventory/InventoryHead/agentCode"))
+      return answer(bad->first, {bad->second}, nullptr);
+    if (h.copNo.empty()) {
+      return answer(Problem::kMissingKey,
+                    {simple("F", "Inventory/InventoryHead/copNo", "清单须填写企业内部编号copNo",
+                            "copNo is required: it is the key of the list")},
+                    nullptr);
+    }
+    Key key{h.agentCode, h.copNo};
+    uint64_t digest = ceb::record_digest(inv);
+    ListRecord* existing = nullptr;
+    if (auto it = list_by_cop.find(key); it != list_by_cop.end()) existing = &lists.at(it->second);
+    if (existing && existing->digest == digest) return emit(list_extra[existing->id].last);
+    bool open = existing && (existing->state == ListState::kDraft ||
+                             existing->state == ListState::kWaiting ||
+                             existing->state == ListState::kHeld);
+    if (Problem p; !check_app_type(h.appType, existing != nullptr,
+                                   existing && existing->state == ListState::kDraft,
+                                   existing && !open, &p))
+      return answer(p, {app_type_finding(p, "Inventory/InventoryHead/appType", h.appType)},
+                    existing);
+    // One active list per order and per waybill.
+    for (const auto& [index, k, what_zh, what_en] :
+         {std::tuple{&list_by_order, order_key_of(inv), "订单", "order"},
+          std::tuple{&list_by_waybill, waybill_key_of(inv), "运单", "waybill"}}) {
+      auto other = index->find(k);
+      if (other != index->end() && (!existing || other->second != existing->id) &&
+          h.appType != "3") {
+        const ListRecord& o = lists.at(other->second);
+        return answer(Problem::kAlreadyLinked,
+                      {simple("M6", "Inventory/InventoryHead",
+                              fmt::format("{}{}已在清单{}(copNo {})中申报", what_zh, k.second,
+                                          o.invtNo, o.doc.head.copNo),
+                              fmt::format("{} {} is already declared on list {} (copNo {})",
+                                          what_en, k.second, o.invtNo, o.doc.head.copNo))},
+                      existing);
+      }
+    }
+    if (h.appType == "3") {
+      ListRecord& L = *existing;
+      release_reservations(L);
+      clear_wait(L);
+      unlink(L);
+      Receipt r = list_receipt(L, st::kDeclaring, "删除成功 / deleted");
+      list_by_cop.erase(key);
+      if (!L.invtNo.empty()) list_by_invt.erase(L.invtNo);
+      list_extra.erase(L.id);
+      lists.erase(L.id);
+      return emit(std::move(r));
+    }
+    ListRecord* L = existing;
+    if (L == nullptr) {
+      uint64_t id = next_list_id++;
+      L = &lists[id];
+      L->id = id;
+      L->preNo = next_pre_no();
+      list_by_cop[key] = id;
+    } else {
+      release_reservations(*L);
+      clear_wait(*L);
+      unlink(*L);
+    }
+    L->doc = inv;
+    L->digest = digest;
+    L->sender = sender;
+    L->findings.clear();
+    L->tax.reset();
+    if (h.appStatus == "1") {
+      L->state = ListState::kDraft;
+      record_list_status(*L, st::kDraft, "暂存 / saved as draft");
+      return;
+    }
+    if (L->invtNo.empty()) {
+      L->invtNo = next_invt_no(h.customsCode);
+      list_by_invt[L->invtNo] = L->id;
+    }
+    L->declared_at = now;
+    L->state = ListState::kWaiting;
+    link(*L);
+    std::string waiting = missing_partners_text(*L);
+    record_list_status(*L, st::kAccepted,
+                       fmt::format("{} / {}, invtNo {}{}{}",
+                                   h.appType == "2" ? "变更成功" : "申报成功",
+                                   h.appType == "2" ? "modified" : "declared", L->invtNo,
+                                   waiting.empty() ? "" : "; ", waiting));
+    evaluate(*L);
+  }
+
+  void apply_waybill_status(const std::string& sender, const ceb::LogisticsStatus& s) {
+    auto answer = [&](Problem p, std::vector<Finding> f) {
+      Receipt r = error_receipt(MessageType::kCEB513, sender, s.guid, p, std::move(f));
+      r.logisticsCode = s.logisticsCode, r.logisticsNo = s.logisticsNo;
+      r.logisticsStatus = s.logisticsStatus;
+      emit(std::move(r));
+    };
+    if (auto bad = check_sender(sender, kRoleLogistics, {&s.logisticsCode},
+                                "LogisticsStatus/logisticsCode"))
+      return answer(bad->first, {bad->second});
+    Key key{s.logisticsCode, s.logisticsNo};
+    uint64_t digest = ceb::record_digest(s);
+    if (replay_if_same(waybill_statuses, key, digest)) return;
+    if (waybills.count(key) == 0) {
+      return answer(Problem::kNotFound,
+                    {simple("F", "LogisticsStatus/logisticsNo",
+                            fmt::format("运单{}不存在", s.logisticsNo),
+                            fmt::format("waybill {} {} is unknown", s.logisticsCode,
+                                        s.logisticsNo))});
+    }
+    auto& stored = waybill_statuses[key];
+    stored.doc = s;
+    stored.rec.digest = digest;
+    stored.rec.sender = sender;
+    stored.rec.received_at = now;
+    stored.rec.returnStatus = st::kAccepted;
+    Receipt r = base_receipt(MessageType::kCEB513, sender, s.guid);
+    r.logisticsCode = s.logisticsCode, r.logisticsNo = s.logisticsNo;
+    r.logisticsStatus = s.logisticsStatus;
+    r.returnStatus = st::kAccepted;
+    r.returnInfo = "签收信息入库成功 / signed-for status accepted";
+    stored.last = r;
+    emit(std::move(r));
+    if (auto l = list_by_waybill.find(key); l != list_by_waybill.end()) {
+      ListRecord& L = lists.at(l->second);
+      if (L.state == ListState::kReleased) {
+        L.state = ListState::kClosed;
+        record_list_status(L, st::kClosed, "结关(已签收) / closed: parcel signed for");
+      }
+    }
+  }
+
+  void apply_delivery(const std::string& sender, const ceb::Delivery& dlv) {
+    const auto& h = dlv.head;
+    auto answer = [&](Problem p, std::vector<Finding> f) {
+      Receipt r = error_receipt(MessageType::kCEB711, sender, h.guid, p, std::move(f));
+      r.customsCode = h.customsCode, r.operatorCode = h.operatorCode, r.copNo = h.copNo;
+      emit(std::move(r));
+    };
+    if (auto bad = check_sender(sender, kRoleOperator, {&h.operatorCode},
+                                "Delivery/DeliveryHead/operatorCode"))
+      return answer(bad->first, {bad->second});
+    Key key{h.operatorCode, h.copNo.empty() ? h.guid : h.copNo};
+    uint64_t digest = ceb::record_digest(dlv);
+    if (replay_if_same(deliveries, key, digest)) return;
+    if (deliveries.count(key) != 0) {
+      return answer(Problem::kDuplicate,
+                    {simple("A", "Delivery/DeliveryHead/copNo",
+                            fmt::format("入库单{}已申报且内容不同", key.second),
+                            fmt::format("delivery {} was already declared with other content",
+                                        key.second))});
+    }
+    auto& stored = deliveries[key];
+    stored.doc = dlv;
+    stored.rec.digest = digest;
+    stored.rec.sender = sender;
+    stored.rec.received_at = now;
+    stored.rec.returnStatus = st::kAccepted;
+    Receipt r = base_receipt(MessageType::kCEB711, sender, h.guid);
+    r.customsCode = h.customsCode, r.operatorCode = h.operatorCode, r.copNo = h.copNo;
+    r.rkdNo = fmt::format("R{}{:09d}", format_date8(beijing_date(now)), ++rkd_serial);
+    r.returnStatus = st::kAccepted;
+    r.returnInfo = fmt::format("入库成功，运抵{}票 / accepted, {} parcels arrived",
+                               dlv.lists.size(), dlv.lists.size());
+    stored.last = r;
+    emit(std::move(r));
+    for (const auto& line : dlv.lists) {
+      Key wkey{h.logisticsCode, line.logisticsNo};
+      arrived.insert(wkey);
+      if (auto l = list_by_waybill.find(wkey); l != list_by_waybill.end()) {
+        ListRecord& L = lists.at(l->second);
+        if (L.state == ListState::kHeld && list_extra[L.id].hold == HoldKind::kArrival) evaluate(L);
+      }
+    }
+  }
+
+  void apply_unsupported(const std::string& sender, MessageType t, const std::string& guid,
+                         const std::string& copNo, const std::string& invtNo,
+                         const std::string& agentCode) {
+    Receipt r = error_receipt(
+        t, sender, guid, Problem::kNotSupported,
+        {simple("F", std::string(ceb::record_node_name(t)),
+                "撤销/退货申请将随监管功能上线，本版本暂不受理",
+                "cancel and return requests arrive with the supervision release; this version "
+                "does not accept them")});
+    r.copNo = copNo.empty() ? guid.substr(0, 20) : copNo;
+    r.preNo = next_pre_no();
+    r.invtNo = invtNo.size() == 18 ? invtNo : "";
+    r.agentCode = agentCode;
+    emit(std::move(r));
+  }
+
+  // appType rules (DOMAIN.md §3). `exists`: the key is stored; `draft`: it is a draft;
+  // `locked`: a decision was taken on it.
+  static bool check_app_type(const std::string& app_type, bool exists, bool draft, bool locked,
+                             Problem* p) {
+    if (app_type == "1") {
+      if (exists && !draft) return *p = Problem::kDuplicate, false;
+      return true;
+    }
+    if (!exists) return *p = Problem::kNotFound, false;
+    if (locked) return *p = Problem::kNotModifiable, false;
+    return true;
+  }
+  static Finding app_type_finding(Problem p, std::string field, const std::string& app_type) {
+    switch (p) {
+      case Problem::kDuplicate:
+        return simple("A", std::move(field),
+                      "重复申报：相同编号的单证已存在且内容不同(变更请使用appType=2)",
+                      "duplicate declaration: the key exists with different content (use "
+                      "appType 2 to modify)");
+      case Problem::kNotFound:
+        return simple("A", std::move(field),
+                      fmt::format("appType={}：要变更或删除的单证不存在", app_type),
+                      fmt::format("appType {}: nothing to modify or delete under this key",
+                                  app_type));
+      default:
+        return simple("A", std::move(field),
+                      fmt::format("appType={}：单证已审结或在审核中，不能变更或删除", app_type),
+                      fmt::format("appType {}: a decision was taken, the document can no longer "
+                                  "be modified or deleted",
+                                  app_type));
+    }
+  }
+
+  void apply_message(const SubmitMessage& m) {
+    const ceb::Message& msg = m.message;
+    switch (msg.type) {
+      case MessageType::kCEB311:
+        for (const auto& r : msg.orders) apply_order(m.sender, r);
+        break;
+      case MessageType::kCEB411:
+        for (const auto& r : msg.payments) apply_payment(m.sender, r);
+        break;
+      case MessageType::kCEB511:
+        for (const auto& r : msg.waybills) apply_waybill(m.sender, r);
+        break;
+      case MessageType::kCEB513:
+        for (const auto& r : msg.waybill_statuses) apply_waybill_status(m.sender, r);
+        break;
+      case MessageType::kCEB621:
+        for (const auto& r : msg.inventories) apply_list(m.sender, r);
+        break;
+      case MessageType::kCEB711:
+        for (const auto& r : msg.deliveries) apply_delivery(m.sender, r);
+        break;
+      case MessageType::kCEB623:
+        for (const auto& r : msg.cancels)
+          apply_unsupported(m.sender, msg.type, r.guid, r.copNo, r.invtNo, r.agentCode);
+        break;
+      case MessageType::kCEB625:
+        for (const auto& r : msg.refunds)
+          apply_unsupported(m.sender, msg.type, r.head.guid, r.head.copNo, r.head.invtNo,
+                            r.head.agentCode);
+        break;
+    }
+  }
+
+  Status apply_officer(const OfficerDecision& d) {
+    auto it = list_by_invt.find(d.invtNo);
+    if (it == list_by_invt.end()) return NotFound(fmt::format("list {} is unknown", d.invtNo));
+    ListRecord& L = lists.at(it->second);
+    bool under_officer = L.state == ListState::kManualReview ||
+                         L.state == ListState::kInspection || L.state == ListState::kDetained;
+    if (!under_officer) {
+      return FailedPrecondition(fmt::format("list {} is {}: no officer decision is pending",
+                                            d.invtNo, list_state_name(L.state)));
+    }
+    std::string who = fmt::format("关员 officer {}: {}", d.officer_id, d.reason);
+    switch (d.action) {
+      case OfficerAction::kRelease:
+        release(L);
+        return Status::Ok();
+      case OfficerAction::kReject:
+        reject(L, {make_finding("O", "Inventory", who, who)});
+        return Status::Ok();
+      case OfficerAction::kInspect:
+        if (L.state != ListState::kManualReview)
+          return FailedPrecondition("only a list under manual review can be sent to inspection");
+        L.state = ListState::kInspection;
+        record_list_status(L, st::kInspection, "转查验 / sent to inspection; " + who);
+        return Status::Ok();
+      default: {
+        int code = d.action == OfficerAction::kDetainClearance       ? st::kDetainedClearance
+                   : d.action == OfficerAction::kDetainAntiSmuggling ? st::kDetainedAntiSmuggling
+                   : d.action == OfficerAction::kDetainLegal         ? st::kDetainedLegal
+                                                                     : st::kDetainedOther;
+        L.state = ListState::kDetained;
+        record_list_status(L, code, "扣留 / detained; " + who);
+        return Status::Ok();
+      }
+    }
+  }
+
+  Status apply_admin(const RegisterEnterprise& r) {
+    const Enterprise& e = r.enterprise;
+    if (e.code.empty() || e.code.size() > 18)
+      return InvalidArgument("enterprise code must be 1..18 characters");
+    if (e.roles == 0) return InvalidArgument("an enterprise needs at least one role");
+    enterprises[e.code] = e;
+    return Status::Ok();
+  }
+  Status apply_admin(const StockIn& s) {
+    auto e = enterprises.find(s.operatorCode);
+    if (e == enterprises.end() || (e->second.roles & kRoleOperator) == 0)
+      return PermissionDenied(fmt::format("{} is not a registered warehouse operator",
+                                          s.operatorCode));
+    if (s.emsNo.empty() || s.itemRecordNo.empty())
+      return InvalidArgument("stock-in needs emsNo and itemRecordNo");
+    if (s.qty.units <= 0) return InvalidArgument("stock-in quantity must be positive");
+    stock.stock_in({s.emsNo, s.itemRecordNo}, s.qty.units, s.gcode, s.name, s.unit);
+    reevaluate_held(HoldKind::kStock);
+    return Status::Ok();
+  }
+  Status apply_admin(const GuaranteeDeposit& g) {
+    auto e = enterprises.find(g.assureCode);
+    if (e == enterprises.end() || (e->second.roles & kRoleGuarantor) == 0)
+      return PermissionDenied(fmt::format("{} is not a registered guarantor", g.assureCode));
+    if (g.amount_fen <= 0) return InvalidArgument("deposit must be positive");
+    guarantees.deposit(g.assureCode, g.amount_fen);
+    reevaluate_held(HoldKind::kGuarantee);
+    return Status::Ok();
+  }
+};
+
+// ---- Engine ------------------------------------------------------------------------------
+
+Engine::Engine(EngineOptions options) : s_(std::make_unique<State>()) {
+  CBEC_ASSERT(options.reference != nullptr);
+  s_->opt = std::move(options);
+}
+Engine::~Engine() = default;
+
+Status Engine::apply(const Command& cmd, std::vector<ceb::Receipt>* out) {
+  CBEC_ASSERT(cmd.seq > s_->last_seq);
+  CBEC_ASSERT(cmd.time >= s_->now);
+  s_->last_seq = cmd.seq;
+  s_->now = cmd.time;
+  s_->out = out;
+  s_->expire_due();
+  Status result = std::visit(
+      [&](const auto& body) -> Status {
+        using T = std::decay_t<decltype(body)>;
+        if constexpr (std::is_same_v<T, SubmitMessage>) {
+          s_->apply_message(body);
+          return Status::Ok();
+        } else if constexpr (std::is_same_v<T, OfficerDecision>) {
+          return s_->apply_officer(body);
+        } else if constexpr (std::is_same_v<T, Tick>) {
+          return Status::Ok();
+        } else {
+          return s_->apply_admin(body);
+        }
+      },
+      cmd.body);
+  s_->out = nullptr;
+  return result;
+}
+
+const Enterprise* Engine::enterprise(std::string_view code) const {
+  auto it = s_->enterprises.find(code);
+  return it == s_->enterprises.end() ? nullptr : &it->second;
+}
+const ListRecord* Engine::list_by_invt_no(std::string_view invtNo) const {
+  auto it = s_->list_by_invt.find(invtNo);
+  return it == s_->list_by_invt.end() ? nullptr : &s_->lists.at(it->second);
+}
+const ListRecord* Engine::list_by_cop_no(std::string_view agentCode,
+                                         std::string_view copNo) const {
+  auto it = s_->list_by_cop.find(Key{agentCode, copNo});
+  return it == s_->list_by_cop.end() ? nullptr : &s_->lists.at(it->second);
+}
+const ListRecord* Engine::list_by_order(std::string_view ebpCode,
+                                        std::string_view orderNo) const {
+  // The active list, else the latest list that named this order.
+  auto it = s_->list_by_order.find(Key{ebpCode, orderNo});
+  if (it != s_->list_by_order.end()) return &s_->lists.at(it->second);
+  const ListRecord* latest = nullptr;
+  for (const auto& [id, L] : s_->lists)
+    if (L.doc.head.ebpCode == ebpCode && L.doc.head.orderNo == orderNo) latest = &L;
+  return latest;
+}
+const ceb::Order* Engine::order(std::string_view ebpCode, std::string_view orderNo) const {
+  auto it = s_->orders.find(Key{ebpCode, orderNo});
+  return it == s_->orders.end() ? nullptr : &it->second.doc;
+}
+const DocRecord* Engine::order_record(std::string_view ebpCode, std::string_view orderNo) const {
+  auto it = s_->orders.find(Key{ebpCode, orderNo});
+  return it == s_->orders.end() ? nullptr : &it->second.rec;
+}
+const ceb::Payment* Engine::payment(std::string_view payCode,
+                                    std::string_view payTransactionId) const {
+  auto it = s_->payments.find(Key{payCode, payTransactionId});
+  return it == s_->payments.end() ? nullptr : &it->second.doc;
+}
+const ceb::Logistics* Engine::waybill(std::string_view logisticsCode,
+                                      std::string_view logisticsNo) const {
+  auto it = s_->waybills.find(Key{logisticsCode, logisticsNo});
+  return it == s_->waybills.end() ? nullptr : &it->second.doc;
+}
+const ledger::StockLedger& Engine::stock() const { return s_->stock; }
+const ledger::QuotaLedger& Engine::quota() const { return s_->quota; }
+const ledger::GuaranteeLedger& Engine::guarantees() const { return s_->guarantees; }
+const std::vector<TaxBill>& Engine::tax_bills() const { return s_->bills; }
+const std::map<uint64_t, ListRecord>& Engine::lists() const { return s_->lists; }
+uint64_t Engine::last_seq() const { return s_->last_seq; }
+
+std::string Engine::dump_state() const {
+  const State& s = *s_;
+  std::ostringstream o;
+  o << "seq " << s.last_seq << " now " << s.now << "\n";
+  for (const auto& [code, e] : s.enterprises)
+    o << "enterprise " << code << " " << format_roles(e.roles) << " "
+      << ref::credit_grade_name(e.grade) << "\n";
+  for (const auto& [k, v] : s.orders)
+    o << "order " << k.first << "/" << k.second << " " << v.rec.digest << " "
+      << v.rec.returnStatus << "\n";
+  for (const auto& [k, v] : s.payments)
+    o << "payment " << k.first << "/" << k.second << " " << v.rec.digest << " "
+      << v.rec.returnStatus << "\n";
+  for (const auto& [k, v] : s.waybills)
+    o << "waybill " << k.first << "/" << k.second << " " << v.rec.digest << " "
+      << v.rec.returnStatus << "\n";
+  for (const auto& k : s.arrived) o << "arrived " << k.first << "/" << k.second << "\n";
+  for (const auto& [id, L] : s.lists) {
+    o << "list " << id << " " << L.doc.head.agentCode << "/" << L.doc.head.copNo << " "
+      << L.preNo << " " << L.invtNo << " " << list_state_name(L.state) << " " << L.returnStatus
+      << " " << L.digest << " exp " << L.expires_at << " [" << L.hold_reason << "]";
+    if (L.tax) o << " tax " << L.tax->total_fen();
+    for (const auto& f : L.findings) o << " " << f.rule << ":" << f.field;
+    o << " history";
+    for (const auto& h : L.history) o << " " << h.time << ":" << h.returnStatus;
+    o << "\n";
+  }
+  for (const auto& [key, item] : s.stock.items())
+    o << "stock " << key.emsNo << "/" << key.itemRecordNo << " " << item.on_hand_units << " "
+      << item.reserved_units << "\n";
+  for (const auto& [key, t] : s.quota.all())
+    o << "quota " << key.buyerIdNumber << "/" << key.year << " " << t.committed_fen << " "
+      << t.reserved_fen << "\n";
+  for (const auto& [code, a] : s.guarantees.all())
+    o << "guarantee " << code << " " << a.deposited_fen << " " << a.open_bills_fen << " "
+      << a.reserved_fen << "\n";
+  for (const auto& b : s.bills)
+    o << "bill " << b.invtNo << " " << b.assureCode << " " << b.released_at << " "
+      << b.tax.total_fen() << "\n";
+  for (const auto& [k, v] : s.caps_used)
+    o << "cap " << std::get<0>(k) << "/" << std::get<1>(k) << "/" << std::get<2>(k) << " " << v
+      << "\n";
+  o << "serials " << s.next_list_id << " " << s.pre_serial << " " << s.invt_serial << " "
+    << s.rkd_serial << "\n";
+  return o.str();
+}
+
+std::string_view list_state_name(ListState s) {
+  switch (s) {
+    case ListState::kDraft: return "draft";
+    case ListState::kWaiting: return "waiting";
+    case ListState::kHeld: return "held";
+    case ListState::kRejected: return "rejected";
+    case ListState::kManualReview: return "manual_review";
+    case ListState::kInspection: return "inspection";
+    case ListState::kDetained: return "detained";
+    case ListState::kReleased: return "released";
+    case ListState::kClosed: return "closed";
+  }
+  return "?";
+}
+
+Result<Roles> parse_roles(std::string_view text) {
+  static constexpr std::pair<std::string_view, Role> kNames[] = {
+      {"ebp", kRoleEbp},     {"ebc", kRoleEbc},           {"agent", kRoleAgent},
+      {"pay", kRolePay},     {"logistics", kRoleLogistics}, {"operator", kRoleOperator},
+      {"guarantor", kRoleGuarantor}, {"hall", kRoleHall}};
+  Roles roles = 0;
+  while (!text.empty()) {
+    size_t comma = text.find(',');
+    std::string_view name = text.substr(0, comma);
+    while (!name.empty() && name.front() == ' ') name.remove_prefix(1);
+    while (!name.empty() && name.back() == ' ') name.remove_suffix(1);
+    bool found = false;
+    for (const auto& [n, r] : kNames)
+      if (n == name) roles |= r, found = true;
+    if (!found) return InvalidArgument(fmt::format("unknown role '{}'", name));
+    if (comma == std::string_view::npos) break;
+    text.remove_prefix(comma + 1);
+  }
+  return roles;
+}
+
+std::string format_roles(Roles r) {
+  static constexpr std::pair<std::string_view, Role> kNames[] = {
+      {"ebp", kRoleEbp},     {"ebc", kRoleEbc},           {"agent", kRoleAgent},
+      {"pay", kRolePay},     {"logistics", kRoleLogistics}, {"operator", kRoleOperator},
+      {"guarantor", kRoleGuarantor}, {"hall", kRoleHall}};
+  std::string out;
+  for (const auto& [n, role] : kNames) {
+    if (r & role) {
+      if (!out.empty()) out += ",";
+      out += n;
+    }
+  }
+  return out;
+}
+
+}  // namespace cbec::clearance

@@ -1,0 +1,38 @@
+// Sub-commands of the `cbec` command-line tool. Each returns the process exit code.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace cbec::cli {
+
+// cbec validate FILE...: one line per record with its key and findings; exit 0 only if every
+// record of every file is valid.
+int validate(const std::vector<std::string>& files);
+
+// cbec tax estimate FILE: the tax of each list (CEB621 XML or JSON), or of an order in JSON
+// whose lines carry "gcode", per line and total, as JSON on stdout.
+int tax_estimate(const std::string& file, const std::string& date_iso);
+
+struct GenArgs {
+  uint64_t seed = 1;
+  int count = 100;
+  double fault_share = 0.05;
+  double direct_mail_share = 0.0;
+  std::string out_dir = "gen-out";
+  std::string format = "xml";  // xml | json
+  std::string start = "2026-05-10";
+};
+// cbec gen: writes generated document sets as CEB messages (≤100 records each) and a manifest.
+int gen(const GenArgs& args);
+
+struct DemoArgs {
+  uint64_t seed = 1;
+  int count = 2000;
+  double fault_share = 0.05;
+};
+// cbec demo: runs a generated day of the demo zone through the clearance core in-process and
+// prints what happened (until the service exists, this is what `make run` shows).
+int demo(const DemoArgs& args);
+
+}  // namespace cbec::cli

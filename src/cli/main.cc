@@ -1,0 +1,47 @@
+// cbec: the command-line face of the clearance platform.
+#include <iostream>
+
+#include "CLI/CLI.hpp"
+#include "cli/commands.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"cbec — single-window clearance for cross-border e-commerce retail imports"};
+  app.require_subcommand(1);
+
+  std::vector<std::string> files;
+  auto* validate = app.add_subcommand("validate", "Validate CEB messages (XML, Base64 or JSON)");
+  validate->add_option("files", files, "message files")->required()->check(CLI::ExistingFile);
+
+  auto* tax = app.add_subcommand("tax", "Tax tools");
+  tax->require_subcommand(1);
+  std::string tax_file, tax_date;
+  auto* estimate = tax->add_subcommand(
+      "estimate", "Tax of a CEB621 list (XML/JSON) or of a JSON order whose lines carry gcode");
+  estimate->add_option("file", tax_file, "message file")->required()->check(CLI::ExistingFile);
+  estimate->add_option("--date", tax_date, "rates in force on this date (yyyy-mm-dd)");
+
+  cbec::cli::GenArgs g;
+  auto* gen = app.add_subcommand("gen", "Generate consistent document sets for the demo zone");
+  gen->add_option("--seed", g.seed, "random seed (same seed, same output)");
+  gen->add_option("--count", g.count, "number of document sets")->check(CLI::Range(1, 10000000));
+  gen->add_option("--faults", g.fault_share, "share of faulty sets (0..1)")
+      ->check(CLI::Range(0.0, 1.0));
+  gen->add_option("--direct-mail", g.direct_mail_share, "share of 9610 direct-mail sets (0..1)")
+      ->check(CLI::Range(0.0, 1.0));
+  gen->add_option("--out", g.out_dir, "output directory");
+  gen->add_option("--format", g.format, "xml or json")->check(CLI::IsMember({"xml", "json"}));
+  gen->add_option("--start", g.start, "first day (yyyy-mm-dd)");
+
+  cbec::cli::DemoArgs d;
+  auto* demo = app.add_subcommand("demo", "Clear a generated day of the demo zone in-process");
+  demo->add_option("--seed", d.seed, "random seed");
+  demo->add_option("--count", d.count, "number of document sets")->check(CLI::Range(1, 10000000));
+  demo->add_option("--faults", d.fault_share, "share of faulty sets")->check(CLI::Range(0.0, 1.0));
+
+  CLI11_PARSE(app, argc, argv);
+  if (validate->parsed()) return cbec::cli::validate(files);
+  if (estimate->parsed()) return cbec::cli::tax_estimate(tax_file, tax_date);
+  if (gen->parsed()) return cbec::cli::gen(g);
+  if (demo->parsed()) return cbec::cli::demo(d);
+  return 2;
+}

@@ -1,0 +1,606 @@
+// read_message_xml: CEB request messages from XML.
+//
+// pugixml parses (it is fast and never recurses, so deep input cannot exhaust the stack) but it
+// is neither namespace-aware nor a validator, and it passes bytes through unchecked. This file
+// adds what the XSD and XML 1.0 require on top: namespaces resolved from the in-scope xmlns
+// declarations (any prefix or none), element order and occurrence, UTF-8 and character checks,
+// and limits on size, depth, records and lines. Field facets are checked by RecordFields<T>
+// (validate.h), shared with the JSON reader.
+//
+// ds:Signature is accepted where the XSD puts it (last child of the root) and only sets
+// Message::has_signature; it is not verified, and it is optional even for CEB621/623/625/711
+// whose XSD requires it: a sender's identity comes from its API key, not from the XML signature.
+#include <pugixml.hpp>
+
+#include <cstring>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "messages/ceb.h"
+#include "messages/shape.h"
+#include "messages/text.h"
+#include "messages/validate.h"
+
+namespace cbec::ceb {
+namespace {
+
+using internal::indexed;
+using internal::printable_name;
+using internal::RecordFields;
+using internal::RecordShape;
+using internal::too_many;
+using internal::trim_xml_space;
+using internal::ViolationList;
+
+constexpr std::string_view kDsigNamespace = "http://www.w3.org/2000/09/xmldsig#";
+constexpr std::string_view kXsiNamespace = "http://www.w3.org/2001/XMLSchema-instance";
+constexpr std::string_view kXmlNamespace = "http://www.w3.org/XML/1998/namespace";
+constexpr std::string_view kMessagePath = "message";  // path of problems found before the root
+
+constexpr int kMaxBaseSubscribe = 5;  // XSD maxOccurs
+
+std::string_view view(const char* s) { return {s, std::strlen(s)}; }
+
+// Prefix and local part of a qualified name.
+std::pair<std::string_view, std::string_view> split_qname(std::string_view qname) {
+  size_t colon = qname.find(':');
+  if (colon == std::string_view::npos) return {{}, qname};
+  return {qname.substr(0, colon), qname.substr(colon + 1)};
+}
+
+bool is_xml_char(uint64_t cp) {
+  return cp == 0x9 || cp == 0xA || cp == 0xD || (cp >= 0x20 && cp <= 0xD7FF) ||
+         (cp >= 0xE000 && cp <= 0xFFFD) || (cp >= 0x10000 && cp <= 0x10FFFF);
+}
+
+// Well-formedness rules pugixml does not enforce, checked on the raw text: no NUL byte, no
+// DOCTYPE (CEB messages have none, and refusing it rules out entity tricks), and only the five
+// predefined entities or character references to characters XML allows (pugixml would keep
+// "&foo;" as text and decode "&#0;" to a NUL that silently truncates the value). Comments, CDATA
+// sections and processing instructions are skipped: '&' is literal there. Returns the problem
+// or an empty string; unterminated constructs are left to pugixml to report.
+std::string prescan_xml(std::string_view doc, size_t base_offset) {
+  auto at = [&](size_t i) { return " at offset " + std::to_string(base_offset + i); };
+  if (size_t nul = doc.find('\0'); nul != std::string_view::npos) return "NUL byte" + at(nul);
+  constexpr size_t kMaxReferenceChars = 32;  // "&#x" + digits (leading zeros allowed) + ";"
+  size_t i = 0;
+  while (i < doc.size()) {
+    char c = doc[i];
+    if (c != '<' && c != '&') {
+      ++i;
+      continue;
+    }
+    std::string_view rest = doc.substr(i);
+    if (c == '<') {
+      std::string_view close;
+      if (rest.starts_with("<!--")) {
+        close = "-->";
+      } else if (rest.starts_with("<![CDATA[")) {
+        close = "]]>";
+      } else if (rest.starts_with("<?")) {
+        close = "?>";
+      } else if (rest.starts_with("<!DOCTYPE")) {
+        return "DOCTYPE not allowed" + at(i);
+      } else {
+        ++i;
+        continue;
+      }
+      size_t end = doc.find(close, i + 2);
+      if (end == std::string_view::npos) return {};
+      i = end + close.size();
+      continue;
+    }
+    size_t semi = rest.substr(0, kMaxReferenceChars).find(';');
+    std::string_view ref = semi == std::string_view::npos ? std::string_view{} : rest.substr(1, semi - 1);
+    bool ok = ref == "lt" || ref == "gt" || ref == "amp" || ref == "quot" || ref == "apos";
+    if (!ok && ref.size() >= 2 && ref[0] == '#') {
+      bool hex = ref[1] == 'x';
+      std::string_view digits = ref.substr(hex ? 2 : 1);
+      uint64_t cp = 0;
+      ok = !digits.empty();
+      for (char d : digits) {
+        int v = d >= '0' && d <= '9'                ? d - '0'
+                : hex && d >= 'a' && d <= 'f'       ? d - 'a' + 10
+                : hex && d >= 'A' && d <= 'F'       ? d - 'A' + 10
+                                                    : -1;
+        if (v < 0) ok = false;
+        if (cp <= 0x10FFFF) cp = cp * (hex ? 16 : 10) + static_cast<uint64_t>(v < 0 ? 0 : v);
+      }
+      if (ok && !is_xml_char(cp)) {
+        return "character reference to a character XML does not allow" + at(i);
+      }
+    }
+    if (!ok) return "undefined entity or malformed reference" + at(i);
+    i += semi + 1;
+  }
+  return {};
+}
+
+// True when an element is nested deeper than limit (the root element is depth 1). Iterative, so
+// a hostile 100,000-level document costs time proportional to its size and no stack.
+bool deeper_than(const pugi::xml_document& doc, int limit) {
+  pugi::xml_node cur = doc.first_child();
+  int depth = 1;
+  while (cur) {
+    if (cur.type() == pugi::node_element && depth > limit) return true;
+    if (pugi::xml_node child = cur.first_child()) {
+      cur = child;
+      ++depth;
+      continue;
+    }
+    while (!cur.next_sibling()) {
+      cur = cur.parent();
+      if (--depth == 0) return false;
+    }
+    cur = cur.next_sibling();
+  }
+  return false;
+}
+
+bool has_element_child(pugi::xml_node el) {
+  for (pugi::xml_node c : el.children()) {
+    if (c.type() == pugi::node_element) return true;
+  }
+  return false;
+}
+
+// Text content of a leaf element: its pcdata and CDATA children concatenated.
+std::string_view text_of(pugi::xml_node el, std::string* scratch) {
+  pugi::xml_node first = el.first_child();
+  if (!first) return {};
+  if (!first.next_sibling()) return view(first.value());
+  scratch->clear();
+  for (pugi::xml_node c : el.children()) scratch->append(c.value());
+  return *scratch;
+}
+
+// What attributes an element may carry besides namespace declarations and xsi:*.
+enum class Attributes : uint8_t {
+  kNone,     // record and field elements
+  kRoot,     // guid and version, read by the caller
+  kAnything  // skipped content (Signature, BaseSubscribe, ExtendMessage): only checked for chars
+};
+
+class XmlMessageReader {
+ public:
+  explicit XmlMessageReader(ViolationList* violations) : v_(violations) {}
+
+  // Reads the root element into *m. Returns false when it is not a CEB request at all.
+  bool read(pugi::xml_node root, Message* m) {
+    std::string raw_name = printable_name(view(root.name()));
+    size_t mark = push_namespaces(root, 0, raw_name);
+    auto [prefix, local] = split_qname(view(root.name()));
+    std::optional<std::string_view> uri = resolve(prefix);
+    std::string name = printable_name(local);
+    if (!uri) {
+      v_->add(0, name, "unbound namespace prefix '" + printable_name(prefix) + "'");
+      return false;
+    }
+    if (*uri != kCebNamespace) {
+      v_->add(0, name, "namespace '" + printable_name(*uri) + "' is not " +
+                           std::string(kCebNamespace));
+      return false;
+    }
+    std::optional<MessageType> type = message_type_from_root(local);
+    if (!type) {
+      v_->add(0, name, is_receipt_root(local) ? "not a request message" : "unknown message type");
+      return false;
+    }
+    m->type = *type;
+    internal::with_record_type(*type, [&](auto tag) {
+      read_root<typename decltype(tag)::type>(root, m);
+    });
+    pop_namespaces(mark);
+    return true;
+  }
+
+ private:
+  // ---- namespaces -------------------------------------------------------------------------
+
+  // Pushes the xmlns declarations of el; returns the mark to restore with pop_namespaces.
+  size_t push_namespaces(pugi::xml_node el, int record, const std::string& path) {
+    size_t mark = ns_.size();
+    for (pugi::xml_attribute a : el.attributes()) {
+      std::string_view name = view(a.name());
+      if (name == "xmlns") {
+        ns_.emplace_back(std::string_view{}, view(a.value()));
+      } else if (name.starts_with("xmlns:")) {
+        ns_.emplace_back(name.substr(6), view(a.value()));
+      } else {
+        continue;
+      }
+      check_attribute_chars(a, record, path);
+    }
+    return mark;
+  }
+  void pop_namespaces(size_t mark) { ns_.resize(mark); }
+
+  // The namespace URI a prefix is bound to ("" = no namespace); nullopt when unbound.
+  std::optional<std::string_view> resolve(std::string_view prefix) const {
+    if (prefix == "xml") return kXmlNamespace;
+    for (auto it = ns_.rbegin(); it != ns_.rend(); ++it) {
+      if (it->first == prefix) return it->second;
+    }
+    if (prefix.empty()) return std::string_view{};
+    return std::nullopt;
+  }
+
+  void check_attribute_chars(pugi::xml_attribute a, int record, const std::string& path) {
+    std::string problem = internal::check_chars(view(a.value()));
+    if (problem.empty()) return;
+    v_->note_char_problem();
+    v_->add(record, path + "/@" + printable_name(view(a.name())), std::move(problem));
+  }
+
+  // Checks the attributes of an element other than namespace declarations.
+  void check_attributes(pugi::xml_node el, int record, const std::string& path,
+                        Attributes allowed) {
+    for (pugi::xml_attribute a : el.attributes()) {
+      std::string_view name = view(a.name());
+      if (name == "xmlns" || name.starts_with("xmlns:")) continue;
+      // guid and version are checked, chars included, when the root is read.
+      if (allowed == Attributes::kRoot && (name == "guid" || name == "version")) continue;
+      check_attribute_chars(a, record, path);
+      auto [prefix, local] = split_qname(name);
+      if (!prefix.empty()) {
+        std::optional<std::string_view> uri = resolve(prefix);
+        if (!uri) {
+          v_->add(record, path + "/@" + printable_name(name),
+                  "unbound namespace prefix '" + printable_name(prefix) + "'");
+        } else if (*uri != kXsiNamespace && allowed != Attributes::kAnything) {
+          v_->add(record, path + "/@" + printable_name(name), "attribute not allowed");
+        }
+        continue;
+      }
+      if (allowed == Attributes::kAnything) continue;
+      v_->add(record, path + "/@" + printable_name(name), "attribute not allowed");
+    }
+  }
+
+  // The local name of a child element in the CEB namespace; other namespaces are reported.
+  // The child's own declarations must already be pushed.
+  std::optional<std::string_view> ceb_local(pugi::xml_node el, int record,
+                                            const std::string& parent_path) {
+    auto [prefix, local] = split_qname(view(el.name()));
+    std::optional<std::string_view> uri = resolve(prefix);
+    if (uri && *uri == kCebNamespace) return local;
+    std::string path = parent_path + "/" + printable_name(local);
+    if (!uri) {
+      v_->add(record, path, "unbound namespace prefix '" + printable_name(prefix) + "'");
+    } else {
+      v_->add(record, path, "namespace '" + printable_name(*uri) + "' not allowed");
+    }
+    return std::nullopt;
+  }
+
+  void unexpected_text(pugi::xml_node text, int record, const std::string& path) {
+    if (!trim_xml_space(view(text.value())).empty()) v_->add(record, path, "unexpected text");
+  }
+
+  // ---- skipped content (Signature, BaseSubscribe, ExtendMessage) ---------------------------
+
+  // Content we accept without interpreting is still held to the character and namespace rules.
+  // Depth was checked for the whole document before, so this recursion is bounded.
+  void walk_skipped(pugi::xml_node el, const std::string& path) {
+    for (pugi::xml_node c : el.children()) {
+      if (c.type() == pugi::node_element) {
+        size_t mark = push_namespaces(c, 0, path);
+        check_attributes(c, 0, path, Attributes::kAnything);
+        auto [prefix, local] = split_qname(view(c.name()));
+        if (!resolve(prefix)) {
+          v_->add(0, path, "unbound namespace prefix '" + printable_name(prefix) + "'");
+        }
+        walk_skipped(c, path);
+        pop_namespaces(mark);
+      } else if (c.type() == pugi::node_pcdata || c.type() == pugi::node_cdata) {
+        std::string problem = internal::check_chars(view(c.value()));
+        if (!problem.empty()) {
+          v_->note_char_problem();
+          v_->add(0, path, std::move(problem));
+        }
+      }
+    }
+  }
+
+  // ---- records ------------------------------------------------------------------------------
+
+  // The fields of one record element (a head, a line, a flat record or BaseTransfer).
+  template <class T>
+  void read_fields(pugi::xml_node el, T* out, int record, const std::string& path) {
+    check_attributes(el, record, path, Attributes::kNone);
+    RecordFields<T> fields(out, v_, record, path, /*enforce_order=*/true);
+    std::string scratch;
+    for (pugi::xml_node c : el.children()) {
+      if (c.type() == pugi::node_pcdata || c.type() == pugi::node_cdata) {
+        unexpected_text(c, record, path);
+        continue;
+      }
+      if (c.type() != pugi::node_element) continue;
+      size_t mark = push_namespaces(c, record, path);
+      if (std::optional<std::string_view> local = ceb_local(c, record, path)) {
+        if (c.first_attribute()) {
+          check_attributes(c, record, path + "/" + printable_name(*local), Attributes::kNone);
+        }
+        if (has_element_child(c)) {
+          fields.wrong_shape(*local, "element content not allowed");
+        } else {
+          fields.text(*local, text_of(c, &scratch));
+        }
+      }
+      pop_namespaces(mark);
+    }
+    fields.finish();
+  }
+
+  // One business record: flat, or a head followed by its lines.
+  template <class R>
+  void read_record(pugi::xml_node el, R* out, int record) {
+    using Shape = RecordShape<R>;
+    std::string path = indexed(record_node_name(Shape::kType), static_cast<size_t>(record));
+    if constexpr (internal::kIsFlat<R>) {
+      read_fields(el, out, record, path);
+    } else {
+      check_attributes(el, record, path, Attributes::kNone);
+      using Head = typename Shape::Head;
+      const std::string head_name(kElementName<Head>);
+      int heads = 0;
+      size_t lines = 0;
+      for (pugi::xml_node c : el.children()) {
+        if (c.type() == pugi::node_pcdata || c.type() == pugi::node_cdata) {
+          unexpected_text(c, record, path);
+          continue;
+        }
+        if (c.type() != pugi::node_element) continue;
+        size_t mark = push_namespaces(c, record, path);
+        std::optional<std::string_view> local = ceb_local(c, record, path);
+        if (!local) {
+          // reported
+        } else if (*local == head_name) {
+          if (++heads > 1) {
+            v_->add(record, path + "/" + head_name, "duplicated");
+          } else {
+            if (lines > 0) {
+              v_->add(record, path + "/" + head_name,
+                      "out of order: expected " + std::string(line_name<R>()));
+            }
+            read_fields(c, &out->head, record, path + "/" + head_name);
+          }
+        } else if (internal::kHasLines<R> && *local == line_name<R>()) {
+          if constexpr (internal::kHasLines<R>) {
+            ++lines;
+            if (lines <= static_cast<size_t>(Shape::kMaxLines)) {
+              read_fields(c, &out->lists.emplace_back(), record,
+                          path + "/" + indexed(line_name<R>(), lines));
+            }
+          }
+        } else {
+          v_->add(record, path + "/" + printable_name(*local), "unknown element");
+        }
+        pop_namespaces(mark);
+      }
+      if (heads == 0) v_->add(record, path + "/" + head_name, "required");
+      if constexpr (internal::kHasLines<R>) {
+        std::string lines_path = path + "/" + std::string(line_name<R>());
+        if (lines == 0) v_->add(record, lines_path, "required");
+        if (lines > static_cast<size_t>(Shape::kMaxLines)) {
+          v_->add(record, lines_path, too_many(lines, Shape::kMaxLines));
+        }
+      }
+    }
+  }
+
+  template <class R>
+  static std::string_view line_name() {
+    if constexpr (internal::kHasLines<R>) {
+      return kElementName<typename RecordShape<R>::Line>;
+    } else {
+      return {};
+    }
+  }
+
+  // ---- the root -----------------------------------------------------------------------------
+
+  // Children of the root in XSD sequence order; a child may not come after a later one.
+  enum Stage : int { kRecords, kBaseTransfer, kBaseSubscribe, kExtendMessage, kSignature };
+
+  // "out of order: expected BaseSubscribe, ExtendMessage, Signature or end" after `stage`.
+  static std::string expected_after(Stage stage) {
+    static constexpr std::string_view kStageNames[] = {"", "BaseTransfer", "BaseSubscribe",
+                                                       "ExtendMessage", "Signature"};
+    std::string s = "out of order: expected ";
+    // Only BaseSubscribe repeats among the elements after the records.
+    for (int i = stage == kBaseSubscribe ? stage : stage + 1; i <= kSignature; ++i) {
+      s += kStageNames[i];
+      s += i < kSignature ? ", " : " ";
+    }
+    return s + (stage == kSignature ? "end" : "or end");
+  }
+
+  template <class R>
+  void read_root(pugi::xml_node root, Message* m) {
+    using Shape = RecordShape<R>;
+    const std::string root_name(message_root_name(Shape::kType));
+    const std::string node_name(record_node_name(Shape::kType));
+    check_attributes(root, 0, root_name, Attributes::kRoot);
+    for (const char* attr : {"guid", "version"}) {
+      std::string path = root_name + "/@" + attr;
+      pugi::xml_attribute a = root.attribute(attr);
+      bool is_guid = attr[0] == 'g';
+      if (!a) {
+        v_->add(0, path, "required");
+        continue;
+      }
+      internal::read_root_attribute(
+          view(a.value()), is_guid ? internal::kGuidChars : internal::kVersionMinChars,
+          is_guid ? internal::kGuidChars : internal::kVersionMaxChars,
+          is_guid ? &m->guid : &m->version, v_, path);
+    }
+
+    std::vector<R>& records = m->*Shape::kRecords;
+    Stage stage = kRecords;
+    size_t record_count = 0;
+    int transfers = 0, subscribes = 0, extends = 0, signatures = 0;
+    for (pugi::xml_node c : root.children()) {
+      if (c.type() == pugi::node_pcdata || c.type() == pugi::node_cdata) {
+        unexpected_text(c, 0, root_name);
+        continue;
+      }
+      if (c.type() != pugi::node_element) continue;
+      size_t mark = push_namespaces(c, 0, root_name);
+      auto [prefix, local] = split_qname(view(c.name()));
+      std::optional<std::string_view> uri = resolve(prefix);
+      std::string path = root_name + "/" + printable_name(local);
+      Stage at;
+      if (uri && *uri == kDsigNamespace && local == "Signature") {
+        at = kSignature;
+      } else if (!ceb_local(c, 0, root_name)) {
+        pop_namespaces(mark);
+        continue;
+      } else if (local == node_name) {
+        at = kRecords;
+      } else if (local == "BaseTransfer") {
+        at = kBaseTransfer;
+      } else if (local == "BaseSubscribe") {
+        at = kBaseSubscribe;
+      } else if (local == "ExtendMessage") {
+        at = kExtendMessage;
+      } else {
+        v_->add(0, path, "unknown element");
+        pop_namespaces(mark);
+        continue;
+      }
+      if (at < stage) {
+        v_->add(0, path, expected_after(stage));
+      } else {
+        stage = at;
+      }
+      switch (at) {
+        case kRecords:
+          if (++record_count <= static_cast<size_t>(Shape::kMaxRecords)) {
+            read_record(c, &records.emplace_back(), static_cast<int>(record_count));
+          }
+          break;
+        case kBaseTransfer:
+          if (++transfers == 1) {
+            read_fields(c, &m->transfer, 0, "BaseTransfer");
+          } else {
+            v_->add(0, path, "duplicated");
+          }
+          break;
+        case kBaseSubscribe:
+          ++subscribes;
+          check_attributes(c, 0, path, Attributes::kNone);
+          walk_skipped(c, indexed(path, static_cast<size_t>(subscribes)));
+          break;
+        case kExtendMessage:
+          if (++extends > 1) v_->add(0, path, "duplicated");
+          check_attributes(c, 0, path, Attributes::kNone);
+          walk_skipped(c, path);
+          break;
+        case kSignature:
+          if (++signatures > 1) v_->add(0, path, "duplicated");
+          m->has_signature = true;
+          check_attributes(c, 0, path, Attributes::kAnything);
+          walk_skipped(c, path);
+          break;
+      }
+      pop_namespaces(mark);
+    }
+    if (record_count == 0) v_->add(0, root_name + "/" + node_name, "required");
+    if (record_count > static_cast<size_t>(Shape::kMaxRecords)) {
+      v_->add(0, root_name + "/" + node_name, too_many(record_count, Shape::kMaxRecords));
+    }
+    if (transfers == 0) v_->add(0, root_name + "/BaseTransfer", "required");
+    if (subscribes > kMaxBaseSubscribe) {
+      v_->add(0, root_name + "/BaseSubscribe", too_many(subscribes, kMaxBaseSubscribe));
+    }
+  }
+
+  ViolationList* v_;
+  std::vector<std::pair<std::string_view, std::string_view>> ns_;  // prefix → URI, innermost last
+};
+
+bool is_utf8_label(std::string_view enc) {
+  auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; };
+  std::string e;
+  for (char c : enc) e.push_back(lower(c));
+  return e == "utf-8" || e == "utf8";
+}
+
+}  // namespace
+
+ReadResult read_message_xml(std::string_view bytes) {
+  ReadResult result;
+  ViolationList v;
+  auto fail = [&](std::string path, std::string problem) {
+    v.add(0, std::move(path), std::move(problem));
+    result.violations = v.take();
+    return result;
+  };
+  if (bytes.size() > kMaxMessageBytes) {
+    return fail(std::string(kMessagePath), "size " + std::to_string(bytes.size()) +
+                                               " bytes, maximum " +
+                                               std::to_string(kMaxMessageBytes));
+  }
+  std::string_view doc = internal::strip_bom(bytes);
+  const size_t bom = bytes.size() - doc.size();
+  if (trim_xml_space(doc).empty()) return fail(std::string(kMessagePath), "empty message");
+  if (std::string problem = prescan_xml(doc, bom); !problem.empty()) {
+    return fail(std::string(kMessagePath), std::move(problem));
+  }
+
+  pugi::xml_document xml;
+  pugi::xml_parse_result parsed = xml.load_buffer(
+      doc.data(), doc.size(), pugi::parse_default | pugi::parse_declaration, pugi::encoding_utf8);
+  if (!parsed) {
+    return fail(std::string(kMessagePath),
+                "malformed XML: " + std::string(parsed.description()) + " at offset " +
+                    std::to_string(static_cast<size_t>(parsed.offset) + bom));
+  }
+  if (deeper_than(xml, kMaxXmlDepth)) {
+    return fail(std::string(kMessagePath),
+                "nesting deeper than " + std::to_string(kMaxXmlDepth) + " levels");
+  }
+
+  pugi::xml_node root;
+  int roots = 0;
+  for (pugi::xml_node c : xml.children()) {
+    if (c.type() == pugi::node_declaration) {
+      std::string_view enc = view(c.attribute("encoding").value());
+      if (!enc.empty() && !is_utf8_label(enc)) {
+        return fail(std::string(kMessagePath),
+                    "encoding '" + printable_name(enc) + "' not supported (UTF-8 only)");
+      }
+    } else if (c.type() == pugi::node_element) {
+      if (roots++ == 0) root = c;
+    } else if ((c.type() == pugi::node_pcdata || c.type() == pugi::node_cdata) &&
+               !trim_xml_space(view(c.value())).empty()) {
+      return fail(std::string(kMessagePath), "text outside the root element");
+    }
+  }
+  if (roots != 1) return fail(std::string(kMessagePath), "more than one root element");
+
+  Message m;
+  XmlMessageReader reader(&v);
+  if (!reader.read(root, &m)) {
+    result.violations = v.take();
+    return result;
+  }
+  // Invalid bytes where no field check saw them (element names, comments, skipped markup).
+  if (!v.char_problem()) {
+    internal::CharScan scan = internal::scan_chars(doc);
+    if (scan.issue != internal::CharIssue::kNone) {
+      v.add(0, std::string(kMessagePath),
+            std::string(internal::char_issue_text(scan.issue)) + " at offset " +
+                std::to_string(scan.offset + bom));
+    }
+  }
+  result.message = std::move(m);
+  result.violations = v.take();
+  return result;
+}
+
+}  // namespace cbec::ceb

@@ -1,0 +1,199 @@
+// Unit tests of the clearance core beyond the golden cases: the ID checksum vectors (R2), all 24
+// arrival orders of the four documents, replay determinism, and the receipts' shape.
+#include <algorithm>
+#include <array>
+
+#include "clearance/error_codes.h"
+#include "clearance/id_number.h"
+#include "clearance_fixture.h"
+#include "gtest/gtest.h"
+
+namespace cbec::testing {
+namespace {
+
+using clearance::check_resident_id;
+using clearance::ListState;
+
+TEST(ResidentId, ChecksumVectors) {
+  // The standard's own example, and the body 12345678901234567 whose check digit is 7.
+  EXPECT_EQ(clearance::resident_id_check_char("11010519491231002"), 'X');
+  EXPECT_EQ(clearance::resident_id_check_char("12345678901234567"), '7');
+  EXPECT_EQ(clearance::resident_id_check_char("41010220010815003"), '7');
+  CivilDate today{2026, 5, 10};
+  EXPECT_FALSE(check_resident_id("11010519491231002X", today).has_value());
+  EXPECT_FALSE(check_resident_id("11010519491231002x", today).has_value());  // x normalised
+  EXPECT_FALSE(check_resident_id(" 410102200108150037 ", today).has_value());
+  auto wrong = check_resident_id("110105194912310021", today);
+  ASSERT_TRUE(wrong.has_value());
+  EXPECT_NE(wrong->en.find("expected X"), std::string::npos) << wrong->en;
+  EXPECT_TRUE(check_resident_id("11010519490231002X", today).has_value());  // 31 Feb
+  EXPECT_TRUE(check_resident_id("1101051949123100", today).has_value());    // 16 characters
+  EXPECT_TRUE(check_resident_id("11010519491231A02X", today).has_value());  // letter inside
+  EXPECT_TRUE(check_resident_id("110105202606010012", today).has_value());  // born in the future
+}
+
+TEST(ErrorCodes, FamiliesAndProblems) {
+  EXPECT_EQ(clearance::error_code(ceb::MessageType::kCEB621, clearance::Problem::kDuplicate),
+            -621004);
+  EXPECT_EQ(clearance::error_code(ceb::MessageType::kCEB621,
+                                  clearance::Problem::kOverAnnualLimit),
+            -621018);
+  EXPECT_EQ(clearance::error_code(ceb::MessageType::kCEB311, clearance::Problem::kInvalidValue),
+            -301009);
+  EXPECT_EQ(clearance::error_code(ceb::MessageType::kCEB511, clearance::Problem::kNotFound),
+            -504003);
+}
+
+// What an arrival order must not change: the final list state, tax and ledger effects.
+struct Outcome {
+  ListState state;
+  Fen tax_fen;
+  int64_t stock_units;
+  Fen quota_fen;
+  Fen open_bills_fen;
+  int order_status, payment_status, waybill_status;
+  bool operator==(const Outcome&) const = default;
+};
+
+Outcome run_in_order(const std::array<int, 4>& order) {
+  Harness h;
+  DocSet s = load_base("formula_1210");
+  for (int doc : order) {
+    switch (doc) {
+      case 0: h.submit_order(s); break;
+      case 1: h.submit_payment(s); break;
+      case 2: h.submit_waybill(s); break;
+      case 3: h.submit_list(s); break;
+    }
+  }
+  const auto* L = h.list(s);
+  EXPECT_NE(L, nullptr);
+  return Outcome{L->state,
+                 L->tax ? L->tax->total_fen() : -1,
+                 h.engine().stock().find({kEmsNo, "1"})->on_hand_units,
+                 h.engine().quota().totals({s.list.head.buyerIdNumber, 2026}).committed_fen,
+                 h.engine().guarantees().find(kAgent)->open_bills_fen,
+                 h.order_receipts(s.order.head.orderNo).back()->returnStatus,
+                 h.payment_receipts(s.payment.head.payTransactionId).back()->returnStatus,
+                 h.waybill_receipts(s.waybill.head.logisticsNo).back()->returnStatus};
+}
+
+TEST(Matching, AllTwentyFourArrivalOrdersGiveTheSameOutcome) {
+  std::array<int, 4> order = {0, 1, 2, 3};
+  const Outcome expected{ListState::kReleased, 5515, 998 * kDecimalScale, 60600, 5515,
+                         399, 399, 399};
+  int permutations = 0;
+  do {
+    SCOPED_TRACE(::testing::Message() << order[0] << order[1] << order[2] << order[3]);
+    EXPECT_EQ(run_in_order(order), expected);
+    ++permutations;
+  } while (std::next_permutation(order.begin(), order.end()));
+  EXPECT_EQ(permutations, 24);
+}
+
+TEST(Matching, ListWaitsWithReasonAndIsReleasedWhenTheLastPartnerArrives) {
+  Harness h;
+  DocSet s = load_base("formula_1210");
+  h.submit_list(s);
+  h.submit_order(s);
+  auto rs = h.list_receipts(s.list.head.copNo);
+  ASSERT_EQ(rs.size(), 1u);
+  EXPECT_EQ(rs[0]->returnStatus, 120);
+  EXPECT_NE(rs[0]->returnInfo.find("waiting for order, payment, waybill"), std::string::npos)
+      << rs[0]->returnInfo;
+  EXPECT_EQ(rs[0]->invtNo.size(), 18u);
+  EXPECT_EQ(rs[0]->preNo.size(), 18u);
+  EXPECT_EQ(h.list(s)->state, ListState::kWaiting);
+  h.submit_payment(s);
+  EXPECT_EQ(h.list(s)->state, ListState::kWaiting);
+  EXPECT_NE(h.list(s)->hold_reason.find("waybill"), std::string::npos);
+  h.submit_waybill(s);
+  EXPECT_EQ(h.list(s)->state, ListState::kReleased);
+  EXPECT_EQ(h.list_receipts(s.list.head.copNo).back()->returnStatus, 800);
+}
+
+TEST(Matching, WaitingWindowIsConfiguredTwentyFourHours) {
+  Harness h;
+  DocSet s = load_base("formula_1210");
+  h.submit_list(s);
+  h.advance_ms(24 * kMsPerHour - 2 * kMsPerSecond);
+  ASSERT_TRUE(h.apply(clearance::Tick{}).ok());
+  EXPECT_EQ(h.list(s)->state, ListState::kWaiting);  // 1 s before the window closes
+  ASSERT_TRUE(h.apply(clearance::Tick{}).ok());
+  EXPECT_EQ(h.list(s)->state, ListState::kRejected);
+  const auto& last = *h.list_receipts(s.list.head.copNo).back();
+  EXPECT_EQ(last.returnStatus, 100);
+  ASSERT_EQ(last.findings.size(), 1u);
+  EXPECT_EQ(last.findings[0].rule, "M0");
+}
+
+// Builds a varied command stream: good sets, faulty ones, replays, a modification, a tick.
+std::vector<ceb::Receipt> run_stream(Harness* h) {
+  const auto& ref = h->ref();
+  for (int i = 0; i < 40; ++i) {
+    rapidjson::Document spec;
+    spec.Parse(R"({"goods": [{"item": "1", "qty": "1"}, {"item": "4", "qty": "1"}], "freight": "8.00"})");
+    DocSet s = build_set(spec, "-" + std::to_string(i), ref);
+    if (i % 7 == 3) s.payment.head.amountPaid.units += 100;  // M2
+    if (i % 5 == 0) {
+      h->submit_list(s);
+      h->submit_waybill(s);
+      h->submit_payment(s);
+      h->submit_order(s);
+    } else {
+      h->submit_all(s);
+    }
+    if (i % 9 == 0) h->submit_list(s);  // replay
+  }
+  h->advance_ms(30 * kMsPerHour);
+  EXPECT_TRUE(h->apply(clearance::Tick{}).ok());
+  return h->receipts();
+}
+
+TEST(Replay, SameCommandsGiveIdenticalStateAndReceipts) {
+  Harness a, b;
+  auto ra = run_stream(&a);
+  auto rb = run_stream(&b);
+  EXPECT_EQ(ra, rb);
+  EXPECT_EQ(a.engine().dump_state(), b.engine().dump_state());
+  // The stream did something: releases and M2 rejections both happened.
+  int released = 0, rejected = 0;
+  for (const auto& [id, L] : a.engine().lists()) {
+    released += L.state == ListState::kReleased;
+    rejected += L.state == ListState::kRejected;
+  }
+  EXPECT_EQ(rejected, 6);  // i = 3, 10, 17, 24, 31, 38
+  EXPECT_EQ(released, 34);
+}
+
+TEST(Receipts, ListReceiptCarriesItsKeysAndTime) {
+  Harness h;
+  DocSet s = load_base("formula_1210");
+  h.submit_all(s);
+  const auto& r = *h.list_receipts(s.list.head.copNo).back();
+  EXPECT_EQ(r.answers, ceb::MessageType::kCEB621);
+  EXPECT_EQ(r.receiver, kAgent);
+  EXPECT_EQ(r.guid, s.list.head.guid);
+  EXPECT_EQ(r.copNo, s.list.head.copNo);
+  EXPECT_EQ(r.customsCode, "4612");
+  EXPECT_EQ(r.invtNo.substr(0, 9), "46122026I");
+  EXPECT_EQ(r.preNo.substr(0, 9), "B20260510");
+  EXPECT_EQ(r.returnTime, h.now());
+  EXPECT_NE(r.returnInfo.find("55.15"), std::string::npos) << r.returnInfo;
+  // The order's sender learns the decision too (399).
+  EXPECT_EQ(h.order_receipts(s.order.head.orderNo).back()->receiver, kPlatform);
+}
+
+TEST(Ledgers, TaxBillRecordedOnRelease) {
+  Harness h;
+  DocSet s = load_base("formula_1210");
+  h.submit_all(s);
+  ASSERT_EQ(h.engine().tax_bills().size(), 1u);
+  const auto& bill = h.engine().tax_bills()[0];
+  EXPECT_EQ(bill.assureCode, kAgent);
+  EXPECT_EQ(bill.tax.vat_fen, 5515);
+  EXPECT_EQ(bill.invtNo, h.list(s)->invtNo);
+}
+
+}  // namespace
+}  // namespace cbec::testing
