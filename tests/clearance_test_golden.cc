@@ -124,6 +124,26 @@ TEST_P(GoldenCase, Run) {
         if (step.HasMember("set")) apply_overrides(&copy, step["set"]);
         std::string sender = step.HasMember("sender") ? str(step, "sender") : "";
         submit(&copy, doc, sender.empty() ? nullptr : &sender);
+      } else if (step.HasMember("signed")) {
+        // The logistics company's signed-for status (CEB513) of the set's parcel.
+        const DocSet& s = sets.at(str(step, "signed"));
+        ceb::Message m;
+        m.type = ceb::MessageType::kCEB513;
+        m.guid = "A1B2C3D4-0513-4000-8000-000000000001";
+        m.version = "1.0";
+        m.transfer = {s.waybill.head.logisticsCode, "test", "DXP", "DXPENT0000000001", ""};
+        ceb::LogisticsStatus st;
+        st.guid = m.guid;
+        st.appType = "1";
+        st.appTime = "20260511090000";
+        st.appStatus = "2";
+        st.logisticsCode = s.waybill.head.logisticsCode;
+        st.logisticsName = s.waybill.head.logisticsName;
+        st.logisticsNo = s.waybill.head.logisticsNo;
+        st.logisticsStatus = "S";
+        st.logisticsTime = "20260511085500";
+        m.waybill_statuses.push_back(st);
+        h.submit(s.waybill.head.logisticsCode, m);
       } else if (step.HasMember("arrival")) {
         // The warehouse operator's entry (CEB711) listing the set's parcel.
         const DocSet& s = sets.at(str(step, "arrival"));

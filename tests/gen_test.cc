@@ -174,7 +174,7 @@ HandTax hand_tax(const ceb::Inventory& list, bool full) {
 }
 
 constexpr CivilDate kDay{2025, 6, 18};
-constexpr uint64_t kStressSeeds = 400;
+constexpr uint64_t kStressSeeds = 60;
 constexpr int64_t kYuan = kDecimalScale;
 
 // The worked examples of DOMAIN.md §7, by hand and through tax::compute.
@@ -257,6 +257,30 @@ TEST(HandTax, WorkedExamplesOfDomain) {
   }
 }
 
+// Runs the tax engine on the same lines and compares every figure with the hand calculation.
+void expect_engine_agrees(const std::vector<HandLine>& lines, int64_t extra_units, bool full,
+                          const HandTax& h) {
+  std::vector<tax::LineInput> in_lines;
+  for (size_t i = 0; i < lines.size(); ++i) {
+    const HandLine& l = lines[i];
+    in_lines.push_back({static_cast<int64_t>(i + 1), l.gcode, Decimal::of_units(l.qty_units), "007",
+                        Decimal::of_units(l.qty1_units), l.unit1,
+                        Decimal::of_units(l.value_units)});
+  }
+  tax::ListInput in{in_lines, Decimal::of_units(extra_units), Decimal::of_int(0),
+                    Decimal::of_int(0), kDay};
+  auto t = tax::compute(in, full ? tax::Regime::kFull : tax::Regime::kPreferential, reference());
+  ASSERT_TRUE(t.ok()) << t.status().ToString();
+  ASSERT_EQ(t->lines.size(), lines.size());
+  EXPECT_EQ(t->dutiable_fen, h.dutiable_fen);
+  for (size_t i = 0; i < lines.size(); ++i) {
+    EXPECT_EQ(t->lines[i].dutiable_fen, h.line_dutiable_fen[i]) << "line " << i + 1;
+    EXPECT_EQ(t->lines[i].tariff_fen, h.tariff_fen[i]) << "line " << i + 1;
+    EXPECT_EQ(t->lines[i].ct_fen, h.ct_fen[i]) << "line " << i + 1;
+    EXPECT_EQ(t->lines[i].vat_fen, h.vat_fen[i]) << "line " << i + 1;
+  }
+}
+
 TEST(HandTax, FreightIsSharedByValueWithLargestRemainder) {
   // 3 lines of 1.00 share 0.10: 3333.33 units each, the one unit left goes to gnum 1.
   std::vector<HandLine> lines = {{"1901101090", kYuan, kYuan, "035", kYuan},
@@ -265,6 +289,31 @@ TEST(HandTax, FreightIsSharedByValueWithLargestRemainder) {
   HandTax h = hand_tax(lines, kYuan / 10, kDay, false);
   EXPECT_EQ(h.dutiable_fen, 310);
   EXPECT_EQ(h.line_dutiable_fen, (std::vector<Fen>{103, 103, 103}));
+  expect_engine_agrees(lines, kYuan / 10, false, h);
+
+  // Two equal lines share 999 units: 499.5 each, so the tie decides which line reaches half a
+  // fen (100.500 → 101) and which stays below it (100.499 → 100). Ties go to the lower gnum.
+  std::vector<HandLine> tie = {{"1901101090", kYuan, kYuan, "035", kYuan},
+                               {"1901101090", kYuan, kYuan, "035", kYuan}};
+  h = hand_tax(tie, 999, kDay, false);
+  EXPECT_EQ(h.line_dutiable_fen, (std::vector<Fen>{101, 100}));
+  expect_engine_agrees(tie, 999, false, h);
+}
+
+TEST(HandTax, CosmeticsThresholdIsInclusive) {
+  // Exactly 10.00 per ml (500.00 for 50 ml) and exactly 15.00 per piece are high-end.
+  std::vector<HandLine> per_ml = {{"3304990099", 500 * kYuan, kYuan, "095", 5000}};
+  HandTax h = hand_tax(per_ml, 0, kDay, false);
+  EXPECT_EQ(h.ct, 6176);  // 500 / 0.85 × 0.15 × 0.7 = 61.76
+  expect_engine_agrees(per_ml, 0, false, h);
+  std::vector<HandLine> below = {{"3304990099", 500 * kYuan - kUnitsPerFen, kYuan, "095", 5000}};
+  h = hand_tax(below, 0, kDay, false);
+  EXPECT_EQ(h.ct, 0);
+  expect_engine_agrees(below, 0, false, h);
+  std::vector<HandLine> per_piece = {{"3304100000", 30 * kYuan, 2 * kYuan, "007", 2 * kYuan}};
+  h = hand_tax(per_piece, 0, kDay, false);
+  EXPECT_GT(h.ct, 0);
+  expect_engine_agrees(per_piece, 0, false, h);
 }
 
 // ---- The demo zone --------------------------------------------------------------------------

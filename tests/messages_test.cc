@@ -230,8 +230,8 @@ TEST(MessagesRoundTrip, HandWrittenJsonEqualsXml) {
 
 TEST(MessagesXsd, WrittenRequestsValidate) {
   // CEB621/623/625/711 need a ds:Signature in the XSD, which we never write.
-  for (MessageType t : {MessageType::kCEB311, MessageType::kCEB411, MessageType::kCEB511,
-                        MessageType::kCEB513}) {
+  for (MessageType t :
+       {MessageType::kCEB311, MessageType::kCEB411, MessageType::kCEB511, MessageType::kCEB513}) {
     std::string name(message_root_name(t));
     SCOPED_TRACE(name);
     std::string xml = write_message_xml(message(t, 3, 3));
@@ -247,7 +247,7 @@ TEST(MessagesXsd, WrittenRequestsValidate) {
 
 TEST(MessagesXsd, WrittenRequestFormat) {
   Message m = message(MessageType::kCEB311, 1, 1);
-  m.orders[0].head.payName = "";               // optional and empty: omitted
+  m.orders[0].head.payName = "";                          // optional and empty: omitted
   m.orders[0].head.discount = Decimal::of_units(150000);  // 1.50 written canonically
   std::string xml = write_message_xml(m);
   EXPECT_TRUE(xml.starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<ceb:CEB311Message "));
@@ -281,11 +281,11 @@ TEST(MessagesNames, RecordCountFollowsType) {
   EXPECT_EQ(m.record_count(), 7u);
 }
 
-// ---- read_message_auto ---------------------------------------------------------------------------
+// ---- read_message_auto
+// ---------------------------------------------------------------------------
 
 std::string base64(const std::string& in, bool line_breaks) {
-  static const char* kAlphabet =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  static const char* kAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
   std::string out;
   size_t i = 0;
   for (; i + 2 < in.size(); i += 3) {
@@ -343,8 +343,8 @@ TEST(MessagesDigest, StableUnderReformatting) {
   m.orders[0].lists[0].price = Decimal::of_units(150000);
   std::string xml = write_message_xml(m);
   ASSERT_NE(xml.find("<ceb:price>1.5</ceb:price>"), std::string::npos);
-  std::string reformatted = replace_nth(xml, "<ceb:price>1.5</ceb:price>",
-                                        "<ceb:price>\n   1.50000 </ceb:price>");
+  std::string reformatted =
+      replace_nth(xml, "<ceb:price>1.5</ceb:price>", "<ceb:price>\n   1.50000 </ceb:price>");
   reformatted = replace_nth(reformatted, "<ceb:orderNo>", "<ceb:orderNo>  ");
   for (size_t p; (p = reformatted.find("ceb:")) != std::string::npos;) {
     reformatted.replace(p, 4, "c:");

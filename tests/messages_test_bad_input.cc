@@ -30,6 +30,16 @@ void expect_only(const std::string& xml, const Violation& expected, bool message
   EXPECT_EQ(r.message.has_value(), message_set);
 }
 
+std::string order_json(int records = 2, int lines = 2) {
+  return write_message_json(message(MessageType::kCEB311, records, lines));
+}
+
+void expect_only_json(const std::string& json, const Violation& expected, bool message_set = true) {
+  ReadResult r = read_message_json(json);
+  EXPECT_THAT(r.violations, ElementsAre(expected)) << violations_text(r) << json.substr(0, 300);
+  EXPECT_EQ(r.message.has_value(), message_set);
+}
+
 // ---- whole-message problems ------------------------------------------------------------------
 
 TEST(MessagesBadInput, EmptyBody) {
@@ -91,7 +101,8 @@ TEST(MessagesBadInput, TenMegabyteFieldIsRejectedBySizeAlone) {
   // Rejected before any parsing: far below what parsing 10 MB would take.
   EXPECT_LT(elapsed, std::chrono::milliseconds(50));
   ReadResult j = read_message_json(std::string(kMaxMessageBytes + 1, ' '));
-  EXPECT_THAT(j.violations, ElementsAre(Violation{0, "message", "size 8388609 bytes, maximum 8388608"}));
+  EXPECT_THAT(j.violations,
+              ElementsAre(Violation{0, "message", "size 8388609 bytes, maximum 8388608"}));
 }
 
 TEST(MessagesBadInput, DeepNesting) {
@@ -126,8 +137,8 @@ TEST(MessagesBadInput, InvalidUtf8OutsideFields) {
               Violation{0, "CEB311Message/@version", "invalid UTF-8"});
   std::string in_comment = replace_nth(order_xml(), "<ceb:Order>", "<!-- \xFE --><ceb:Order>");
   ReadResult r = read_message_xml(in_comment);
-  EXPECT_THAT(r.violations, ElementsAre(Field(&Violation::problem,
-                                              StartsWith("invalid UTF-8 at offset "))));
+  EXPECT_THAT(r.violations,
+              ElementsAre(Field(&Violation::problem, StartsWith("invalid UTF-8 at offset "))));
 }
 
 TEST(MessagesBadInput, ControlCharactersAndNul) {
@@ -150,14 +161,16 @@ TEST(MessagesBadInput, ControlCharactersAndNul) {
 
 TEST(MessagesBadInput, WrongNamespace) {
   std::string xml = order_xml();
-  expect_only(replace_nth(xml, "\"http://www.chinaport.gov.cn/ceb\"", "\"http://example.com/ceb\""),
-              Violation{0, "CEB311Message",
-                        "namespace 'http://example.com/ceb' is not http://www.chinaport.gov.cn/ceb"},
-              false);
+  expect_only(
+      replace_nth(xml, "\"http://www.chinaport.gov.cn/ceb\"", "\"http://example.com/ceb\""),
+      Violation{0, "CEB311Message",
+                "namespace 'http://example.com/ceb' is not http://www.chinaport.gov.cn/ceb"},
+      false);
   // No namespace at all.
   std::string plain = replace_nth(xml, " xmlns:ceb=\"http://www.chinaport.gov.cn/ceb\"", "");
   for (size_t p; (p = plain.find("ceb:")) != std::string::npos;) plain.erase(p, 4);
-  expect_only(plain, Violation{0, "CEB311Message", "namespace '' is not " + std::string(kCebNamespace)},
+  expect_only(plain,
+              Violation{0, "CEB311Message", "namespace '' is not " + std::string(kCebNamespace)},
               false);
   // One field in a foreign namespace.
   expect_only(replace_nth(xml, "<ceb:note>", "<x:extra xmlns:x=\"urn:x\">1</x:extra><ceb:note>"),
@@ -172,7 +185,82 @@ TEST(MessagesBadInput, NotUtf8Declared) {
   expect_only(xml, Violation{0, "message", "encoding 'GBK' not supported (UTF-8 only)"}, false);
 }
 
-// ---- counts --------------------------------------------------------------------------------------
+TEST(MessagesBadInput, DoctypeAndEntities) {
+  std::string xml = order_xml(1, 1);
+  size_t root = xml.find("<ceb:CEB311Message");
+  expect_only(xml.substr(0, root) + "<!DOCTYPE x [<!ENTITY e \"zz\">]>" + xml.substr(root),
+              Violation{0, "message", "DOCTYPE not allowed at offset " + std::to_string(root)},
+              false);
+  std::string entity = replace_nth(xml, "张三", "&e;");
+  expect_only(entity,
+              Violation{0, "message",
+                        "undefined entity or malformed reference at offset " +
+                            std::to_string(xml.find("张三"))},
+              false);
+  // The predefined entities and character references are fine and decoded.
+  ReadResult r = read_message_xml(replace_nth(xml, "张三", "&lt;&#x5F20;&#19977;&quot;&apos;"));
+  ASSERT_TRUE(r.ok()) << violations_text(r);
+  EXPECT_EQ(r.message->orders[0].head.buyerName, "<张三\"'");
+}
+
+// BaseSubscribe (0..5) and ExtendMessage (0..1) are accepted and ignored, but their content is
+// still held to the character rules; a sixth BaseSubscribe is refused.
+TEST(MessagesBadInput, SkippedNodes) {
+  std::string subscribe =
+      "<ceb:BaseSubscribe><ceb:status>ALL</ceb:status><ceb:dxpMode>DXP</ceb:dxpMode>"
+      "<ceb:dxpAddress>DXPENT01</ceb:dxpAddress></ceb:BaseSubscribe>";
+  std::string extend =
+      "<ceb:ExtendMessage><ceb:name>x</ceb:name><ceb:version>1</ceb:version><ceb:Message>"
+      "<any:thing xmlns:any=\"urn:any\" a=\"1\">free <b/> form</any:thing></ceb:Message>"
+      "</ceb:ExtendMessage>";
+  std::string xml = order_xml(1, 1);
+  std::string tail = "</ceb:CEB311Message>";
+  std::string two = replace_nth(xml, tail, subscribe + subscribe + extend + tail);
+  ReadResult r = read_message_xml(two);
+  ASSERT_TRUE(r.ok()) << violations_text(r);
+  EXPECT_EQ(*r.message, *read_message_xml(xml).message);
+
+  std::string six;
+  for (int i = 0; i < 6; ++i) six += subscribe;
+  expect_only(replace_nth(xml, tail, six + tail),
+              Violation{0, "CEB311Message/BaseSubscribe", "6 elements, maximum 5"});
+  expect_only(replace_nth(xml, tail,
+                          replace_nth(extend, "free",
+                                      "fr\xFF"
+                                      "ee") +
+                              tail),
+              Violation{0, "CEB311Message/ExtendMessage", "invalid UTF-8"});
+  expect_only(replace_nth(xml, tail, extend + extend + tail),
+              Violation{0, "CEB311Message/ExtendMessage", "duplicated"});
+  // The signature comes last.
+  std::string sig = "<ds:Signature xmlns:ds=\"http://www.w3.org/2000/09/xmldsig#\"/>";
+  ReadResult signed_ok = read_message_xml(replace_nth(xml, tail, extend + sig + tail));
+  EXPECT_TRUE(signed_ok.ok()) << violations_text(signed_ok);
+  EXPECT_TRUE(signed_ok.message->has_signature);
+  expect_only(replace_nth(xml, tail, sig + extend + tail),
+              Violation{0, "CEB311Message/ExtendMessage", "out of order: expected end"});
+
+  // JSON: the same nodes are accepted and ignored.
+  std::string json = order_json(1, 1);
+  std::string with = replace_nth(json, "\"BaseTransfer\":",
+                                 "\"BaseSubscribe\":[{\"status\":\"ALL\"}],"
+                                 "\"ExtendMessage\":{\"name\":\"x\",\"Message\":{\"a\":[1]}},"
+                                 "\"BaseTransfer\":");
+  ReadResult j = read_message_json(with);
+  ASSERT_TRUE(j.ok()) << violations_text(j);
+  std::string six_json = replace_nth(
+      json, "\"BaseTransfer\":", "\"BaseSubscribe\":[{},{},{},{},{},{}],\"BaseTransfer\":");
+  expect_only_json(six_json, Violation{0, "CEB311Message/BaseSubscribe", "6 elements, maximum 5"});
+}
+
+TEST(MessagesBadInput, LeadingWhitespaceBeforeTheDeclaration) {
+  std::string xml = order_xml(1, 1);
+  ReadResult r = read_message_auto("\r\n  " + xml);
+  ASSERT_TRUE(r.ok()) << violations_text(r);
+}
+
+// ---- counts
+// --------------------------------------------------------------------------------------
 
 TEST(MessagesBadInput, HundredRecordsOkHundredAndOneNot) {
   ReadResult ok = read_message_xml(order_xml(100, 1));
@@ -240,9 +328,9 @@ TEST(MessagesBadInput, DecimalWithSixFractionDigits) {
                                 "<ceb:goodsValue>14000.123456<", 2);
   expect_only(xml, Violation{2, "Order[2]/OrderHead/goodsValue", "more than 5 fraction digits"});
   // Trailing zeros are not significant; 20 digits are too many; text is not a number.
-  EXPECT_TRUE(read_message_xml(replace_nth(sample("CEB311Message.xml"), ">14000<",
-                                           ">14000.1234500000<"))
-                  .ok());
+  EXPECT_TRUE(
+      read_message_xml(replace_nth(sample("CEB311Message.xml"), ">14000<", ">14000.1234500000<"))
+          .ok());
   expect_only(replace_nth(sample("CEB311Message.xml"), ">14000<", ">12345678901234567890<"),
               Violation{1, "Order[1]/OrderHead/goodsValue", "more than 19 digits"});
   expect_only(replace_nth(sample("CEB311Message.xml"), ">14000<", ">1e5<"),
@@ -266,13 +354,16 @@ TEST(MessagesBadInput, ChildOutOfOrder) {
   std::string xml = order_xml();
   std::string swapped = replace_nth(xml, "<ceb:appType>1</ceb:appType>", "");
   swapped = replace_nth(swapped, "<ceb:appStatus>", "<ceb:appType>1</ceb:appType><ceb:appStatus>");
-  expect_only(swapped, Violation{1, "Order[1]/OrderHead/appType", "out of order: expected appStatus"});
+  expect_only(swapped,
+              Violation{1, "Order[1]/OrderHead/appType", "out of order: expected appStatus"});
   // The head after its lines.
-  std::string head_last = replace_nth(xml, "<ceb:OrderHead>", "<ceb:OrderList><ceb:gnum>9</ceb:gnum>"
-      "<ceb:itemName>a</ceb:itemName><ceb:gmodel>b</ceb:gmodel><ceb:unit>122</ceb:unit>"
-      "<ceb:qty>1</ceb:qty><ceb:price>1</ceb:price><ceb:totalPrice>1</ceb:totalPrice>"
-      "<ceb:currency>142</ceb:currency><ceb:country>502</ceb:country></ceb:OrderList>"
-      "<ceb:OrderHead>");
+  std::string head_last =
+      replace_nth(xml, "<ceb:OrderHead>",
+                  "<ceb:OrderList><ceb:gnum>9</ceb:gnum>"
+                  "<ceb:itemName>a</ceb:itemName><ceb:gmodel>b</ceb:gmodel><ceb:unit>122</ceb:unit>"
+                  "<ceb:qty>1</ceb:qty><ceb:price>1</ceb:price><ceb:totalPrice>1</ceb:totalPrice>"
+                  "<ceb:currency>142</ceb:currency><ceb:country>502</ceb:country></ceb:OrderList>"
+                  "<ceb:OrderHead>");
   expect_only(head_last, Violation{1, "Order[1]/OrderHead", "out of order: expected OrderList"});
   // A record after BaseTransfer.
   std::string root_order = order_xml(1, 1);
@@ -310,8 +401,8 @@ TEST(MessagesBadInput, BadEnumAndLengths) {
   // Lengths count characters: 60 Chinese characters fit buyerName (maxLength 60), 61 do not.
   std::string name60;
   for (int i = 0; i < 60; ++i) name60 += "张";
-  EXPECT_TRUE(read_message_xml(replace_nth(xml, "<ceb:buyerName>张三", "<ceb:buyerName>" + name60))
-                  .ok());
+  EXPECT_TRUE(
+      read_message_xml(replace_nth(xml, "<ceb:buyerName>张三", "<ceb:buyerName>" + name60)).ok());
   expect_only(replace_nth(xml, "<ceb:buyerName>张三", "<ceb:buyerName>" + name60 + "张"),
               Violation{1, "Order[1]/OrderHead/buyerName", "length 61, maximum 60"});
   std::string inv = write_message_xml(message(MessageType::kCEB621, 2, 2));
@@ -327,9 +418,9 @@ TEST(MessagesBadInput, BadDates) {
   std::string inv = write_message_xml(message(MessageType::kCEB621, 1, 1));
   expect_only(replace_nth(inv, "<ceb:declTime>20230115<", "<ceb:declTime>20230230<"),
               Violation{1, "Inventory[1]/InventoryHead/declTime", "not a valid date (yyyyMMdd)"});
-  expect_only(replace_nth(inv, "<ceb:appTime>20230115120000<", "<ceb:appTime>20230115246000<"),
-              Violation{1, "Inventory[1]/InventoryHead/appTime",
-                        "not a valid time (yyyyMMddHHmmss)"});
+  expect_only(
+      replace_nth(inv, "<ceb:appTime>20230115120000<", "<ceb:appTime>20230115246000<"),
+      Violation{1, "Inventory[1]/InventoryHead/appTime", "not a valid time (yyyyMMddHHmmss)"});
   // A leap day is a real date.
   EXPECT_TRUE(
       read_message_xml(replace_nth(inv, "<ceb:declTime>20230115<", "<ceb:declTime>20240229<"))
@@ -367,19 +458,11 @@ TEST(MessagesBadInput, ViolationsAreCapped) {
 
 // ---- JSON -------------------------------------------------------------------------------------
 
-std::string order_json(int records = 2, int lines = 2) {
-  return write_message_json(message(MessageType::kCEB311, records, lines));
-}
-
-void expect_only_json(const std::string& json, const Violation& expected, bool message_set = true) {
-  ReadResult r = read_message_json(json);
-  EXPECT_THAT(r.violations, ElementsAre(expected)) << violations_text(r) << json.substr(0, 300);
-  EXPECT_EQ(r.message.has_value(), message_set);
-}
-
 TEST(MessagesBadJson, NumberDecimalWithSixDigits) {
-  std::string json = replace_nth(order_json(), "\"taxTotal\":\"1.23456\"", "\"taxTotal\":1.234567", 2);
-  expect_only_json(json, Violation{2, "Order[2]/OrderHead/taxTotal", "more than 5 fraction digits"});
+  std::string json =
+      replace_nth(order_json(), "\"taxTotal\":\"1.23456\"", "\"taxTotal\":1.234567", 2);
+  expect_only_json(json,
+                   Violation{2, "Order[2]/OrderHead/taxTotal", "more than 5 fraction digits"});
   // A number with 5 digits is exact.
   ReadResult r = read_message_json(
       replace_nth(order_json(), "\"taxTotal\":\"1.23456\"", "\"taxTotal\":1.23456"));
@@ -425,12 +508,12 @@ TEST(MessagesBadJson, DuplicatedAndMissing) {
 TEST(MessagesBadJson, DeepNestingAndMalformed) {
   std::string deep(10000, '[');
   deep += std::string(10000, ']');
-  std::string json = replace_nth(order_json(), "\"BaseTransfer\":{", "\"ExtendMessage\":" + deep +
-                                                                         ",\"BaseTransfer\":{");
+  std::string json = replace_nth(order_json(), "\"BaseTransfer\":{",
+                                 "\"ExtendMessage\":" + deep + ",\"BaseTransfer\":{");
   expect_only_json(json, Violation{0, "message", "nesting deeper than 32 levels"}, false);
   // Malformed anywhere, even in a part that is skipped, rejects the whole message.
-  std::string skipped = replace_nth(order_json(), "\"BaseTransfer\":{",
-                                    "\"ExtendMessage\":[1,},\"BaseTransfer\":{");
+  std::string skipped =
+      replace_nth(order_json(), "\"BaseTransfer\":{", "\"ExtendMessage\":[1,},\"BaseTransfer\":{");
   ReadResult r = read_message_json(skipped);
   EXPECT_FALSE(r.message.has_value());
   EXPECT_THAT(r.violations, ElementsAre(Field(&Violation::problem,
@@ -444,14 +527,15 @@ TEST(MessagesBadJson, DeepNestingAndMalformed) {
   }
   // Every prefix of a valid message is handled.
   std::string full = order_json(2, 2);
-  for (size_t n = 1; n < full.size(); n += 37) EXPECT_FALSE(read_message_json(full.substr(0, n)).ok());
+  for (size_t n = 1; n < full.size(); n += 37)
+    EXPECT_FALSE(read_message_json(full.substr(0, n)).ok());
 }
 
 TEST(MessagesBadJson, InvalidUtf8) {
   std::string json = replace_nth(order_json(), "张三", "\xC3\x28");
   ReadResult r = read_message_json(json);
-  EXPECT_THAT(r.violations,
-              ElementsAre(Violation{0, "message", "invalid UTF-8 at offset " +
+  EXPECT_THAT(r.violations, ElementsAre(Violation{0, "message",
+                                                  "invalid UTF-8 at offset " +
                                                       std::to_string(json.find("\xC3\x28"))}));
   // An escaped control character is decoded and then refused by the field check.
   expect_only_json(replace_nth(order_json(), "\"张三\"", "\"a\\u0001b\""),
@@ -466,13 +550,15 @@ TEST(MessagesBadJson, RootProblems) {
   EXPECT_THAT(read_message_json("{\"CEB311Message\":[]}").violations,
               ElementsAre(Violation{0, "CEB311Message", "wrong type: array, expected object"}));
   ReadResult empty = read_message_json("{\"CEB311Message\":{}}");
-  EXPECT_THAT(empty.violations, ElementsAre(Violation{0, "CEB311Message/@guid", "required"},
-                                            Violation{0, "CEB311Message/@version", "required"},
-                                            Violation{0, "CEB311Message/Order", "required"},
-                                            Violation{0, "CEB311Message/BaseTransfer", "required"}));
+  EXPECT_THAT(empty.violations,
+              ElementsAre(Violation{0, "CEB311Message/@guid", "required"},
+                          Violation{0, "CEB311Message/@version", "required"},
+                          Violation{0, "CEB311Message/Order", "required"},
+                          Violation{0, "CEB311Message/BaseTransfer", "required"}));
 }
 
-// ---- random damage ---------------------------------------------------------------------------------
+// ---- random damage
+// ---------------------------------------------------------------------------------
 
 // Byte flips, insertions and deletions in valid messages: every reader answers, none crashes.
 TEST(MessagesBadInput, RandomMutationsNeverCrash) {
@@ -480,8 +566,8 @@ TEST(MessagesBadInput, RandomMutationsNeverCrash) {
   const std::string inputs[] = {sample("CEB311Message.xml"), sample("CEB621Message.xml"),
                                 order_json(3, 3),
                                 write_message_json(message(MessageType::kCEB711, 1, 3))};
-  const char kSpecial[] = {'<', '>', '/', '"', '{', '}', '[', ']', ':', ',', '&', '\\', '\0',
-                           '\xFF', '\xE4', ' ', '='};
+  const char kSpecial[] = {'<', '>', '/',  '"',  '{',    '}',    '[', ']', ':',
+                           ',', '&', '\\', '\0', '\xFF', '\xE4', ' ', '='};
   for (const std::string& input : inputs) {
     for (int round = 0; round < 400; ++round) {
       std::string s = input;
@@ -490,9 +576,15 @@ TEST(MessagesBadInput, RandomMutationsNeverCrash) {
         size_t pos = rng() % s.size();
         char c = kSpecial[rng() % sizeof kSpecial];
         switch (rng() % 3) {
-          case 0: s[pos] = c; break;
-          case 1: s.insert(pos, 1, c); break;
-          case 2: s.erase(pos, 1 + rng() % 8); break;
+          case 0:
+            s[pos] = c;
+            break;
+          case 1:
+            s.insert(pos, 1, c);
+            break;
+          case 2:
+            s.erase(pos, 1 + rng() % 8);
+            break;
         }
         if (s.empty()) s = "x";
       }

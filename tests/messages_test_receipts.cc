@@ -41,7 +41,8 @@ Receipt receipt(MessageType answers, int i) {
   r.returnStatus = status::kAccepted;
   r.returnTime = kReturnTime;
   r.returnInfo = "新增申报成功 <ok> & done";
-  r.findings.push_back(Finding{"M2", "Order/acturalPaid", "订单实付金额 100.00 与支付金额 99.00 不一致",
+  r.findings.push_back(Finding{"M2", "Order/acturalPaid",
+                               "订单实付金额 100.00 与支付金额 99.00 不一致",
                                "order acturalPaid 100.00 differs from payment amountPaid 99.00"});
   return r;
 }
@@ -54,9 +55,9 @@ TEST(MessagesReceipts, EveryReceiptTypeValidatesAgainstTheXsd) {
     receipts[1].returnStatus = -621004;
     std::string xml = write_receipts_xml(receipts);
     EXPECT_EQ(xmllint_errors(xml, "receipt_" + root), "");
-    EXPECT_TRUE(xml.starts_with(
-        "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\n<" + root +
-        " guid=\"" + guid(1) + "\" version=\"1.0\" xmlns=\"http://www.chinaport.gov.cn/ceb\">"))
+    EXPECT_TRUE(xml.starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\n<" +
+                                root + " guid=\"" + guid(1) +
+                                "\" version=\"1.0\" xmlns=\"http://www.chinaport.gov.cn/ceb\">"))
         << xml;
     std::string record(receipt_record_name(t));
     EXPECT_NE(xml.find("<" + record + ">"), std::string::npos);
@@ -149,7 +150,8 @@ TEST(MessagesReceipts, JsonReceiptsCarryFindings) {
   EXPECT_LT(json.find("\"returnTime\""), json.find("\"returnInfo\""));
 }
 
-// ---- CEB900 ---------------------------------------------------------------------------------------
+// ---- CEB900
+// ---------------------------------------------------------------------------------------
 
 FormatError format_error() {
   FormatError e;
@@ -166,7 +168,8 @@ FormatError format_error() {
 TEST(MessagesCeb900, ValidatesAndCarriesTheOriginal) {
   std::string xml = write_ceb900_xml(format_error());
   EXPECT_EQ(xmllint_errors(xml, "ceb900"), "");
-  EXPECT_NE(xml.find("<CEB900Message guid=\"" + guid(5) + "\" version=\"1.0\" "
+  EXPECT_NE(xml.find("<CEB900Message guid=\"" + guid(5) +
+                     "\" version=\"1.0\" "
                      "xmlns=\"http://www.chinaport.gov.cn/ceb\">"),
             std::string::npos)
       << xml;
@@ -237,8 +240,9 @@ TEST(MessagesCeb900, FromAReadResult) {
   std::string bad = remove_nth_element(sample("CEB311Message.xml"), "ceb:buyerIdNumber", 3);
   ReadResult r = read_message_xml(bad);
   ASSERT_TRUE(r.message.has_value());
-  FormatError e{r.message->guid, std::string(message_root_name(r.message->type)), "id-1", bad,
-                r.violations, kReturnTime};
+  FormatError e{r.message->guid, std::string(message_root_name(r.message->type)),
+                "id-1",          bad,
+                r.violations,    kReturnTime};
   std::string xml = write_ceb900_xml(e);
   EXPECT_EQ(xmllint_errors(xml, "ceb900_from_read"), "");
   EXPECT_NE(xml.find("<returnInfo>Order[3]/OrderHead/buyerIdNumber: required</returnInfo>"),

@@ -356,13 +356,27 @@ inline Message message(MessageType type, int records = 2, int lines = 2) {
   m.transfer = transfer();
   for (int i = 1; i <= records; ++i) {
     switch (type) {
-      case MessageType::kCEB311: m.orders.push_back(order(i, lines)); break;
-      case MessageType::kCEB411: m.payments.push_back(payment(i)); break;
-      case MessageType::kCEB511: m.waybills.push_back(waybill(i)); break;
-      case MessageType::kCEB513: m.waybill_statuses.push_back(waybill_status(i)); break;
-      case MessageType::kCEB621: m.inventories.push_back(inventory(i, lines)); break;
-      case MessageType::kCEB623: m.cancels.push_back(cancel(i)); break;
-      case MessageType::kCEB625: m.refunds.push_back(refund(i, lines)); break;
+      case MessageType::kCEB311:
+        m.orders.push_back(order(i, lines));
+        break;
+      case MessageType::kCEB411:
+        m.payments.push_back(payment(i));
+        break;
+      case MessageType::kCEB511:
+        m.waybills.push_back(waybill(i));
+        break;
+      case MessageType::kCEB513:
+        m.waybill_statuses.push_back(waybill_status(i));
+        break;
+      case MessageType::kCEB621:
+        m.inventories.push_back(inventory(i, lines));
+        break;
+      case MessageType::kCEB623:
+        m.cancels.push_back(cancel(i));
+        break;
+      case MessageType::kCEB625:
+        m.refunds.push_back(refund(i, lines));
+        break;
       case MessageType::kCEB711:
         if (i == 1) m.deliveries.push_back(delivery(lines));
         break;

@@ -218,6 +218,10 @@ class Engine {
   const std::vector<TaxBill>& tax_bills() const;
   const std::map<uint64_t, ListRecord>& lists() const;
   uint64_t last_seq() const;
+  TimeMs now() const;  // time of the last command applied
+  const ref::ReferenceData& reference() const;
+  // The buyer name last declared with this ID number ("" if none): the quota query checks it.
+  std::string buyer_name(std::string_view buyerIdNumber) const;
 
   // A canonical text dump of the whole state, for replay comparisons and debugging.
   std::string dump_state() const;

@@ -75,6 +75,7 @@ struct Engine::State {
   ledger::QuotaLedger quota;
   ledger::GuaranteeLedger guarantees;
   std::map<CapKey, int64_t> caps_used;
+  std::map<std::string, std::string, std::less<>> buyer_names;  // id -> name
   std::vector<TaxBill> bills;
 
   uint64_t next_list_id = 1;
@@ -427,8 +428,19 @@ struct Engine::State {
         needs.push_back(ledger::StockNeed{{h.emsNo, line.itemRecordNo}, line.qty.units});
       Status s = stock.reserve(L.id, needs);
       if (!s.ok()) {
-        Finding fnd = make_finding("R6", "Inventory/InventoryList/qty",
-                                   fmt::format("保税库存不足: {}", s.message()),
+        // Name the first line whose item is short (lines of one item count together).
+        std::string field = "Inventory/InventoryList/qty";
+        std::map<std::string, int64_t> needed;
+        for (size_t i = 0; i < L.doc.lists.size(); ++i) {
+          const auto& line = L.doc.lists[i];
+          int64_t total = needed[line.itemRecordNo] += line.qty.units;
+          const auto* item = stock.find({h.emsNo, line.itemRecordNo});
+          if (item == nullptr || item->available_units() < total) {
+            field = fmt::format("Inventory/InventoryList[{}]/qty", i + 1);
+            break;
+          }
+        }
+        Finding fnd = make_finding("R6", field, fmt::format("保税库存不足: {}", s.message()),
                                    fmt::format("insufficient bonded stock: {}", s.message()));
         if (policy.stock_shortfall == ref::ShortfallAction::kReject) {
           reject(L, {std::move(fnd)});
@@ -783,6 +795,7 @@ struct Engine::State {
     }
     L->declared_at = now;
     L->state = ListState::kWaiting;
+    buyer_names[normalize_id_number(h.buyerIdNumber)] = normalize_text(h.buyerName);
     link(*L);
     std::string waiting = missing_partners_text(*L);
     record_list_status(*L, st::kAccepted,
@@ -1109,6 +1122,12 @@ const ledger::GuaranteeLedger& Engine::guarantees() const { return s_->guarantee
 const std::vector<TaxBill>& Engine::tax_bills() const { return s_->bills; }
 const std::map<uint64_t, ListRecord>& Engine::lists() const { return s_->lists; }
 uint64_t Engine::last_seq() const { return s_->last_seq; }
+TimeMs Engine::now() const { return s_->now; }
+const ref::ReferenceData& Engine::reference() const { return s_->ref(); }
+std::string Engine::buyer_name(std::string_view id) const {
+  auto it = s_->buyer_names.find(normalize_id_number(id));
+  return it == s_->buyer_names.end() ? "" : it->second;
+}
 
 std::string Engine::dump_state() const {
   const State& s = *s_;

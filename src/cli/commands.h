@@ -35,4 +35,21 @@ struct DemoArgs {
 // prints what happened (until the service exists, this is what `make run` shows).
 int demo(const DemoArgs& args);
 
+struct ServeArgs {
+  std::string data_dir = "data";
+  std::string listen = "127.0.0.1:8080";
+  std::string config;
+  bool demo = false;
+  double feed_rate = 0;      // with --demo: generated lists per second fed over HTTP
+  std::string port_file;     // write the bound port here (tests use port 0)
+};
+// cbec serve: the durable service; blocks until SIGTERM/SIGINT, then drains and stops.
+int serve(const ServeArgs& args);
+// The documented key of a demo-zone enterprise: "demo-key-<code>".
+std::string demo_key(std::string_view code);
+
+// cbec submit: posts message files and prints the receipts.
+int submit(const std::string& url, const std::string& key, const std::vector<std::string>& files,
+           bool xml);
+
 }  // namespace cbec::cli

@@ -38,7 +38,27 @@ int main(int argc, char** argv) {
   demo->add_option("--count", d.count, "number of document sets")->check(CLI::Range(1, 10000000));
   demo->add_option("--faults", d.fault_share, "share of faulty sets")->check(CLI::Range(0.0, 1.0));
 
+  cbec::cli::ServeArgs sv;
+  auto* serve = app.add_subcommand("serve", "Run the durable clearance service over HTTP");
+  serve->add_option("--data-dir", sv.data_dir, "command log and state directory");
+  serve->add_option("--listen", sv.listen, "HOST:PORT (port 0 picks a free one)");
+  serve->add_option("--config", sv.config, "TOML configuration file")->check(CLI::ExistingFile);
+  serve->add_flag("--demo", sv.demo, "register the demo zone with documented keys");
+  serve->add_option("--feed", sv.feed_rate, "with --demo: feed generated lists per second");
+  serve->add_option("--port-file", sv.port_file, "write the bound port to this file");
+
+  std::string url = "http://127.0.0.1:8080", key;
+  std::vector<std::string> submit_files;
+  bool submit_xml = false;
+  auto* submit = app.add_subcommand("submit", "Post CEB message files and print the receipts");
+  submit->add_option("--url", url, "service URL");
+  submit->add_option("--key", key, "the enterprise's API key")->required();
+  submit->add_flag("--xml", submit_xml, "ask for CEB receipt XML instead of JSON");
+  submit->add_option("files", submit_files, "message files")->required()->check(CLI::ExistingFile);
+
   CLI11_PARSE(app, argc, argv);
+  if (serve->parsed()) return cbec::cli::serve(sv);
+  if (submit->parsed()) return cbec::cli::submit(url, key, submit_files, submit_xml);
   if (validate->parsed()) return cbec::cli::validate(files);
   if (estimate->parsed()) return cbec::cli::tax_estimate(tax_file, tax_date);
   if (gen->parsed()) return cbec::cli::gen(g);

@@ -28,9 +28,9 @@ std::optional<std::string> decode_base64(std::string_view text) {
   std::string out;
   out.reserve(text.size() / 4 * 3 + 3);
   uint32_t acc = 0;
-  int bits = 0;         // pending bits in acc
-  size_t symbols = 0;   // alphabet characters seen
-  size_t padding = 0;   // '=' seen
+  int bits = 0;        // pending bits in acc
+  size_t symbols = 0;  // alphabet characters seen
+  size_t padding = 0;  // '=' seen
   for (char c : text) {
     if (is_xml_space(c)) continue;
     if (c == '=') {

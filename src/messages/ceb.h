@@ -127,7 +127,10 @@ struct ReadResult {
 
 // Reads a CEB request message from XML bytes (UTF-8, optional BOM). Never throws; every
 // problem, including malformed XML, invalid UTF-8, wrong namespace, too many records, excessive
-// depth or size, becomes a Violation.
+// depth or size, becomes a Violation. Problems found before the root element could be read
+// (size, encoding, malformed XML, depth) have record 0 and path "message" and leave `message`
+// unset. A ds:Signature is accepted and sets has_signature; it is neither verified nor required
+// (sender identity comes from API keys), also where the XSD requires it.
 ReadResult read_message_xml(std::string_view bytes);
 // Same for the JSON form: {"CEB311Message": {"guid": ..., "version": ..., "Order": [
 //   {"OrderHead": {...}, "OrderList": [{...}]}], "BaseTransfer": {...}}}. Decimals may be JSON

@@ -29,6 +29,7 @@ namespace cbec::ceb {
 namespace {
 
 using internal::indexed;
+using internal::kMaxBaseSubscribe;
 using internal::printable_name;
 using internal::RecordFields;
 using internal::RecordShape;
@@ -80,12 +81,18 @@ class JsonSyntax {
     skip_ws();
     if (at_end()) return fail("unexpected end");
     switch (peek()) {
-      case '{': return container(depth + 1, '}');
-      case '[': return container(depth + 1, ']');
-      case '"': return string();
-      case 't': return literal("true");
-      case 'f': return literal("false");
-      case 'n': return literal("null");
+      case '{':
+        return container(depth + 1, '}');
+      case '[':
+        return container(depth + 1, ']');
+      case '"':
+        return string();
+      case 't':
+        return literal("true");
+      case 'f':
+        return literal("false");
+      case 'n':
+        return literal("null");
       default:
         if (peek() == '-' || is_digit(peek())) return number();
         return fail("unexpected character");
@@ -194,12 +201,18 @@ class JsonSyntax {
 
 const char* type_name(od::json_type t) {
   switch (t) {
-    case od::json_type::array: return "array";
-    case od::json_type::object: return "object";
-    case od::json_type::number: return "number";
-    case od::json_type::string: return "string";
-    case od::json_type::boolean: return "boolean";
-    case od::json_type::null: return "null";
+    case od::json_type::array:
+      return "array";
+    case od::json_type::object:
+      return "object";
+    case od::json_type::number:
+      return "number";
+    case od::json_type::string:
+      return "string";
+    case od::json_type::boolean:
+      return "boolean";
+    case od::json_type::null:
+      return "null";
   }
   return "?";
 }
@@ -247,9 +260,8 @@ class JsonMessageReader {
       }
       m->type = *type;
       *is_message = true;
-      error_code e = internal::with_record_type(*type, [&](auto tag) {
-        return read_root<typename decltype(tag)::type>(value, m);
-      });
+      error_code e = internal::with_record_type(
+          *type, [&](auto tag) { return read_root<typename decltype(tag)::type>(value, m); });
       if (e) return e;
     }
     if (keys == 0) v_->add(0, std::string(kMessagePath), "no message element");
@@ -430,10 +442,10 @@ class JsonMessageReader {
           v_->add(0, attr_path, wrong_type(t, "string"));
           continue;
         }
-        internal::read_root_attribute(
-            text, is_guid ? internal::kGuidChars : internal::kVersionMinChars,
-            is_guid ? internal::kGuidChars : internal::kVersionMaxChars,
-            is_guid ? &m->guid : &m->version, v_, attr_path);
+        internal::read_root_attribute(text,
+                                      is_guid ? internal::kGuidChars : internal::kVersionMinChars,
+                                      is_guid ? internal::kGuidChars : internal::kVersionMaxChars,
+                                      is_guid ? &m->guid : &m->version, v_, attr_path);
       } else if (key == node_name) {
         if (++nodes > 1) {
           v_->add(0, path, "duplicated");
@@ -451,9 +463,23 @@ class JsonMessageReader {
           continue;
         }
         if (error_code e = read_fields(v, &m->transfer, 0, "BaseTransfer")) return e;
-      } else if (key == "BaseSubscribe" || key == "ExtendMessage") {
-        // Accepted and ignored, as in XML; the syntax pass has already checked their content.
-        if (++(key == "BaseSubscribe" ? subscribes : extends) > 1) v_->add(0, path, "duplicated");
+      } else if (key == "BaseSubscribe") {
+        // Accepted and ignored, as in XML; the syntax pass has already checked the content.
+        if (++subscribes > 1) {
+          v_->add(0, path, "duplicated");
+          continue;
+        }
+        size_t count = 0;
+        error_code e = for_each_element(v, 0, path, [&](od::value&, size_t index) {
+          count = index;
+          return SUCCESS;
+        });
+        if (e) return e;
+        if (count > static_cast<size_t>(kMaxBaseSubscribe)) {
+          v_->add(0, path, too_many(count, kMaxBaseSubscribe));
+        }
+      } else if (key == "ExtendMessage") {
+        if (++extends > 1) v_->add(0, path, "duplicated");
       } else {
         v_->add(0, path, "unknown element");
       }

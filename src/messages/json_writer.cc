@@ -93,8 +93,8 @@ void put_records(JsonWriter* w, const Message& m) {
 
 // {"<root>": {"guid": .., "version": .., then the caller's members}}
 template <class F>
-std::string message_object(std::string_view root, std::string_view guid,
-                           std::string_view version, F&& body) {
+std::string message_object(std::string_view root, std::string_view guid, std::string_view version,
+                           F&& body) {
   rapidjson::StringBuffer buffer;
   JsonWriter w(buffer);
   w.StartObject();
@@ -114,9 +114,8 @@ std::string message_object(std::string_view root, std::string_view guid,
 
 std::string write_message_json(const Message& m) {
   return message_object(message_root_name(m.type), m.guid, m.version, [&](JsonWriter* w) {
-    internal::with_record_type(m.type, [&](auto tag) {
-      put_records<typename decltype(tag)::type>(w, m);
-    });
+    internal::with_record_type(m.type,
+                               [&](auto tag) { put_records<typename decltype(tag)::type>(w, m); });
     put_key(w, kElementName<BaseTransfer>);
     put_record(w, m.transfer);
   });

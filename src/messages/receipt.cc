@@ -1,10 +1,11 @@
 // Receipt texts (join_return_info, status meanings) and the Receipt / FormatError mapping onto
 // the generated *Return records used by both receipt writers.
+#include "messages/receipt.h"
+
 #include <array>
 #include <cinttypes>
 #include <cstdio>
 
-#include "messages/receipt.h"
 #include "messages/receipt_map.h"
 #include "messages/text.h"
 #include "messages/validate.h"
@@ -71,9 +72,9 @@ std::string derived_guid(const FormatError& e) {
   h1 = internal::fnv1a(h1, e.original);
   uint64_t h2 = internal::fnv1a(h1, "CEB900Message");
   char buf[40];
-  std::snprintf(buf, sizeof buf, "%08" PRIX64 "-%04" PRIX64 "-%04" PRIX64 "-%04" PRIX64
-                "-%012" PRIX64,
-                h1 >> 32, (h1 >> 16) & 0xFFFF, h1 & 0xFFFF, h2 >> 48, h2 & uint64_t{0xFFFFFFFFFFFF});
+  std::snprintf(buf, sizeof buf,
+                "%08" PRIX64 "-%04" PRIX64 "-%04" PRIX64 "-%04" PRIX64 "-%012" PRIX64, h1 >> 32,
+                (h1 >> 16) & 0xFFFF, h1 & 0xFFFF, h2 >> 48, h2 & uint64_t{0xFFFFFFFFFFFF});
   return buf;
 }
 

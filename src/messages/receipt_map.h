@@ -35,14 +35,22 @@ decltype(auto) with_return_record(const Receipt& r, F&& f) {
     return f(static_cast<const Ret&>(ret));
   };
   switch (r.answers) {
-    case MessageType::kCEB311: return build(std::type_identity<OrderReturn>{});
-    case MessageType::kCEB411: return build(std::type_identity<PaymentReturn>{});
-    case MessageType::kCEB511: return build(std::type_identity<LogisticsReturn>{});
-    case MessageType::kCEB513: return build(std::type_identity<LogisticsStatusReturn>{});
-    case MessageType::kCEB621: return build(std::type_identity<InventoryReturn>{});
-    case MessageType::kCEB623: return build(std::type_identity<InvtCancelReturn>{});
-    case MessageType::kCEB625: return build(std::type_identity<InvtRefundReturn>{});
-    case MessageType::kCEB711: return build(std::type_identity<DeliveryReturn>{});
+    case MessageType::kCEB311:
+      return build(std::type_identity<OrderReturn>{});
+    case MessageType::kCEB411:
+      return build(std::type_identity<PaymentReturn>{});
+    case MessageType::kCEB511:
+      return build(std::type_identity<LogisticsReturn>{});
+    case MessageType::kCEB513:
+      return build(std::type_identity<LogisticsStatusReturn>{});
+    case MessageType::kCEB621:
+      return build(std::type_identity<InventoryReturn>{});
+    case MessageType::kCEB623:
+      return build(std::type_identity<InvtCancelReturn>{});
+    case MessageType::kCEB625:
+      return build(std::type_identity<InvtRefundReturn>{});
+    case MessageType::kCEB711:
+      return build(std::type_identity<DeliveryReturn>{});
   }
   CBEC_ASSERT(false && "unknown MessageType");
   return build(std::type_identity<OrderReturn>{});

@@ -121,14 +121,22 @@ const auto& head_of(const R& r) {
 template <class F>
 decltype(auto) with_record_type(MessageType t, F&& f) {
   switch (t) {
-    case MessageType::kCEB311: return f(std::type_identity<Order>{});
-    case MessageType::kCEB411: return f(std::type_identity<Payment>{});
-    case MessageType::kCEB511: return f(std::type_identity<Logistics>{});
-    case MessageType::kCEB513: return f(std::type_identity<LogisticsStatus>{});
-    case MessageType::kCEB621: return f(std::type_identity<Inventory>{});
-    case MessageType::kCEB623: return f(std::type_identity<InvtCancel>{});
-    case MessageType::kCEB625: return f(std::type_identity<InvtRefund>{});
-    case MessageType::kCEB711: return f(std::type_identity<Delivery>{});
+    case MessageType::kCEB311:
+      return f(std::type_identity<Order>{});
+    case MessageType::kCEB411:
+      return f(std::type_identity<Payment>{});
+    case MessageType::kCEB511:
+      return f(std::type_identity<Logistics>{});
+    case MessageType::kCEB513:
+      return f(std::type_identity<LogisticsStatus>{});
+    case MessageType::kCEB621:
+      return f(std::type_identity<Inventory>{});
+    case MessageType::kCEB623:
+      return f(std::type_identity<InvtCancel>{});
+    case MessageType::kCEB625:
+      return f(std::type_identity<InvtRefund>{});
+    case MessageType::kCEB711:
+      return f(std::type_identity<Delivery>{});
   }
   CBEC_ASSERT(false && "unknown MessageType");
   return f(std::type_identity<Order>{});

@@ -97,10 +97,14 @@ CharScan scan_chars(std::string_view s) {
 
 const char* char_issue_text(CharIssue issue) {
   switch (issue) {
-    case CharIssue::kNone: return "ok";
-    case CharIssue::kInvalidUtf8: return "invalid UTF-8";
-    case CharIssue::kControl: return "control character not allowed";
-    case CharIssue::kNonCharacter: return "character U+FFFE/U+FFFF not allowed";
+    case CharIssue::kNone:
+      return "ok";
+    case CharIssue::kInvalidUtf8:
+      return "invalid UTF-8";
+    case CharIssue::kControl:
+      return "control character not allowed";
+    case CharIssue::kNonCharacter:
+      return "character U+FFFE/U+FFFF not allowed";
   }
   return "?";
 }

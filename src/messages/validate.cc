@@ -35,7 +35,8 @@ std::string check_string(std::string_view text, uint16_t min_len, uint16_t max_l
     return p;
   }
   switch (lexical) {
-    case Lexical::kAny: break;
+    case Lexical::kAny:
+      break;
     case Lexical::kDigits:
       if (text.empty() || text.find_first_not_of("0123456789") != std::string_view::npos) {
         return "not digits only";
@@ -79,8 +80,8 @@ std::string parse_decimal_field(std::string_view text, Decimal* out) {
   return decimal_error_text(e);
 }
 
-void read_root_attribute(std::string_view raw, uint16_t min_len, uint16_t max_len,
-                         std::string* out, ViolationList* violations, const std::string& path) {
+void read_root_attribute(std::string_view raw, uint16_t min_len, uint16_t max_len, std::string* out,
+                         ViolationList* violations, const std::string& path) {
   std::string_view text = trim_xml_space(raw);
   std::string problem = check_chars(text);
   if (!problem.empty()) {

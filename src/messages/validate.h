@@ -59,11 +59,13 @@ inline constexpr uint16_t kVersionMinChars = 1;
 inline constexpr uint16_t kVersionMaxChars = 10;
 
 // Checks a root attribute's text (guid / version) and stores it trimmed; reports with record 0.
-void read_root_attribute(std::string_view raw, uint16_t min_len, uint16_t max_len,
-                         std::string* out, ViolationList* violations, const std::string& path);
+void read_root_attribute(std::string_view raw, uint16_t min_len, uint16_t max_len, std::string* out,
+                         ViolationList* violations, const std::string& path);
 
 // "N elements, maximum M" for a repeated node over its limit.
 std::string too_many(size_t count, size_t max);
+
+inline constexpr int kMaxBaseSubscribe = 5;  // XSD maxOccurs of BaseSubscribe
 
 // Path of a repeated node: "Order[3]" (1-based, as the violations count records).
 std::string indexed(std::string_view name, size_t one_based);
@@ -150,10 +152,10 @@ class RecordFields {
     seen_ |= bit(idx);
     if (enforce_order_) {
       if (idx < next_) {
-        std::string expected = next_ < kSpec.size()
-                                   ? std::string(kSpec[next_].name)
-                                   : "end of " + std::string(kElementName<T>);
-        violations_->add(record_, field_path(kSpec[idx].name), "out of order: expected " + expected);
+        std::string expected = next_ < kSpec.size() ? std::string(kSpec[next_].name)
+                                                    : "end of " + std::string(kElementName<T>);
+        violations_->add(record_, field_path(kSpec[idx].name),
+                         "out of order: expected " + expected);
       } else {
         next_ = idx + 1;
       }

@@ -10,10 +10,9 @@
 // ds:Signature is accepted where the XSD puts it (last child of the root) and only sets
 // Message::has_signature; it is not verified, and it is optional even for CEB621/623/625/711
 // whose XSD requires it: a sender's identity comes from its API key, not from the XML signature.
-#include <pugixml.hpp>
-
 #include <cstring>
 #include <optional>
+#include <pugixml.hpp>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -28,6 +27,7 @@ namespace cbec::ceb {
 namespace {
 
 using internal::indexed;
+using internal::kMaxBaseSubscribe;
 using internal::printable_name;
 using internal::RecordFields;
 using internal::RecordShape;
@@ -39,8 +39,6 @@ constexpr std::string_view kDsigNamespace = "http://www.w3.org/2000/09/xmldsig#"
 constexpr std::string_view kXsiNamespace = "http://www.w3.org/2001/XMLSchema-instance";
 constexpr std::string_view kXmlNamespace = "http://www.w3.org/XML/1998/namespace";
 constexpr std::string_view kMessagePath = "message";  // path of problems found before the root
-
-constexpr int kMaxBaseSubscribe = 5;  // XSD maxOccurs
 
 std::string_view view(const char* s) { return {s, std::strlen(s)}; }
 
@@ -56,71 +54,112 @@ bool is_xml_char(uint64_t cp) {
          (cp >= 0xE000 && cp <= 0xFFFD) || (cp >= 0x10000 && cp <= 0x10FFFF);
 }
 
-// Well-formedness rules pugixml does not enforce, checked on the raw text: no NUL byte, no
-// DOCTYPE (CEB messages have none, and refusing it rules out entity tricks), and only the five
-// predefined entities or character references to characters XML allows (pugixml would keep
-// "&foo;" as text and decode "&#0;" to a NUL that silently truncates the value). Comments, CDATA
-// sections and processing instructions are skipped: '&' is literal there. Returns the problem
-// or an empty string; unterminated constructs are left to pugixml to report.
+// The problem with a reference starting at doc[amp] ('&'), or "" when it is one of the five
+// predefined entities or a character reference to a character XML allows; *next is the offset
+// after it.
+std::string check_reference(std::string_view doc, size_t amp, size_t* next) {
+  constexpr size_t kMaxReferenceChars = 32;  // "&#x" + digits (leading zeros allowed) + ";"
+  std::string_view rest = doc.substr(amp, kMaxReferenceChars);
+  size_t semi = rest.find(';');
+  std::string_view ref =
+      semi == std::string_view::npos ? std::string_view{} : rest.substr(1, semi - 1);
+  bool ok = ref == "lt" || ref == "gt" || ref == "amp" || ref == "quot" || ref == "apos";
+  if (!ok && ref.size() >= 2 && ref[0] == '#') {
+    bool hex = ref[1] == 'x';
+    std::string_view digits = ref.substr(hex ? 2 : 1);
+    uint64_t cp = 0;
+    ok = !digits.empty();
+    for (char d : digits) {
+      int v = d >= '0' && d <= '9'          ? d - '0'
+              : hex && d >= 'a' && d <= 'f' ? d - 'a' + 10
+              : hex && d >= 'A' && d <= 'F' ? d - 'A' + 10
+                                            : -1;
+      if (v < 0) ok = false;
+      if (cp <= 0x10FFFF) cp = cp * (hex ? 16 : 10) + static_cast<uint64_t>(v < 0 ? 0 : v);
+    }
+    if (ok && !is_xml_char(cp)) return "character reference to a character XML does not allow";
+  }
+  if (!ok) return "undefined entity or malformed reference";
+  *next = amp + semi + 1;
+  return {};
+}
+
+// Checks on the raw text, before pugixml builds a tree: no NUL byte; no DOCTYPE (CEB messages
+// have none, and refusing it rules out entity tricks); only the predefined entities and
+// character references to characters XML allows (pugixml would keep "&foo;" as text and decode
+// "&#0;" to a NUL that silently truncates the value); and the nesting depth, so a hostile deep
+// document is refused before any tree is allocated for it. Comments, CDATA sections and
+// processing instructions are skipped: '&' and '<' are literal there. Returns the problem or "";
+// malformed markup is left to pugixml to describe.
 std::string prescan_xml(std::string_view doc, size_t base_offset) {
   auto at = [&](size_t i) { return " at offset " + std::to_string(base_offset + i); };
   if (size_t nul = doc.find('\0'); nul != std::string_view::npos) return "NUL byte" + at(nul);
-  constexpr size_t kMaxReferenceChars = 32;  // "&#x" + digits (leading zeros allowed) + ";"
+  int depth = 0;
   size_t i = 0;
   while (i < doc.size()) {
     char c = doc[i];
-    if (c != '<' && c != '&') {
+    if (c == '&') {
+      std::string problem = check_reference(doc, i, &i);
+      if (!problem.empty()) return problem + at(i);
+      continue;
+    }
+    if (c != '<') {
       ++i;
       continue;
     }
     std::string_view rest = doc.substr(i);
-    if (c == '<') {
-      std::string_view close;
-      if (rest.starts_with("<!--")) {
-        close = "-->";
-      } else if (rest.starts_with("<![CDATA[")) {
-        close = "]]>";
-      } else if (rest.starts_with("<?")) {
-        close = "?>";
-      } else if (rest.starts_with("<!DOCTYPE")) {
-        return "DOCTYPE not allowed" + at(i);
-      } else {
-        ++i;
-        continue;
-      }
+    std::string_view close;
+    if (rest.starts_with("<!--")) {
+      close = "-->";
+    } else if (rest.starts_with("<![CDATA[")) {
+      close = "]]>";
+    } else if (rest.starts_with("<?")) {
+      close = "?>";
+    } else if (rest.starts_with("<!DOCTYPE")) {
+      return "DOCTYPE not allowed" + at(i);
+    } else if (rest.starts_with("</")) {
+      --depth;
+      i += 2;
+      continue;
+    }
+    if (!close.empty()) {
       size_t end = doc.find(close, i + 2);
       if (end == std::string_view::npos) return {};
       i = end + close.size();
       continue;
     }
-    size_t semi = rest.substr(0, kMaxReferenceChars).find(';');
-    std::string_view ref = semi == std::string_view::npos ? std::string_view{} : rest.substr(1, semi - 1);
-    bool ok = ref == "lt" || ref == "gt" || ref == "amp" || ref == "quot" || ref == "apos";
-    if (!ok && ref.size() >= 2 && ref[0] == '#') {
-      bool hex = ref[1] == 'x';
-      std::string_view digits = ref.substr(hex ? 2 : 1);
-      uint64_t cp = 0;
-      ok = !digits.empty();
-      for (char d : digits) {
-        int v = d >= '0' && d <= '9'                ? d - '0'
-                : hex && d >= 'a' && d <= 'f'       ? d - 'a' + 10
-                : hex && d >= 'A' && d <= 'F'       ? d - 'A' + 10
-                                                    : -1;
-        if (v < 0) ok = false;
-        if (cp <= 0x10FFFF) cp = cp * (hex ? 16 : 10) + static_cast<uint64_t>(v < 0 ? 0 : v);
-      }
-      if (ok && !is_xml_char(cp)) {
-        return "character reference to a character XML does not allow" + at(i);
+    // A start tag: find its '>' outside quoted attribute values, checking references in them.
+    size_t j = i + 1;
+    char quote = 0;
+    for (; j < doc.size(); ++j) {
+      char d = doc[j];
+      if (quote != 0) {
+        if (d == quote) {
+          quote = 0;
+        } else if (d == '&') {
+          size_t next = j;
+          std::string problem = check_reference(doc, j, &next);
+          if (!problem.empty()) return problem + at(j);
+          j = next - 1;
+        }
+      } else if (d == '"' || d == '\'') {
+        quote = d;
+      } else if (d == '>') {
+        break;
       }
     }
-    if (!ok) return "undefined entity or malformed reference" + at(i);
-    i += semi + 1;
+    if (j >= doc.size()) return {};
+    if (doc[j - 1] != '/' && ++depth > kMaxXmlDepth) {
+      return "nesting deeper than " + std::to_string(kMaxXmlDepth) + " levels";
+    }
+    i = j + 1;
   }
   return {};
 }
 
-// True when an element is nested deeper than limit (the root element is depth 1). Iterative, so
-// a hostile 100,000-level document costs time proportional to its size and no stack.
+// True when an element is nested deeper than limit (the root element is depth 1). The prescan
+// already counts depth on the text; this is the authoritative check on the tree pugixml built.
+// Iterative, so it needs no stack whatever the input.
 bool deeper_than(const pugi::xml_document& doc, int limit) {
   pugi::xml_node cur = doc.first_child();
   int depth = 1;
@@ -180,8 +219,8 @@ class XmlMessageReader {
       return false;
     }
     if (*uri != kCebNamespace) {
-      v_->add(0, name, "namespace '" + printable_name(*uri) + "' is not " +
-                           std::string(kCebNamespace));
+      v_->add(0, name,
+              "namespace '" + printable_name(*uri) + "' is not " + std::string(kCebNamespace));
       return false;
     }
     std::optional<MessageType> type = message_type_from_root(local);
@@ -190,9 +229,8 @@ class XmlMessageReader {
       return false;
     }
     m->type = *type;
-    internal::with_record_type(*type, [&](auto tag) {
-      read_root<typename decltype(tag)::type>(root, m);
-    });
+    internal::with_record_type(*type,
+                               [&](auto tag) { read_root<typename decltype(tag)::type>(root, m); });
     pop_namespaces(mark);
     return true;
   }
@@ -433,10 +471,10 @@ class XmlMessageReader {
         v_->add(0, path, "required");
         continue;
       }
-      internal::read_root_attribute(
-          view(a.value()), is_guid ? internal::kGuidChars : internal::kVersionMinChars,
-          is_guid ? internal::kGuidChars : internal::kVersionMaxChars,
-          is_guid ? &m->guid : &m->version, v_, path);
+      internal::read_root_attribute(view(a.value()),
+                                    is_guid ? internal::kGuidChars : internal::kVersionMinChars,
+                                    is_guid ? internal::kGuidChars : internal::kVersionMaxChars,
+                                    is_guid ? &m->guid : &m->version, v_, path);
     }
 
     std::vector<R>& records = m->*Shape::kRecords;

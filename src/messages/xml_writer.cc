@@ -3,7 +3,6 @@
 // pugixml builds the tree and does the escaping. Element order, names and optionality come from
 // the kFields tables; decimals are written in canonical form (format_decimal).
 #include <pugixml.hpp>
-
 #include <string>
 
 #include "messages/ceb.h"
@@ -121,9 +120,8 @@ std::string write_message_xml(const Message& m) {
   root.append_attribute("guid") = xml_text(m.guid).c_str();
   root.append_attribute("version") = xml_text(m.version).c_str();
   root.append_attribute("xmlns:ceb") = std::string(kCebNamespace).c_str();
-  internal::with_record_type(m.type, [&](auto tag) {
-    append_records<typename decltype(tag)::type>(root, m);
-  });
+  internal::with_record_type(
+      m.type, [&](auto tag) { append_records<typename decltype(tag)::type>(root, m); });
   append_fields(child(root, "ceb:", kElementName<BaseTransfer>), "ceb:", m.transfer);
   return save(doc);
 }

@@ -1,0 +1,235 @@
+// `cbec serve`: the durable clearance service over HTTP; `cbec submit`: a small client.
+#include <csignal>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <random>
+#include <sstream>
+#include <thread>
+
+#include "cli/commands.h"
+#include "demo/demo.h"
+#include "fmt/format.h"
+#include "server/http.h"
+#include "service/api.h"
+#include "service/service.h"
+#include "spdlog/spdlog.h"
+#include "toml++/toml.h"
+
+namespace cbec::cli {
+
+std::string demo_key(std::string_view code) { return fmt::format("demo-key-{}", code); }
+
+namespace {
+
+struct Config {
+  std::string regulator_key;
+  std::string reference_dir;
+  double rate_per_second = service::kDefaultRatePerSecond;
+  double rate_burst = service::kDefaultRateBurst;
+  size_t max_body_bytes = server::kDefaultMaxBodyBytes;
+  int io_threads = server::kDefaultIoThreads;
+};
+
+Result<Config> load_config(const std::string& path) {
+  Config c;
+  if (path.empty()) return c;
+  try {
+    toml::table t = toml::parse_file(path);
+    for (auto&& [k, v] : t) {
+      std::string key(k.str());
+      if (key == "regulator_key") c.regulator_key = v.value_or(std::string());
+      else if (key == "reference_dir") c.reference_dir = v.value_or(std::string());
+      else if (key == "rate_per_second") c.rate_per_second = v.value_or(c.rate_per_second);
+      else if (key == "rate_burst") c.rate_burst = v.value_or(c.rate_burst);
+      else if (key == "max_body_bytes") c.max_body_bytes = v.value_or(int64_t{0});
+      else if (key == "io_threads") c.io_threads = static_cast<int>(v.value_or(int64_t{2}));
+      else return InvalidArgument(fmt::format("{}: unknown key '{}'", path, key));
+    }
+  } catch (const toml::parse_error& e) {
+    return InvalidArgument(fmt::format("{}: {}", path, e.what()));
+  }
+  return c;
+}
+
+// Registers the demo zone with documented keys on first start (an empty log).
+Status setup_demo(service::Service& svc, const gen::Zone& zone) {
+  bool fresh = svc.Read([](const clearance::Engine& e) { return e.last_seq() == 0; });
+  if (!fresh) return Status::Ok();
+  for (auto& body : demo::setup_commands(zone, 50'000'000'00)) {
+    std::string key_hash;
+    if (auto* r = std::get_if<clearance::RegisterEnterprise>(&body))
+      key_hash = service::sha256_hex(demo_key(r->enterprise.code));
+    auto a = svc.SubmitAndWait(service::encode_admin(std::move(body), key_hash));
+    if (!a.ok()) return a.status();
+    if (!a->status.ok()) return a->status;
+  }
+  spdlog::info("event=demo_zone_registered enterprises={} items={}", zone.enterprises.size(),
+               zone.items.size());
+  return Status::Ok();
+}
+
+// Feeds generated document sets through the HTTP API as the enterprises would, a few lists a
+// second, so a new user sees lists clearing.
+void feed(uint16_t port, double lists_per_second, std::atomic<bool>* stop) {
+  gen::Zone zone = gen::demo_zone();
+  auto ref = ref::ReferenceData::LoadDefaults();
+  if (!ref.ok()) return;
+  std::map<std::string, std::unique_ptr<server::HttpClient>> clients;
+  uint64_t seed = static_cast<uint64_t>(std::chrono::system_clock::now().time_since_epoch().count());
+  int round = 0;
+  while (!*stop) {
+    gen::Options opt;
+    opt.seed = seed + round++;
+    opt.count = 20;
+    opt.fault_share = 0.05;
+    opt.faults_round_robin = false;
+    opt.start_time = std::chrono::duration_cast<std::chrono::milliseconds>(
+                         std::chrono::system_clock::now().time_since_epoch())
+                         .count();
+    auto g = gen::generate(zone, opt, **ref);
+    if (!g.ok()) return;
+    for (const auto& set : g->sets) {
+      for (auto& sub : demo::submissions(zone, std::span(&set, 1))) {
+        if (*stop) return;
+        auto& c = clients[sub.sender];
+        if (!c) {
+          auto made = server::HttpClient::Connect("127.0.0.1", port);
+          if (!made.ok()) return;
+          c = std::move(*made);
+        }
+        auto r = c->Request("POST", "/api/v1/messages", ceb::write_message_xml(sub.message),
+                            {{"Content-Type", "application/xml"},
+                             {"X-API-Key", demo_key(sub.sender)}});
+        if (!r.ok()) c.reset();
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(static_cast<int>(1000 / lists_per_second)));
+    }
+  }
+}
+
+}  // namespace
+
+int serve(const ServeArgs& args) {
+  spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %l %v");
+  auto cfg = load_config(args.config);
+  if (!cfg.ok()) {
+    spdlog::error("event=config_error reason=\"{}\"", cfg.status().message());
+    return 2;
+  }
+  if (args.demo && cfg->regulator_key.empty()) cfg->regulator_key = "demo-regulator-key";
+  auto reference = cfg->reference_dir.empty() ? ref::ReferenceData::LoadDefaults()
+                                              : ref::ReferenceData::LoadDir(cfg->reference_dir);
+  if (!reference.ok()) {
+    spdlog::error("event=reference_error reason=\"{}\"", reference.status().message());
+    return 2;
+  }
+  auto colon = args.listen.rfind(':');
+  if (colon == std::string::npos) {
+    spdlog::error("event=config_error reason=\"--listen must be HOST:PORT\"");
+    return 2;
+  }
+  // Block the stop signals in every thread; the main thread waits for them below.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  auto t0 = std::chrono::steady_clock::now();
+  service::ServiceOptions so;
+  so.data_dir = args.data_dir;
+  so.reference = *reference;
+  auto svc = service::Service::Open(so);
+  if (!svc.ok()) {
+    spdlog::error("event=open_failed data_dir={} reason=\"{}\"", args.data_dir,
+                  svc.status().message());
+    return 1;
+  }
+  spdlog::info("event=recovered data_dir={} seq={} ms={}", args.data_dir, (*svc)->last_seq(),
+               std::chrono::duration_cast<std::chrono::milliseconds>(
+                   std::chrono::steady_clock::now() - t0)
+                   .count());
+  if (args.demo) {
+    Status s = setup_demo(**svc, gen::demo_zone());
+    if (!s.ok()) {
+      spdlog::error("event=demo_setup_failed reason=\"{}\"", s.message());
+      return 1;
+    }
+  }
+  auto api = std::make_shared<service::Api>(
+      svc->get(), service::ApiOptions{cfg->regulator_key, cfg->rate_per_second, cfg->rate_burst});
+  server::ServerOptions opts;
+  opts.host = args.listen.substr(0, colon);
+  opts.port = static_cast<uint16_t>(std::stoi(args.listen.substr(colon + 1)));
+  opts.io_threads = cfg->io_threads;
+  opts.max_body_bytes = cfg->max_body_bytes;
+  auto srv = server::HttpServer::Start(opts, api);
+  if (!srv.ok()) {
+    spdlog::error("event=listen_failed listen={} reason=\"{}\"", args.listen,
+                  srv.status().message());
+    return 1;
+  }
+  api->set_server(srv->get());
+  std::string base = fmt::format("http://{}:{}", opts.host, (*srv)->port());
+  spdlog::info("event=listening url={} demo={}", base, args.demo);
+  if (!args.port_file.empty()) std::ofstream(args.port_file) << (*srv)->port() << "\n";
+  std::cout << fmt::format(
+                   "\ncbec is running.\n  API          {}/api/v1/openapi.json\n"
+                   "  health       {}/healthz\n  metrics      {}/metrics\n",
+                   base, base, base)
+            << (args.demo ? fmt::format("  receipts     curl -H 'X-API-Key: demo-key-4101960003' "
+                                        "'{}/api/v1/receipts?limit=5'\n"
+                                        "  regulator    key demo-regulator-key (see README)\n",
+                                        base)
+                          : "")
+            << std::flush;
+
+  std::atomic<bool> stop_feed{false};
+  std::thread feeder;
+  if (args.demo && args.feed_rate > 0)
+    feeder = std::thread(feed, (*srv)->port(), args.feed_rate, &stop_feed);
+
+  int sig = 0;
+  sigwait(&signals, &sig);
+  spdlog::info("event=stopping signal={}", sig);
+  stop_feed = true;
+  if (feeder.joinable()) feeder.join();
+  (*srv)->Stop(5000);  // in-flight requests finish
+  srv->reset();
+  svc->reset();  // drains the queue: every accepted command is logged and answered
+  spdlog::info("event=stopped");
+  return 0;
+}
+
+int submit(const std::string& url, const std::string& key, const std::vector<std::string>& files,
+           bool xml) {
+  std::string rest = url.rfind("http://", 0) == 0 ? url.substr(7) : url;
+  auto colon = rest.rfind(':');
+  std::string host = rest.substr(0, colon);
+  uint16_t port = colon == std::string::npos ? 80 : static_cast<uint16_t>(std::stoi(rest.substr(colon + 1)));
+  auto client = server::HttpClient::Connect(host, port);
+  if (!client.ok()) {
+    std::cerr << "cannot connect to " << url << ": " << client.status().message() << "\n";
+    return 2;
+  }
+  int rc = 0;
+  for (const auto& f : files) {
+    std::ifstream in(f, std::ios::binary);
+    std::ostringstream body;
+    body << in.rdbuf();
+    auto r = (*client)->Request("POST", "/api/v1/messages", body.str(),
+                                {{"X-API-Key", key},
+                                 {"Accept", xml ? "application/xml" : "application/json"}});
+    if (!r.ok()) {
+      std::cerr << f << ": " << r.status().message() << "\n";
+      rc = 1;
+      continue;
+    }
+    std::cout << f << ": HTTP " << r->status << "\n" << r->body << "\n";
+    if (r->status != 200) rc = 1;
+  }
+  return rc;
+}
+
+}  // namespace cbec::cli

@@ -1,0 +1,641 @@
+#include "service/api.h"
+
+#include <openssl/evp.h>
+
+#include <chrono>
+#include <map>
+#include <mutex>
+#include <thread>
+
+#include "fmt/format.h"
+#include "messages/receipt.h"
+#include "rapidjson/document.h"
+#include "rapidjson/stringbuffer.h"
+#include "rapidjson/writer.h"
+
+namespace cbec {
+std::string_view embedded_api_file(std::string_view name);  // api/* compiled in (CMake)
+}
+
+namespace cbec::service {
+
+namespace {
+
+using server::HttpRequest;
+using server::HttpResponse;
+using Writer = rapidjson::Writer<rapidjson::StringBuffer>;
+
+struct Caller {
+  std::string code;  // enterprise code; empty for the regulator
+  bool regulator = false;
+};
+
+HttpResponse json_response(int status, std::string body) {
+  HttpResponse r;
+  r.status = status;
+  r.body = std::move(body);
+  return r;
+}
+
+HttpResponse error(int status, std::string_view message) {
+  rapidjson::StringBuffer b;
+  Writer w(b);
+  w.StartObject();
+  w.Key("error");
+  w.String(message.data(), static_cast<rapidjson::SizeType>(message.size()));
+  w.EndObject();
+  return json_response(status, b.GetString());
+}
+
+int http_status_of(const Status& s) {
+  switch (s.code()) {
+    case StatusCode::kOk: return 200;
+    case StatusCode::kInvalidArgument: return 400;
+    case StatusCode::kNotFound: return 404;
+    case StatusCode::kAlreadyExists: return 409;
+    case StatusCode::kFailedPrecondition: return 409;
+    case StatusCode::kResourceExhausted: return 429;
+    case StatusCode::kPermissionDenied: return 403;
+    case StatusCode::kUnavailable: return 503;
+    case StatusCode::kInternal: return 500;
+  }
+  return 500;
+}
+
+bool wants_xml(const HttpRequest& r) {
+  std::string_view accept = r.header("accept");
+  return accept.find("xml") != std::string_view::npos &&
+         accept.find("json") == std::string_view::npos;
+}
+
+std::string str(const rapidjson::Value& o, const char* k) {
+  if (!o.IsObject() || !o.HasMember(k)) return {};
+  const auto& v = o[k];
+  if (v.IsString()) return std::string(v.GetString(), v.GetStringLength());
+  if (v.IsInt64()) return std::to_string(v.GetInt64());
+  return {};
+}
+
+void raw(Writer& w, const char* key, const std::string& json) {
+  w.Key(key);
+  w.RawValue(json.data(), json.size(), rapidjson::kObjectType);
+}
+void s(Writer& w, const char* key, std::string_view v) {
+  w.Key(key);
+  w.String(v.data(), static_cast<rapidjson::SizeType>(v.size()));
+}
+
+std::string tax_json(const tax::ListTax& t) { return tax::to_json(t); }
+
+template <class Rec>
+std::string record_message_json(ceb::MessageType type, const Rec& rec,
+                                std::vector<Rec> ceb::Message::*field) {
+  ceb::Message m;
+  m.type = type;
+  m.guid = std::string(36, '0');
+  m.version = "1.0";
+  (m.*field).push_back(rec);
+  return ceb::write_message_json(m);
+}
+
+class RateLimiter {
+ public:
+  RateLimiter(double rate, double burst) : rate_(rate), burst_(burst) {}
+  bool allow(const std::string& who) {
+    using clock = std::chrono::steady_clock;
+    double now = std::chrono::duration<double>(clock::now().time_since_epoch()).count();
+    std::lock_guard lk(mu_);
+    auto& b = buckets_[who];
+    if (b.last == 0) b.tokens = burst_;
+    b.tokens = std::min(burst_, b.tokens + (now - b.last) * rate_);
+    b.last = now;
+    if (b.tokens < 1) return false;
+    b.tokens -= 1;
+    return true;
+  }
+
+ private:
+  struct Bucket {
+    double tokens = 0;
+    double last = 0;
+  };
+  double rate_, burst_;
+  std::mutex mu_;
+  std::map<std::string, Bucket> buckets_;
+};
+
+}  // namespace
+
+std::string sha256_hex(std::string_view data) {
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  EVP_Digest(data.data(), data.size(), md, &len, EVP_sha256(), nullptr);
+  std::string out;
+  out.reserve(len * 2);
+  for (unsigned int i = 0; i < len; ++i) out += fmt::format("{:02x}", md[i]);
+  return out;
+}
+
+struct Api::Impl {
+  Service* service;
+  ApiOptions options;
+  std::string regulator_hash;
+  RateLimiter limiter;
+  const server::HttpServer** server;
+
+  struct Stream {
+    std::shared_ptr<server::EventStream> stream;
+    std::string receiver;  // "" = regulator
+    uint64_t cursor = 0;
+  };
+  std::mutex streams_mu;
+  std::vector<Stream> streams;
+  std::atomic<bool> stopping{false};
+  std::thread pusher;
+
+  Impl(Service* s, ApiOptions o, const server::HttpServer** srv)
+      : service(s),
+        options(std::move(o)),
+        regulator_hash(options.regulator_key.empty() ? "" : sha256_hex(options.regulator_key)),
+        limiter(options.rate_per_second, options.rate_burst),
+        server(srv) {
+    pusher = std::thread([this] { PushLoop(); });
+  }
+  ~Impl() {
+    stopping = true;
+    if (pusher.joinable()) pusher.join();
+  }
+
+  // The key is taken from X-API-Key, "Authorization: Bearer", or (for EventSource, which
+  // cannot set headers) the "key" query parameter.
+  std::optional<Caller> authenticate(const HttpRequest& r) const {
+    std::string_view key = r.header("x-api-key");
+    if (key.empty()) {
+      std::string_view auth = r.header("authorization");
+      if (auth.substr(0, 7) == "Bearer ") key = auth.substr(7);
+    }
+    if (key.empty()) key = r.param("key");
+    if (key.empty()) return std::nullopt;
+    std::string h = sha256_hex(key);
+    if (!regulator_hash.empty() && h == regulator_hash) return Caller{"", true};
+    std::string code = service->EnterpriseForKey(h);
+    if (code.empty()) return std::nullopt;
+    return Caller{code, false};
+  }
+
+  // ---- POST /api/v1/messages ---------------------------------------------------------------
+  void post_message(const HttpRequest& r, const Caller& c, Respond respond) {
+    if (c.regulator) return respond(error(403, "the regulator key cannot declare documents"));
+    ceb::ReadResult read = ceb::read_message_auto(r.body);
+    if (!read.ok()) {
+      ceb::FormatError fe;
+      fe.guid = read.message && read.message->guid.size() == 36 ? read.message->guid
+                                                                 : std::string(36, '0');
+      fe.ori_message_type =
+          read.message ? std::string(ceb::message_root_name(read.message->type)) : "Unknown";
+      fe.original = r.body.substr(0, 4096);
+      fe.violations = read.violations;
+      fe.returnTime = std::chrono::duration_cast<std::chrono::milliseconds>(
+                          std::chrono::system_clock::now().time_since_epoch())
+                          .count();
+      HttpResponse resp;
+      resp.status = 400;
+      if (wants_xml(r)) {
+        resp.content_type = "application/xml; charset=utf-8";
+        resp.body = ceb::write_ceb900_xml(fe);
+      } else {
+        resp.body = ceb::write_ceb900_json(fe);
+      }
+      return respond(std::move(resp));
+    }
+    ceb::Message& m = *read.message;
+    if (m.transfer.copCode != c.code) {
+      return respond(error(
+          403, fmt::format("BaseTransfer/copCode {} is not the enterprise of this API key ({})",
+                           m.transfer.copCode, c.code)));
+    }
+    ceb::MessageType type = m.type;
+    bool xml = wants_xml(r);
+    std::string sender = c.code;
+    service->Submit(encode_submit(sender, r.body, std::move(m)),
+                    [respond, type, xml, sender](Result<Applied> a) {
+                      if (!a.ok()) return respond(error(http_status_of(a.status()),
+                                                        a.status().message()));
+                      std::vector<ceb::Receipt> mine;
+                      std::vector<uint64_t> nos;
+                      for (size_t i = 0; i < a->receipts.size(); ++i) {
+                        const auto& rc = a->receipts[i];
+                        if (rc.receiver != sender) continue;
+                        if (xml && rc.answers != type) continue;
+                        mine.push_back(rc);
+                        nos.push_back(a->first_receipt_no + i);
+                      }
+                      HttpResponse resp;
+                      if (xml) {
+                        resp.content_type = "application/xml; charset=utf-8";
+                        resp.body = mine.empty() ? "" : ceb::write_receipts_xml(mine);
+                      } else {
+                        rapidjson::StringBuffer b;
+                        Writer w(b);
+                        w.StartObject();
+                        w.Key("seq");
+                        w.Uint64(a->seq);
+                        w.Key("receipts");
+                        w.StartArray();
+                        for (size_t i = 0; i < mine.size(); ++i) {
+                          std::string j = receipt_json(mine[i], nos[i]);
+                          w.RawValue(j.data(), j.size(), rapidjson::kObjectType);
+                        }
+                        w.EndArray();
+                        w.EndObject();
+                        resp.body = b.GetString();
+                      }
+                      respond(std::move(resp));
+                    });
+  }
+
+  // ---- GET /api/v1/receipts ----------------------------------------------------------------
+  HttpResponse get_receipts(const HttpRequest& r, const Caller& c) {
+    uint64_t after = 0;
+    int limit = 100;
+    try {
+      if (r.has_param("after")) after = std::stoull(std::string(r.param("after")));
+      if (r.has_param("limit")) limit = std::stoi(std::string(r.param("limit")));
+    } catch (...) {
+      return error(400, "after and limit must be numbers");
+    }
+    if (limit < 1 || limit > kMaxReceiptPage)
+      return error(400, fmt::format("limit must be 1..{}", kMaxReceiptPage));
+    auto rs = service->Receipts(c.regulator ? "" : c.code, after, limit);
+    if (!rs.ok()) return error(http_status_of(rs.status()), rs.status().message());
+    rapidjson::StringBuffer b;
+    Writer w(b);
+    w.StartObject();
+    w.Key("receipts");
+    w.StartArray();
+    uint64_t next = after;
+    for (const auto& x : *rs) {
+      w.RawValue(x.json.data(), x.json.size(), rapidjson::kObjectType);
+      next = x.no;
+    }
+    w.EndArray();
+    w.Key("next");
+    w.Uint64(next);
+    w.EndObject();
+    return json_response(200, b.GetString());
+  }
+
+  // ---- GET /api/v1/lists/{invtNo} and /api/v1/lists?ebpCode=&orderNo= ---------------------
+  HttpResponse get_list(const HttpRequest& r, const Caller& c, std::string_view invt_no) {
+    return service->Read([&](const clearance::Engine& e) -> HttpResponse {
+      const clearance::ListRecord* L = nullptr;
+      if (!invt_no.empty()) {
+        L = e.list_by_invt_no(invt_no);
+      } else {
+        L = e.list_by_order(r.param("ebpCode"), r.param("orderNo"));
+        if (L == nullptr && r.has_param("agentCode"))
+          L = e.list_by_cop_no(r.param("agentCode"), r.param("copNo"));
+      }
+      if (L == nullptr) return error(404, "no such list");
+      const auto& h = L->doc.head;
+      const ceb::Order* order = e.order(h.ebpCode, h.orderNo);
+      const ceb::Logistics* waybill = e.waybill(h.logisticsCode, h.logisticsNo);
+      const ceb::Payment* payment = nullptr;
+      if (order && !order->head.payCode.empty())
+        payment = e.payment(order->head.payCode, order->head.payTransactionId);
+      if (!c.regulator) {
+        bool party = c.code == h.agentCode || c.code == h.ebcCode || c.code == h.ebpCode ||
+                     c.code == h.logisticsCode || c.code == h.assureCode ||
+                     (payment && c.code == payment->head.payCode);
+        if (!party) return error(403, "this list belongs to other enterprises");
+      }
+      rapidjson::StringBuffer b;
+      Writer w(b);
+      w.StartObject();
+      s(w, "invtNo", L->invtNo);
+      s(w, "preNo", L->preNo);
+      s(w, "copNo", h.copNo);
+      s(w, "agentCode", h.agentCode);
+      s(w, "state", clearance::list_state_name(L->state));
+      w.Key("returnStatus");
+      w.Int(L->returnStatus);
+      if (!L->hold_reason.empty()) s(w, "waitingFor", L->hold_reason);
+      if (L->tax) raw(w, "tax", tax_json(*L->tax));
+      w.Key("findings");
+      w.StartArray();
+      for (const auto& f : L->findings) {
+        w.StartObject();
+        s(w, "rule", f.rule);
+        s(w, "field", f.field);
+        s(w, "zh", f.zh);
+        s(w, "en", f.en);
+        w.EndObject();
+      }
+      w.EndArray();
+      w.Key("history");
+      w.StartArray();
+      for (const auto& ev : L->history) {
+        w.StartObject();
+        s(w, "time", format_return_time(ev.time));
+        w.Key("returnStatus");
+        w.Int(ev.returnStatus);
+        s(w, "info", ev.info);
+        w.EndObject();
+      }
+      w.EndArray();
+      w.Key("documents");
+      w.StartObject();
+      raw(w, "list",
+          record_message_json(ceb::MessageType::kCEB621, L->doc, &ceb::Message::inventories));
+      if (order)
+        raw(w, "order", record_message_json(ceb::MessageType::kCEB311, *order, &ceb::Message::orders));
+      if (payment)
+        raw(w, "payment",
+            record_message_json(ceb::MessageType::kCEB411, *payment, &ceb::Message::payments));
+      if (waybill)
+        raw(w, "waybill",
+            record_message_json(ceb::MessageType::kCEB511, *waybill, &ceb::Message::waybills));
+      w.EndObject();
+      w.EndObject();
+      return json_response(200, b.GetString());
+    });
+  }
+
+  // ---- GET /api/v1/quota?buyerIdNumber=&buyerName=&year= ------------------------------------
+  HttpResponse get_quota(const HttpRequest& r) {
+    std::string id(r.param("buyerIdNumber")), name(r.param("buyerName"));
+    if (id.empty() || name.empty())
+      return error(400, "buyerIdNumber and buyerName are both required, as in the national query");
+    int year = 0;
+    try {
+      year = r.has_param("year") ? std::stoi(std::string(r.param("year"))) : 0;
+    } catch (...) {
+      return error(400, "year must be a number");
+    }
+    return service->Read([&](const clearance::Engine& e) -> HttpResponse {
+      std::string known = e.buyer_name(id);
+      // The same answer for an unknown ID and a wrong name: the query must not reveal which.
+      if (known.empty() || known != name) return error(404, "no record for this name and ID");
+      int y = year != 0 ? year : beijing_year(e.now());
+      auto t = e.quota().totals({id, y});
+      const ref::Policy& p = e.reference().policy_at(CivilDate{y, 12, 31});
+      rapidjson::StringBuffer b;
+      Writer w(b);
+      w.StartObject();
+      w.Key("year");
+      w.Int(y);
+      s(w, "released", format_fen(t.committed_fen));
+      s(w, "underReview", format_fen(t.reserved_fen));
+      s(w, "limit", format_fen(p.annual_limit_fen));
+      s(w, "remaining", format_fen(std::max<Fen>(0, p.annual_limit_fen - t.committed_fen -
+                                                        t.reserved_fen)));
+      w.EndObject();
+      return json_response(200, b.GetString());
+    });
+  }
+
+  // ---- GET /api/v1/stock?emsNo= -------------------------------------------------------------
+  HttpResponse get_stock(const HttpRequest& r, const Caller& c) {
+    std::string ems(r.param("emsNo"));
+    if (ems.empty()) return error(400, "emsNo is required");
+    return service->Read([&](const clearance::Engine& e) -> HttpResponse {
+      if (!c.regulator) {
+        const auto* ent = e.enterprise(c.code);
+        if (!ent || (ent->roles & clearance::kRoleOperator) == 0)
+          return error(403, "only the warehouse operator or the regulator reads an account book");
+      }
+      rapidjson::StringBuffer b;
+      Writer w(b);
+      w.StartObject();
+      s(w, "emsNo", ems);
+      w.Key("items");
+      w.StartArray();
+      for (const auto& [key, item] : e.stock().items()) {
+        if (key.emsNo != ems) continue;
+        w.StartObject();
+        s(w, "itemRecordNo", key.itemRecordNo);
+        s(w, "gcode", item.gcode);
+        s(w, "name", item.name);
+        s(w, "unit", item.unit);
+        s(w, "onHand", format_decimal(Decimal::of_units(item.on_hand_units)));
+        s(w, "reserved", format_decimal(Decimal::of_units(item.reserved_units)));
+        s(w, "available", format_decimal(Decimal::of_units(item.available_units())));
+        w.EndObject();
+      }
+      w.EndArray();
+      w.EndObject();
+      return json_response(200, b.GetString());
+    });
+  }
+
+  // ---- Administration (regulator) -----------------------------------------------------------
+  void admin(const HttpRequest& r, std::string_view what, Respond respond) {
+    rapidjson::Document d;
+    d.Parse(r.body.c_str(), r.body.size());
+    if (d.HasParseError() || !d.IsObject()) return respond(error(400, "body must be a JSON object"));
+    EncodedCommand cmd;
+    if (what == "enterprises") {
+      auto roles = clearance::parse_roles(str(d, "roles"));
+      if (!roles.ok()) return respond(error(400, roles.status().message()));
+      auto grade = ref::parse_credit_grade(str(d, "grade").empty() ? "regular" : str(d, "grade"));
+      if (!grade) return respond(error(400, "unknown credit grade"));
+      std::string key = str(d, "api_key");
+      if (key.size() < 16) return respond(error(400, "api_key must have at least 16 characters"));
+      cmd = encode_admin(clearance::RegisterEnterprise{clearance::Enterprise{
+                             str(d, "code"), str(d, "name"), *roles, *grade}},
+                         sha256_hex(key));
+    } else if (what == "stock-in") {
+      Decimal qty;
+      if (parse_decimal(str(d, "qty"), &qty) != DecimalError::kOk)
+        return respond(error(400, "qty must be a decimal"));
+      cmd = encode_admin(clearance::StockIn{str(d, "operatorCode"), str(d, "emsNo"),
+                                            str(d, "itemRecordNo"), str(d, "gcode"),
+                                            str(d, "name"), str(d, "unit"), qty});
+    } else if (what == "guarantees") {
+      Decimal amount;
+      if (parse_decimal(str(d, "amount"), &amount) != DecimalError::kOk)
+        return respond(error(400, "amount must be a decimal (RMB)"));
+      cmd = encode_admin(clearance::GuaranteeDeposit{str(d, "assureCode"),
+                                                     round_half_up_fen(amount)});
+    } else if (what == "decisions") {
+      static const std::map<std::string, clearance::OfficerAction> kActions = {
+          {"release", clearance::OfficerAction::kRelease},
+          {"reject", clearance::OfficerAction::kReject},
+          {"inspect", clearance::OfficerAction::kInspect},
+          {"detain_501", clearance::OfficerAction::kDetainClearance},
+          {"detain_502", clearance::OfficerAction::kDetainAntiSmuggling},
+          {"detain_503", clearance::OfficerAction::kDetainLegal},
+          {"detain_599", clearance::OfficerAction::kDetainOther}};
+      auto it = kActions.find(str(d, "action"));
+      if (it == kActions.end()) return respond(error(400, "unknown action"));
+      cmd = encode_admin(clearance::OfficerDecision{str(d, "officer"), str(d, "invtNo"),
+                                                    it->second, str(d, "reason")});
+    } else {
+      return respond(error(404, "no such administrative resource"));
+    }
+    service->Submit(std::move(cmd), [respond](Result<Applied> a) {
+      if (!a.ok()) return respond(error(http_status_of(a.status()), a.status().message()));
+      if (!a->status.ok()) return respond(error(http_status_of(a->status), a->status.message()));
+      respond(json_response(200, fmt::format("{{\"seq\":{}}}", a->seq)));
+    });
+  }
+
+  // ---- /metrics -------------------------------------------------------------------------
+  HttpResponse metrics() {
+    std::string out;
+    auto line = [&](std::string_view name, std::string_view labels, uint64_t v) {
+      out += fmt::format("{}{} {}\n", name, labels, v);
+    };
+    const auto& st = service->stats();
+    out += "# TYPE cbec_http_requests_total counter\n";
+    line("cbec_http_requests_total", "", *server ? (*server)->requests_total() : 0);
+    out += "# TYPE cbec_http_open_connections gauge\n";
+    line("cbec_http_open_connections", "", *server ? (*server)->open_connections() : 0);
+    out += "# TYPE cbec_commands_total counter\n";
+    line("cbec_commands_total", "", st.commands);
+    out += "# TYPE cbec_documents_total counter\n";
+    for (int i = 0; i < ceb::kMessageTypeCount; ++i) {
+      line("cbec_documents_total",
+           fmt::format("{{type=\"{}\"}}",
+                       ceb::message_root_name(static_cast<ceb::MessageType>(i))),
+           st.documents_by_type[i]);
+    }
+    out += "# TYPE cbec_lists_total counter\n";
+    line("cbec_lists_total", "{status=\"released\"}", st.lists_released);
+    line("cbec_lists_total", "{status=\"rejected\"}", st.lists_rejected);
+    out += "# TYPE cbec_receipts_total counter\n";
+    line("cbec_receipts_total", "", st.receipts);
+    out += "# TYPE cbec_intake_queue_depth gauge\n";
+    line("cbec_intake_queue_depth", "", st.queue_depth);
+    const auto& ls = service->log_stats();
+    out += "# TYPE cbec_log_records_total counter\n";
+    line("cbec_log_records_total", "", ls.records);
+    out += "# TYPE cbec_log_bytes_total counter\n";
+    line("cbec_log_bytes_total", "", ls.bytes);
+    out += "# TYPE cbec_log_sync_seconds histogram\n";
+    uint64_t cum = 0;
+    for (size_t i = 0; i < cmdlog::LogStats::kSyncLatencyBuckets; ++i) {
+      cum += ls.sync_latency_us_buckets[i];
+      uint64_t bound = cmdlog::LogStats::SyncLatencyBoundUs(i);
+      std::string le = bound == UINT64_MAX ? "+Inf" : fmt::format("{:g}", bound / 1e6);
+      line("cbec_log_sync_seconds_bucket", fmt::format("{{le=\"{}\"}}", le), cum);
+    }
+    out += fmt::format("cbec_log_sync_seconds_sum {:g}\n", ls.sync_latency_us_total / 1e6);
+    line("cbec_log_sync_seconds_count", "", ls.syncs);
+    out += "# TYPE cbec_log_batch_records histogram\n";
+    cum = 0;
+    for (size_t i = 0; i < cmdlog::LogStats::kBatchRecordsBuckets; ++i) {
+      cum += ls.batch_records_buckets[i];
+      line("cbec_log_batch_records_bucket", fmt::format("{{le=\"{}\"}}", size_t{1} << i), cum);
+    }
+    line("cbec_log_batch_records_bucket", "{le=\"+Inf\"}", cum);
+    line("cbec_log_batch_records_count", "", ls.batches);
+    line("cbec_log_batch_records_sum", "", ls.records);
+    HttpResponse r;
+    r.content_type = "text/plain; version=0.0.4";
+    r.body = std::move(out);
+    return r;
+  }
+
+  // ---- SSE pusher --------------------------------------------------------------------------
+  void PushLoop() {
+    auto last_beat = std::chrono::steady_clock::now();
+    while (!stopping) {
+      uint64_t min_cursor = UINT64_MAX;
+      {
+        std::lock_guard lk(streams_mu);
+        for (auto& st : streams) min_cursor = std::min(min_cursor, st.cursor);
+      }
+      if (min_cursor == UINT64_MAX) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        continue;
+      }
+      service->WaitForReceiptsAfter(min_cursor, 500);
+      bool beat = std::chrono::steady_clock::now() - last_beat >
+                  std::chrono::seconds(kStreamHeartbeatSeconds);
+      if (beat) last_beat = std::chrono::steady_clock::now();
+      std::lock_guard lk(streams_mu);
+      for (auto& st : streams) {
+        if (st.stream->closed()) continue;
+        auto rs = service->Receipts(st.receiver, st.cursor, kMaxReceiptPage);
+        if (!rs.ok()) continue;
+        for (const auto& x : *rs) {
+          if (!st.stream->send(std::to_string(x.no), "receipt", x.json)) break;
+          st.cursor = x.no;
+        }
+        if (beat) st.stream->heartbeat();
+      }
+      std::erase_if(streams, [](const Stream& st) { return st.stream->closed(); });
+    }
+    std::lock_guard lk(streams_mu);
+    for (auto& st : streams) st.stream->close();
+  }
+};
+
+Api::Api(Service* service, ApiOptions options)
+    : impl_(std::make_unique<Impl>(service, std::move(options), &server_)) {}
+Api::~Api() = default;
+
+bool Api::wants_stream(const server::HttpRequest& r) const {
+  return r.method == "GET" && r.path == "/api/v1/receipts/stream";
+}
+
+Api::StreamDecision Api::open_stream(const server::HttpRequest& r,
+                                     std::shared_ptr<server::EventStream> stream) {
+  auto caller = impl_->authenticate(r);
+  if (!caller) return StreamDecision{false, error(401, "missing or unknown API key")};
+  uint64_t cursor = 0;
+  try {
+    std::string_view last = r.header("last-event-id");
+    if (!last.empty()) cursor = std::stoull(std::string(last));
+    else if (r.has_param("after")) cursor = std::stoull(std::string(r.param("after")));
+  } catch (...) {
+    return StreamDecision{false, error(400, "Last-Event-ID / after must be a number")};
+  }
+  std::lock_guard lk(impl_->streams_mu);
+  impl_->streams.push_back(Impl::Stream{std::move(stream), caller->regulator ? "" : caller->code,
+                                        cursor});
+  return StreamDecision{true, {}};
+}
+
+void Api::handle(server::HttpRequest r, Respond respond) {
+  Impl& I = *impl_;
+  if (r.path == "/healthz") {
+    Status h = I.service->health();
+    return respond(h.ok() ? json_response(200, "{\"status\":\"ok\"}")
+                          : error(503, h.message()));
+  }
+  if (r.path == "/metrics") return respond(I.metrics());
+  if (r.path == "/api/v1/openapi.json") {
+    HttpResponse resp;
+    resp.body = std::string(embedded_api_file("openapi.json"));
+    return respond(std::move(resp));
+  }
+  if (r.path.rfind("/api/v1/", 0) != 0) return respond(error(404, "no such resource"));
+  auto caller = I.authenticate(r);
+  if (!caller) return respond(error(401, "missing or unknown API key"));
+  if (!I.limiter.allow(caller->regulator ? "regulator" : caller->code)) {
+    HttpResponse resp = error(429, "rate limit exceeded, retry shortly");
+    resp.headers.emplace_back("Retry-After", "1");
+    return respond(std::move(resp));
+  }
+  const std::string& p = r.path;
+  if (p == "/api/v1/messages") {
+    if (r.method != "POST") return respond(error(405, "use POST"));
+    return I.post_message(r, *caller, std::move(respond));
+  }
+  if (r.method == "GET" && p == "/api/v1/receipts") return respond(I.get_receipts(r, *caller));
+  if (r.method == "GET" && p.rfind("/api/v1/lists/", 0) == 0)
+    return respond(I.get_list(r, *caller, std::string_view(p).substr(14)));
+  if (r.method == "GET" && p == "/api/v1/lists") return respond(I.get_list(r, *caller, ""));
+  if (r.method == "GET" && p == "/api/v1/quota") return respond(I.get_quota(r));
+  if (r.method == "GET" && p == "/api/v1/stock") return respond(I.get_stock(r, *caller));
+  if (p.rfind("/api/v1/admin/", 0) == 0) {
+    if (!caller->regulator) return respond(error(403, "administration needs the regulator key"));
+    if (r.method != "POST") return respond(error(405, "use POST"));
+    return I.admin(r, std::string_view(p).substr(14), std::move(respond));
+  }
+  respond(error(404, "no such resource"));
+}
+
+}  // namespace cbec::service

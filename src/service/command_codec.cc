@@ -1,0 +1,149 @@
+#include "service/command_codec.h"
+
+#include "fmt/format.h"
+#include "rapidjson/document.h"
+#include "rapidjson/stringbuffer.h"
+#include "rapidjson/writer.h"
+
+namespace cbec::service {
+
+namespace {
+
+using Writer = rapidjson::Writer<rapidjson::StringBuffer>;
+
+void kv(Writer& w, const char* k, std::string_view v) {
+  w.Key(k);
+  w.String(v.data(), static_cast<rapidjson::SizeType>(v.size()));
+}
+
+std::string get(const rapidjson::Value& o, const char* k) {
+  if (!o.HasMember(k) || !o[k].IsString()) return {};
+  return std::string(o[k].GetString(), o[k].GetStringLength());
+}
+
+int64_t get_int(const rapidjson::Value& o, const char* k) {
+  return o.HasMember(k) && o[k].IsInt64() ? o[k].GetInt64() : 0;
+}
+
+}  // namespace
+
+EncodedCommand encode_submit(std::string_view sender, std::string_view raw, ceb::Message message) {
+  EncodedCommand c;
+  c.kind = CommandKind::kSubmitMessage;
+  // u16 sender length | sender | raw message bytes
+  c.payload.reserve(2 + sender.size() + raw.size());
+  c.payload.push_back(static_cast<char>(sender.size() & 0xff));
+  c.payload.push_back(static_cast<char>((sender.size() >> 8) & 0xff));
+  c.payload.append(sender);
+  c.payload.append(raw);
+  c.body = clearance::SubmitMessage{std::string(sender), std::move(message)};
+  return c;
+}
+
+EncodedCommand encode_admin(clearance::Command::Body body, std::string api_key_sha256) {
+  EncodedCommand c;
+  rapidjson::StringBuffer buf;
+  Writer w(buf);
+  w.StartObject();
+  std::visit(
+      [&](const auto& b) {
+        using T = std::decay_t<decltype(b)>;
+        if constexpr (std::is_same_v<T, clearance::RegisterEnterprise>) {
+          c.kind = CommandKind::kRegisterEnterprise;
+          kv(w, "code", b.enterprise.code);
+          kv(w, "name", b.enterprise.name);
+          kv(w, "roles", clearance::format_roles(b.enterprise.roles));
+          kv(w, "grade", ref::credit_grade_name(b.enterprise.grade));
+          kv(w, "key_sha256", api_key_sha256);
+        } else if constexpr (std::is_same_v<T, clearance::StockIn>) {
+          c.kind = CommandKind::kStockIn;
+          kv(w, "operatorCode", b.operatorCode);
+          kv(w, "emsNo", b.emsNo);
+          kv(w, "itemRecordNo", b.itemRecordNo);
+          kv(w, "gcode", b.gcode);
+          kv(w, "name", b.name);
+          kv(w, "unit", b.unit);
+          kv(w, "qty", format_decimal(b.qty));
+        } else if constexpr (std::is_same_v<T, clearance::GuaranteeDeposit>) {
+          c.kind = CommandKind::kGuaranteeDeposit;
+          kv(w, "assureCode", b.assureCode);
+          w.Key("amount_fen");
+          w.Int64(b.amount_fen);
+        } else if constexpr (std::is_same_v<T, clearance::OfficerDecision>) {
+          c.kind = CommandKind::kOfficerDecision;
+          kv(w, "officer", b.officer_id);
+          kv(w, "invtNo", b.invtNo);
+          w.Key("action");
+          w.Int(static_cast<int>(b.action));
+          kv(w, "reason", b.reason);
+        } else if constexpr (std::is_same_v<T, clearance::Tick>) {
+          c.kind = CommandKind::kTick;
+        } else {
+          static_assert(std::is_same_v<T, clearance::SubmitMessage>);
+          CBEC_ASSERT(false && "use encode_submit for messages");
+        }
+      },
+      body);
+  w.EndObject();
+  c.payload.assign(buf.GetString(), buf.GetSize());
+  c.body = std::move(body);
+  c.api_key_sha256 = std::move(api_key_sha256);
+  return c;
+}
+
+Result<EncodedCommand> decode_command(uint8_t kind_byte, std::string_view payload) {
+  EncodedCommand c;
+  c.kind = static_cast<CommandKind>(kind_byte);
+  c.payload = std::string(payload);
+  if (c.kind == CommandKind::kSubmitMessage) {
+    if (payload.size() < 2) return Internal("submit record too short");
+    size_t n = static_cast<unsigned char>(payload[0]) |
+               (static_cast<size_t>(static_cast<unsigned char>(payload[1])) << 8);
+    if (payload.size() < 2 + n) return Internal("submit record: sender cut off");
+    std::string sender(payload.substr(2, n));
+    ceb::ReadResult r = ceb::read_message_auto(payload.substr(2 + n));
+    if (!r.ok()) {
+      return Internal(fmt::format("logged message from {} no longer parses: {}", sender,
+                                  r.violations.empty() ? "?" : r.violations[0].ToString()));
+    }
+    c.body = clearance::SubmitMessage{std::move(sender), std::move(*r.message)};
+    return c;
+  }
+  rapidjson::Document d;
+  d.Parse(payload.data(), payload.size());
+  if (d.HasParseError() || !d.IsObject()) return Internal("admin record is not a JSON object");
+  switch (c.kind) {
+    case CommandKind::kRegisterEnterprise: {
+      auto roles = clearance::parse_roles(get(d, "roles"));
+      auto grade = ref::parse_credit_grade(get(d, "grade"));
+      if (!roles.ok() || !grade) return Internal("register record: bad roles or grade");
+      c.body = clearance::RegisterEnterprise{
+          clearance::Enterprise{get(d, "code"), get(d, "name"), *roles, *grade}};
+      c.api_key_sha256 = get(d, "key_sha256");
+      return c;
+    }
+    case CommandKind::kStockIn: {
+      Decimal qty;
+      if (parse_decimal(get(d, "qty"), &qty) != DecimalError::kOk)
+        return Internal("stock-in record: bad qty");
+      c.body = clearance::StockIn{get(d, "operatorCode"), get(d, "emsNo"), get(d, "itemRecordNo"),
+                                  get(d, "gcode"), get(d, "name"), get(d, "unit"), qty};
+      return c;
+    }
+    case CommandKind::kGuaranteeDeposit:
+      c.body = clearance::GuaranteeDeposit{get(d, "assureCode"), get_int(d, "amount_fen")};
+      return c;
+    case CommandKind::kOfficerDecision:
+      c.body = clearance::OfficerDecision{
+          get(d, "officer"), get(d, "invtNo"),
+          static_cast<clearance::OfficerAction>(get_int(d, "action")), get(d, "reason")};
+      return c;
+    case CommandKind::kTick:
+      c.body = clearance::Tick{};
+      return c;
+    default:
+      return Internal(fmt::format("unknown command kind {}", kind_byte));
+  }
+}
+
+}  // namespace cbec::service

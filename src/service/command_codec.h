@@ -1,0 +1,43 @@
+// How clearance commands are written into the command log, and read back on replay.
+//
+// A document submission is logged as the bytes the enterprise sent (XML, Base64 or JSON) with
+// the authenticated sender: that is the legal record of what was declared, and replay parses it
+// again (parsing is deterministic). Administrative and officer commands are small JSON objects.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "clearance/clearance.h"
+#include "common/status.h"
+
+namespace cbec::service {
+
+enum class CommandKind : uint8_t {
+  kSubmitMessage = 1,
+  kRegisterEnterprise = 2,
+  kStockIn = 3,
+  kGuaranteeDeposit = 4,
+  kOfficerDecision = 5,
+  kTick = 6,
+};
+
+// A command ready for the log (kind + payload) together with its decoded body, so the live path
+// does not parse twice.
+struct EncodedCommand {
+  CommandKind kind = CommandKind::kTick;
+  std::string payload;
+  clearance::Command::Body body;
+  std::string api_key_sha256;  // kRegisterEnterprise only: the hash of the enterprise's key
+};
+
+// REQUIRES: raw is a message that read_message_auto accepts; `message` is what it read.
+EncodedCommand encode_submit(std::string_view sender, std::string_view raw, ceb::Message message);
+// Administrative commands (everything but SubmitMessage).
+EncodedCommand encode_admin(clearance::Command::Body body, std::string api_key_sha256 = "");
+
+// Back from the log. kInternal if the payload does not decode (a corrupt or foreign log).
+Result<EncodedCommand> decode_command(uint8_t kind, std::string_view payload);
+
+}  // namespace cbec::service

@@ -1,0 +1,362 @@
+#include "service/service.h"
+
+#include <chrono>
+#include <filesystem>
+
+#include "fmt/format.h"
+#include "rapidjson/stringbuffer.h"
+#include "rapidjson/writer.h"
+#include "rocksdb/db.h"
+#include "rocksdb/options.h"
+#include "rocksdb/write_batch.h"
+
+namespace cbec::service {
+
+namespace {
+
+constexpr std::string_view kMetaAppliedSeq = "m/applied_seq";
+constexpr size_t kReplayStoreBatch = 2000;  // records per RocksDB write during recovery
+
+std::string pad20(uint64_t n) { return fmt::format("{:020d}", n); }
+std::string receipt_key(std::string_view receiver, uint64_t no) {
+  return fmt::format("r/{}/{}", receiver, pad20(no));
+}
+std::string all_receipts_key(uint64_t no) { return "a/" + pad20(no); }
+
+Status from_rocks(const rocksdb::Status& s, std::string_view what) {
+  if (s.ok()) return Status::Ok();
+  return Status(StatusCode::kUnavailable, fmt::format("{}: {}", what, s.ToString()));
+}
+
+}  // namespace
+
+std::string receipt_json(const ceb::Receipt& r, uint64_t no) {
+  rapidjson::StringBuffer buf;
+  rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+  auto s = [&](const char* k, std::string_view v) {
+    if (v.empty()) return;
+    w.Key(k);
+    w.String(v.data(), static_cast<rapidjson::SizeType>(v.size()));
+  };
+  w.StartObject();
+  w.Key("no");
+  w.Uint64(no);
+  s("receiver", r.receiver);
+  s("message", ceb::receipt_root_name(r.answers));
+  s("guid", r.guid);
+  s("customsCode", r.customsCode);
+  s("ebpCode", r.ebpCode);
+  s("ebcCode", r.ebcCode);
+  s("agentCode", r.agentCode);
+  s("orderNo", r.orderNo);
+  s("payCode", r.payCode);
+  s("payTransactionId", r.payTransactionId);
+  s("logisticsCode", r.logisticsCode);
+  s("logisticsNo", r.logisticsNo);
+  s("logisticsStatus", r.logisticsStatus);
+  s("copNo", r.copNo);
+  s("preNo", r.preNo);
+  s("invtNo", r.invtNo);
+  s("operatorCode", r.operatorCode);
+  s("rkdNo", r.rkdNo);
+  w.Key("returnStatus");
+  w.Int(r.returnStatus);
+  std::string t = format_return_time(r.returnTime);
+  s("returnTime", t);
+  s("returnInfo", r.returnInfo);
+  w.Key("findings");
+  w.StartArray();
+  for (const auto& f : r.findings) {
+    w.StartObject();
+    s("rule", f.rule);
+    s("field", f.field);
+    s("zh", f.zh);
+    s("en", f.en);
+    w.EndObject();
+  }
+  w.EndArray();
+  w.EndObject();
+  return std::string(buf.GetString(), buf.GetSize());
+}
+
+Service::Service(ServiceOptions options) : options_(std::move(options)) {}
+
+Result<std::unique_ptr<Service>> Service::Open(ServiceOptions options) {
+  if (!options.reference) return InvalidArgument("reference data is required");
+  std::error_code ec;
+  std::filesystem::create_directories(options.data_dir + "/state", ec);
+  if (ec) return Status(StatusCode::kUnavailable, "cannot create " + options.data_dir + ": " + ec.message());
+  std::unique_ptr<Service> s(new Service(std::move(options)));
+  cmdlog::LogOptions lo;
+  lo.env = s->options_.env;
+  lo.sync = s->options_.sync;
+  TRY_ASSIGN(s->log_, cmdlog::CommandLog::Open(s->options_.data_dir + "/log", lo));
+
+  rocksdb::Options ro;
+  ro.create_if_missing = true;
+  ro.max_background_jobs = 2;
+  ro.write_buffer_size = 64 << 20;
+  rocksdb::DB* db = nullptr;
+  TRY(from_rocks(rocksdb::DB::Open(ro, s->options_.data_dir + "/state", &db), "open state store"));
+  s->db_.reset(db);
+  s->engine_ = std::make_unique<clearance::Engine>(
+      clearance::EngineOptions{s->options_.reference, s->options_.lanes});
+  TRY(s->Recover());
+  s->writer_ = std::thread([p = s.get()] { p->WriterLoop(); });
+  return s;
+}
+
+Service::~Service() {
+  {
+    std::lock_guard lk(queue_mu_);
+    stopping_ = true;
+  }
+  queue_cv_.notify_all();
+  if (writer_.joinable()) writer_.join();
+}
+
+TimeMs Service::Now() const {
+  if (options_.clock) return options_.clock();
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+void Service::ApplyOne(const EncodedCommand& c, uint64_t seq, TimeMs time, Applied* out) {
+  out->seq = seq;
+  out->time = time;
+  out->status = engine_->apply(clearance::Command{seq, time, c.body}, &out->receipts);
+  out->first_receipt_no = last_receipt_no_.load() + 1;
+  last_receipt_no_ += out->receipts.size();
+  if (out->status.ok() && c.kind == CommandKind::kRegisterEnterprise && !c.api_key_sha256.empty()) {
+    const auto& e = std::get<clearance::RegisterEnterprise>(c.body).enterprise;
+    std::lock_guard lk(keys_mu_);
+    for (auto it = key_to_enterprise_.begin(); it != key_to_enterprise_.end();) {
+      it = it->second == e.code ? key_to_enterprise_.erase(it) : std::next(it);  // key rotation
+    }
+    key_to_enterprise_[c.api_key_sha256] = e.code;
+  }
+  stats_.commands++;
+  if (const auto* m = std::get_if<clearance::SubmitMessage>(&c.body))
+    stats_.documents_by_type[static_cast<int>(m->message.type)] += m->message.record_count();
+  for (const auto& r : out->receipts) {
+    if (r.answers != ceb::MessageType::kCEB621) continue;
+    if (r.returnStatus == ceb::status::kReleased) stats_.lists_released++;
+    if (r.returnStatus == ceb::status::kRejected) stats_.lists_rejected++;
+  }
+  stats_.receipts += out->receipts.size();
+}
+
+Status Service::StoreReceipts(const std::vector<Applied*>& applied, uint64_t last_seq) {
+  rocksdb::WriteBatch batch;
+  for (const Applied* a : applied) {
+    for (size_t i = 0; i < a->receipts.size(); ++i) {
+      uint64_t no = a->first_receipt_no + i;
+      std::string json = receipt_json(a->receipts[i], no);
+      batch.Put(receipt_key(a->receipts[i].receiver, no), json);
+      batch.Put(all_receipts_key(no), json);
+    }
+  }
+  batch.Put(std::string(kMetaAppliedSeq), pad20(last_seq));
+  rocksdb::WriteOptions wo;
+  wo.disableWAL = true;  // the command log is the write-ahead log: replay rebuilds this store
+  return from_rocks(db_->Write(wo, &batch), "state store write");
+}
+
+Status Service::Recover() {
+  std::string applied;
+  rocksdb::Status gs = db_->Get(rocksdb::ReadOptions(), std::string(kMetaAppliedSeq), &applied);
+  if (gs.ok()) applied_seq_in_store_ = std::stoull(applied);
+  else if (!gs.IsNotFound()) return from_rocks(gs, "read state store");
+  if (applied_seq_in_store_ > log_->last_seq()) {
+    return Internal(fmt::format("state store is ahead of the log ({} > {}): wrong data directory?",
+                                applied_seq_in_store_, log_->last_seq()));
+  }
+  last_time_ = log_->last_time_ms();
+  if (log_->last_seq() == 0) return Status::Ok();
+  std::vector<Applied> pending;
+  pending.reserve(kReplayStoreBatch);
+  auto flush = [&](uint64_t seq) -> Status {
+    std::vector<Applied*> ptrs;
+    for (auto& a : pending)
+      if (a.seq > applied_seq_in_store_) ptrs.push_back(&a);
+    Status s = ptrs.empty() ? Status::Ok() : StoreReceipts(ptrs, seq);
+    pending.clear();
+    return s;
+  };
+  std::unique_lock lock(engine_mu_);
+  Status s = log_->Replay(log_->first_seq(), [&](const cmdlog::RecordView& r) -> Status {
+    TRY_ASSIGN(EncodedCommand c, decode_command(r.kind, r.payload));
+    pending.emplace_back();
+    ApplyOne(c, r.seq, r.time_ms, &pending.back());
+    if (c.kind == CommandKind::kTick) last_tick_ = r.time_ms;
+    if (pending.size() >= kReplayStoreBatch) return flush(r.seq);
+    return Status::Ok();
+  });
+  TRY(s);
+  TRY(flush(log_->last_seq()));
+  applied_seq_in_store_ = log_->last_seq();
+  return Status::Ok();
+}
+
+void Service::Submit(EncodedCommand command, Done done) {
+  std::unique_lock lk(queue_mu_);
+  Status refuse;
+  if (!stopped_.ok()) refuse = stopped_;
+  else if (stopping_) refuse = Status(StatusCode::kUnavailable, "shutting down");
+  else if (queue_.size() >= kMaxQueuedCommands)
+    refuse = Status(StatusCode::kUnavailable, "intake queue full, retry");
+  if (!refuse.ok()) {
+    lk.unlock();
+    done(refuse);
+    return;
+  }
+  queue_.push_back(Pending{std::move(command), std::move(done)});
+  stats_.queue_depth = queue_.size();
+  lk.unlock();
+  queue_cv_.notify_one();
+}
+
+Result<Applied> Service::SubmitAndWait(EncodedCommand command) {
+  std::mutex mu;
+  std::condition_variable cv;
+  std::optional<Result<Applied>> result;
+  Submit(std::move(command), [&](Result<Applied> r) {
+    std::lock_guard lk(mu);
+    result.emplace(std::move(r));
+    cv.notify_one();
+  });
+  std::unique_lock lk(mu);
+  cv.wait(lk, [&] { return result.has_value(); });
+  return std::move(*result);
+}
+
+void Service::WriterLoop() {
+  std::vector<Pending> batch;
+  std::vector<cmdlog::RecordView> views;
+  std::vector<Applied> applied;
+  std::vector<Applied*> ptrs;
+  batch.reserve(kMaxBatchCommands);
+  for (;;) {
+    batch.clear();
+    {
+      std::unique_lock lk(queue_mu_);
+      queue_cv_.wait_for(lk, std::chrono::milliseconds(kTickIntervalMs / 4),
+                         [&] { return !queue_.empty() || stopping_; });
+      if (queue_.empty() && stopping_) break;
+      while (!queue_.empty() && batch.size() < kMaxBatchCommands - 1) {
+        batch.push_back(std::move(queue_.front()));
+        queue_.pop_front();
+      }
+      stats_.queue_depth = queue_.size();
+      if (!stopped_.ok()) {
+        lk.unlock();
+        for (auto& p : batch)
+          if (p.done) p.done(stopped_);
+        continue;
+      }
+    }
+    TimeMs now = std::max(last_time_, Now());
+    if (options_.ticks && now - last_tick_ >= kTickIntervalMs) {
+      batch.push_back(Pending{encode_admin(clearance::Tick{}), nullptr});
+      last_tick_ = now;
+    }
+    if (batch.empty()) continue;
+    uint64_t seq0 = log_->last_seq() + 1;
+    views.clear();
+    for (size_t i = 0; i < batch.size(); ++i) {
+      views.push_back(cmdlog::RecordView{seq0 + i, now, static_cast<uint8_t>(batch[i].command.kind),
+                                         batch[i].command.payload});
+    }
+    Status s = log_->AppendDurable(views);
+    if (!s.ok()) {
+      {
+        std::lock_guard lk(queue_mu_);
+        stopped_ = Status(StatusCode::kUnavailable,
+                          fmt::format("intake stopped: command log failed ({})", s.message()));
+      }
+      for (auto& p : batch)
+        if (p.done) p.done(stopped_);
+      continue;
+    }
+    last_time_ = now;
+    applied.assign(batch.size(), Applied{});
+    {
+      std::unique_lock lk(engine_mu_);
+      for (size_t i = 0; i < batch.size(); ++i) ApplyOne(batch[i].command, seq0 + i, now, &applied[i]);
+    }
+    ptrs.clear();
+    for (auto& a : applied) ptrs.push_back(&a);
+    Status st = StoreReceipts(ptrs, seq0 + batch.size() - 1);
+    if (!st.ok()) {
+      // The commands are durable in the log, so they are acknowledged; the store will be
+      // rebuilt from the log at the next start. Stop intake so nobody reads a stale feed.
+      std::lock_guard lk(queue_mu_);
+      stopped_ = Status(StatusCode::kUnavailable,
+                        fmt::format("intake stopped: state store failed ({})", st.message()));
+    }
+    stats_.batches++;
+    {
+      std::lock_guard lk(receipt_mu_);  // pairs with WaitForReceiptsAfter's predicate check
+    }
+    receipt_cv_.notify_all();
+    for (size_t i = 0; i < batch.size(); ++i)
+      if (batch[i].done) batch[i].done(std::move(applied[i]));
+  }
+}
+
+Result<std::vector<StoredReceipt>> Service::Receipts(const std::string& receiver, uint64_t after,
+                                                     int limit) const {
+  limit = std::clamp(limit, 1, kMaxReceiptPage);
+  std::string prefix = receiver.empty() ? "a/" : "r/" + receiver + "/";
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
+  std::vector<StoredReceipt> out;
+  for (it->Seek(prefix + pad20(after + 1)); it->Valid() && static_cast<int>(out.size()) < limit;
+       it->Next()) {
+    rocksdb::Slice k = it->key();
+    if (!k.starts_with(prefix)) break;
+    uint64_t no = std::stoull(k.ToString().substr(prefix.size()));
+    out.push_back(StoredReceipt{no, it->value().ToString()});
+  }
+  TRY(from_rocks(it->status(), "read receipts"));
+  return out;
+}
+
+uint64_t Service::WaitForReceiptsAfter(uint64_t after, int timeout_ms) const {
+  std::unique_lock lk(receipt_mu_);
+  receipt_cv_.wait_for(lk, std::chrono::milliseconds(timeout_ms),
+                       [&] { return last_receipt_no_.load() > after; });
+  return last_receipt_no_.load();
+}
+
+std::string Service::EnterpriseForKey(const std::string& key_sha256) const {
+  std::lock_guard lk(keys_mu_);
+  auto it = key_to_enterprise_.find(key_sha256);
+  return it == key_to_enterprise_.end() ? "" : it->second;
+}
+
+Status Service::health() const {
+  TRY(log_->health());
+  std::lock_guard lk(queue_mu_);
+  return stopped_;
+}
+
+Result<std::string> Service::ReplayToDump(const std::string& data_dir,
+                                          std::shared_ptr<const ref::ReferenceData> reference,
+                                          clearance::LaneSelector lanes) {
+  cmdlog::LogOptions lo;
+  TRY_ASSIGN(auto log, cmdlog::CommandLog::Open(data_dir + "/log", lo));
+  clearance::Engine engine(clearance::EngineOptions{std::move(reference), std::move(lanes)});
+  std::vector<ceb::Receipt> receipts;
+  if (log->last_seq() > 0) {
+    TRY(log->Replay(log->first_seq(), [&](const cmdlog::RecordView& r) -> Status {
+      TRY_ASSIGN(EncodedCommand c, decode_command(r.kind, r.payload));
+      receipts.clear();
+      (void)engine.apply(clearance::Command{r.seq, r.time_ms, std::move(c.body)}, &receipts);
+      return Status::Ok();
+    }));
+  }
+  return engine.dump_state();
+}
+
+}  // namespace cbec::service

@@ -1,0 +1,163 @@
+// The durable clearance service: command log + clearance core + receipt store.
+//
+// Public face of src/service/. Any thread submits commands; one writer thread takes every
+// command that arrived while the previous batch was being made durable, appends them to the
+// command log with one fdatasync (group commit), applies them to the clearance core in log
+// order, stores their receipts (RocksDB), and only then calls each submitter back. So a receipt
+// that says "accepted" is always backed by a durable command, and a crash at any moment loses
+// nothing that was acknowledged: Open() replays the log into a fresh core.
+//
+// Reads (queries, receipt feeds) may come from any thread: the core is read under a shared lock
+// that the writer takes exclusively while it applies a batch.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <shared_mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "clearance/clearance.h"
+#include "log/log.h"
+#include "service/command_codec.h"
+
+namespace rocksdb {
+class DB;
+}
+
+namespace cbec::service {
+
+inline constexpr size_t kMaxBatchCommands = 4096;  // == cmdlog::kMaxBatchRecords
+inline constexpr size_t kMaxQueuedCommands = 100000;  // beyond this, Submit answers kUnavailable
+inline constexpr TimeMs kTickIntervalMs = 60 * kMsPerSecond;  // lets waiting lists expire
+inline constexpr int kMaxReceiptPage = 1000;
+static_assert(kMaxBatchCommands <= cmdlog::kMaxBatchRecords);
+
+struct ServiceOptions {
+  std::string data_dir;  // log/ and state/ below it
+  std::shared_ptr<const ref::ReferenceData> reference;  // REQUIRED
+  clearance::LaneSelector lanes;
+  cmdlog::Env* env = nullptr;  // tests inject faults; nullptr = POSIX
+  bool sync = true;            // false only for benchmarks that say so
+  bool ticks = true;           // the writer logs a Tick every kTickIntervalMs
+  // Wall clock for log time (ms since epoch); tests may fix it.
+  std::function<TimeMs()> clock;
+};
+
+// What one command did.
+struct Applied {
+  uint64_t seq = 0;
+  TimeMs time = 0;
+  Status status;  // non-OK: an administrative/officer command the core refused
+  std::vector<ceb::Receipt> receipts;
+  uint64_t first_receipt_no = 0;  // receipts[i] has number first_receipt_no + i
+};
+
+// A stored receipt with its feed cursor.
+struct StoredReceipt {
+  uint64_t no = 0;
+  std::string json;  // {"no":..,"receiver":..,"message":"CEB622Message", fields..., "findings":[..]}
+};
+
+struct ServiceStats {
+  std::atomic<uint64_t> commands{0};
+  std::atomic<uint64_t> batches{0};
+  std::atomic<uint64_t> receipts{0};
+  std::atomic<uint64_t> queue_depth{0};
+  std::atomic<uint64_t> documents_by_type[ceb::kMessageTypeCount] = {};
+  std::atomic<uint64_t> lists_released{0};
+  std::atomic<uint64_t> lists_rejected{0};
+};
+
+class Service {
+ public:
+  // Opens data_dir (creating it), recovers the log, replays it into a fresh core, brings the
+  // receipt store up to date, and starts the writer thread.
+  static Result<std::unique_ptr<Service>> Open(ServiceOptions options);
+  // Stops taking commands, finishes every queued one (graceful drain), stops the writer.
+  ~Service();
+  Service(const Service&) = delete;
+  Service& operator=(const Service&) = delete;
+
+  using Done = std::function<void(Result<Applied>)>;
+  // Thread-safe. done runs on the writer thread once the command is durable and applied, or with
+  // kUnavailable if intake is stopped (a failed fsync poisons the log; shutting down; queue full).
+  void Submit(EncodedCommand command, Done done);
+  // Convenience for tests and the CLI: submits and waits.
+  Result<Applied> SubmitAndWait(EncodedCommand command);
+
+  // Reads the core under the shared lock.
+  template <class F>
+  auto Read(F&& f) const {
+    std::shared_lock lock(engine_mu_);
+    return f(*engine_);
+  }
+  // Receipts delivered to `receiver` ("" = all, for regulators) with number > after, oldest
+  // first, at most limit (≤ kMaxReceiptPage).
+  Result<std::vector<StoredReceipt>> Receipts(const std::string& receiver, uint64_t after,
+                                              int limit) const;
+  // Blocks until a receipt numbered > after exists or timeout; returns the latest number.
+  uint64_t WaitForReceiptsAfter(uint64_t after, int timeout_ms) const;
+  uint64_t last_receipt_no() const { return last_receipt_no_.load(); }
+
+  // The enterprise owning an API key (by its SHA-256 hex), "" if none.
+  std::string EnterpriseForKey(const std::string& key_sha256) const;
+
+  Status health() const;  // kUnavailable with the reason once intake stopped
+  const ServiceStats& stats() const { return stats_; }
+  const cmdlog::LogStats& log_stats() const { return log_->stats(); }
+  uint64_t last_seq() const { return log_->last_seq(); }
+
+  // Rebuilds a core from the log alone (for the replay-vs-live comparison): returns its
+  // dump_state(). Runs on the calling thread; the live service keeps running.
+  static Result<std::string> ReplayToDump(const std::string& data_dir,
+                                          std::shared_ptr<const ref::ReferenceData> reference,
+                                          clearance::LaneSelector lanes = {});
+
+ private:
+  explicit Service(ServiceOptions options);
+  Status Recover();
+  void WriterLoop();
+  void ApplyOne(const EncodedCommand& c, uint64_t seq, TimeMs time, Applied* out);
+  Status StoreReceipts(const std::vector<Applied*>& applied, uint64_t last_seq);
+  TimeMs Now() const;
+
+  ServiceOptions options_;
+  std::unique_ptr<cmdlog::CommandLog> log_;
+  std::unique_ptr<rocksdb::DB> db_;
+  std::unique_ptr<clearance::Engine> engine_;
+  mutable std::shared_mutex engine_mu_;
+
+  struct Pending {
+    EncodedCommand command;
+    Done done;
+  };
+  mutable std::mutex queue_mu_;
+  std::condition_variable queue_cv_;
+  std::deque<Pending> queue_;
+  bool stopping_ = false;
+  std::thread writer_;
+
+  mutable std::mutex keys_mu_;
+  std::map<std::string, std::string> key_to_enterprise_;  // sha256 hex -> code
+
+  std::atomic<uint64_t> last_receipt_no_{0};
+  mutable std::mutex receipt_mu_;
+  mutable std::condition_variable receipt_cv_;
+  uint64_t applied_seq_in_store_ = 0;
+  TimeMs last_time_ = 0;
+  TimeMs last_tick_ = 0;
+  Status stopped_;  // why intake stopped (guarded by queue_mu_)
+  ServiceStats stats_;
+};
+
+// Receipt JSON as stored and served: one object per receipt.
+std::string receipt_json(const ceb::Receipt& r, uint64_t no);
+
+}  // namespace cbec::service
