@@ -24,7 +24,7 @@
 
 namespace cbec::ceb::internal {
 
-// Collects violations up to kMaxViolationsReported; later ones are counted, not stored, so a
+// Collects violations up to kMaxViolationsReported; later ones are dropped, so a
 // hostile message cannot make the answer large.
 class ViolationList {
  public:
