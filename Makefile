@@ -10,7 +10,7 @@ ifneq ($(CCACHE),)
 CMAKE_FLAGS += -DCMAKE_CXX_COMPILER_LAUNCHER=ccache
 endif
 
-.PHONY: all build deps test test-asan run clean format
+.PHONY: all build deps test test-asan run bench clean format
 
 all: build
 
@@ -32,8 +32,14 @@ test-asan: deps
 	cmake --build $(ASAN_BUILD) -j $(JOBS)
 	ctest --test-dir $(ASAN_BUILD) --output-on-failure -j $(JOBS)
 
+# The service on its embedded defaults with the demo zone, fed a gentle stream of generated
+# lists (5 per second) through its own HTTP API; Ctrl-C stops it gracefully.
 run: deps build
-	$(BUILD)/cbec demo
+	$(BUILD)/cbec serve --demo --feed 5 --data-dir data --listen 127.0.0.1:8080
+
+# HTTP throughput and latency on this machine (see BENCHMARKS.md).
+bench: deps build
+	bench/run-http.sh $(BUILD)
 
 format:
 	clang-format -i $$(git ls-files 'src/*.cc' 'src/*.h' 'tests/*.cc' 'tests/*.h' | grep -v '\.gen\.h$$')

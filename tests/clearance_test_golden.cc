@@ -208,16 +208,10 @@ TEST_P(GoldenCase, Run) {
         const auto& d = step["officer"];
         const auto* L = h.list(sets.at(str(d, "list")));
         ASSERT_NE(L, nullptr);
-        static const std::map<std::string, clearance::OfficerAction> kActions = {
-            {"release", clearance::OfficerAction::kRelease},
-            {"reject", clearance::OfficerAction::kReject},
-            {"inspect", clearance::OfficerAction::kInspect},
-            {"detain_501", clearance::OfficerAction::kDetainClearance},
-            {"detain_502", clearance::OfficerAction::kDetainAntiSmuggling},
-            {"detain_503", clearance::OfficerAction::kDetainLegal},
-            {"detain_599", clearance::OfficerAction::kDetainOther}};
+        auto action = clearance::parse_officer_action(str(d, "action"));
+        ASSERT_TRUE(action.has_value()) << "unknown officer action " << str(d, "action");
         Status s = h.apply(clearance::OfficerDecision{"OFF001", L->invtNo,
-                                                      kActions.at(str(d, "action")),
+                                                      *action,
                                                       d.HasMember("reason") ? str(d, "reason")
                                                                             : "checked"});
         bool expect_error = d.HasMember("expect_error") && d["expect_error"].GetBool();

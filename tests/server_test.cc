@@ -73,6 +73,7 @@ std::string EchoBody(const HttpRequest& r) { return r.method + " " + r.path + "\
 //   /echo          answers at once with EchoBody
 //   /later?ms=N    answers from another thread after N ms (default 50)
 //   /hold          keeps the Respond callback (see held()) and never answers by itself
+//   /twice         answers twice (a handler bug the server must absorb)
 //   /drop          lets the Respond callback go without answering
 //   /stream        (SSE) ?key=bad refuses with 403; ?events=N sends N events from another
 //                  thread (a heartbeat before each) and closes; otherwise sends "hello" from
@@ -98,6 +99,10 @@ class TestHandler : public Handler {
     } else if (request.path == "/hold") {
       std::lock_guard lock(mu_);
       held_.push_back(std::move(respond));
+    } else if (request.path == "/twice") {
+      // A handler bug: only the first answer may reach the client.
+      respond(HttpResponse{200, "text/plain", {}, "first"});
+      respond(HttpResponse{200, "text/plain", {}, "second"});
     } else if (request.path == "/drop") {
       // respond goes out of scope unanswered
     } else {
@@ -203,6 +208,14 @@ class RawConnection {
       bytes.remove_prefix(static_cast<size_t>(n));
     }
     return true;
+  }
+
+  // Reads until `marker` has arrived (or the connection ends); returns everything read.
+  std::string ReadUntil(std::string_view marker) {
+    std::string out;
+    char c;
+    while (out.find(marker) == std::string::npos && ::recv(fd_, &c, 1, 0) == 1) out.push_back(c);
+    return out;
   }
 
   // Reads until the server closes (peer_closed() is then true), an error, or 30 s of silence.
@@ -483,6 +496,33 @@ TEST_F(ServerTest, ConnectionCloseIsHonoured) {
   EXPECT_TRUE(raw.peer_closed());
 }
 
+TEST_F(ServerTest, ExpectContinueGets100BeforeTheBody) {
+  StartServer();
+  RawConnection raw(server_->port());
+  ASSERT_TRUE(raw.connected());
+  ASSERT_TRUE(raw.Send(
+      "POST /echo HTTP/1.1\r\nHost: t\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n"));
+  EXPECT_EQ(raw.ReadUntil("\r\n\r\n"), "HTTP/1.1 100 Continue\r\n\r\n");
+  ASSERT_TRUE(raw.Send("hello"));
+  const std::string answer = raw.ReadUntil("POST /echo\nhello");
+  EXPECT_TRUE(answer.starts_with("HTTP/1.1 200")) << answer;
+  EXPECT_TRUE(answer.ends_with("\r\n\r\nPOST /echo\nhello")) << answer;
+}
+
+TEST_F(ServerTest, SecondAnswerToOneRequestIsIgnored) {
+  StartServer();
+  auto client = NewClient();
+  ASSERT_NE(client, nullptr);
+  auto first = client->Request("GET", "/twice");
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  EXPECT_EQ(first->body, "first");
+  for (int i = 0; i < 5; ++i) {  // the stale "second" must never answer a later request
+    auto next = client->Request("POST", "/later?ms=1", std::to_string(i));
+    ASSERT_TRUE(next.ok()) << next.status().ToString();
+    EXPECT_EQ(next->body, "POST /later\n" + std::to_string(i));
+  }
+}
+
 TEST_F(ServerTest, IdleConnectionTimesOutAndTheClientReconnects) {
   ServerOptions options;
   options.idle_timeout_seconds = 1;
@@ -590,6 +630,21 @@ TEST_F(ServerTest, StreamHeadIsEventStreamAndChunked) {
             std::string::npos)
       << wire;
   EXPECT_TRUE(wire.ends_with("\r\n0\r\n\r\n")) << wire;  // the last chunk ends the stream
+  EXPECT_TRUE(raw.peer_closed());
+}
+
+TEST_F(ServerTest, Http10StreamIsDelimitedByClose) {
+  StartServer();
+  RawConnection raw(server_->port());
+  ASSERT_TRUE(raw.connected());
+  ASSERT_TRUE(raw.Send("GET /stream?events=2 HTTP/1.0\r\n\r\n"));  // no chunked in 1.0
+  const std::string wire = raw.ReadUntilClosed();
+  EXPECT_TRUE(wire.starts_with("HTTP/1.0 200")) << wire;
+  EXPECT_EQ(wire.find("chunked"), std::string::npos) << wire;
+  EXPECT_TRUE(
+      wire.ends_with(": keep-alive\n\nid: 2\nevent: receipt\ndata: line one\n"
+                     "data: line two 2\n\n"))
+      << wire;
   EXPECT_TRUE(raw.peer_closed());
 }
 

@@ -59,7 +59,7 @@ std::vector<demo::Submission> day(int count, uint64_t seed) {
 }
 
 TEST(Service, RecoversExactlyAfterRestartAndReplayMatchesLive) {
-  std::string dir = temp_dir("recover");
+  std::string dir = temp_dir("svc-recover");
   std::string live_dump;
   uint64_t receipts = 0;
   {
@@ -100,7 +100,7 @@ TEST(Service, RecoversExactlyAfterRestartAndReplayMatchesLive) {
 }
 
 TEST(Service, GroupCommitOneSyncPerBatch) {
-  std::string dir = temp_dir("group");
+  std::string dir = temp_dir("svc-group");
   auto s = Service::Open(options(dir));
   ASSERT_TRUE(s.ok());
   setup_zone(**s);
@@ -122,7 +122,7 @@ TEST(Service, GroupCommitOneSyncPerBatch) {
 }
 
 TEST(Service, FailedSyncStopsIntakeAndSaysWhy) {
-  std::string dir = temp_dir("failsync");
+  std::string dir = temp_dir("svc-failsync");
   cmdlog::FaultInjectionEnv env;
   auto s = Service::Open(options(dir, &env));
   ASSERT_TRUE(s.ok());
@@ -143,7 +143,7 @@ TEST(Service, FailedSyncStopsIntakeAndSaysWhy) {
 }
 
 TEST(Service, CrashDropsOnlyUnacknowledgedCommands) {
-  std::string dir = temp_dir("crash");
+  std::string dir = temp_dir("svc-crash");
   cmdlog::FaultInjectionEnv env;
   std::string dump;
   {

@@ -94,6 +94,9 @@ enum class OfficerAction : uint8_t {
   kDetainLegal,      // → 503
   kDetainOther,      // → 599
 };
+// "release", "reject", "inspect", "detain_501", "detain_502", "detain_503", "detain_599".
+std::optional<OfficerAction> parse_officer_action(std::string_view name);
+
 struct OfficerDecision {
   std::string officer_id;
   std::string invtNo;

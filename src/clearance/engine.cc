@@ -1191,6 +1191,20 @@ std::string_view list_state_name(ListState s) {
   return "?";
 }
 
+std::optional<OfficerAction> parse_officer_action(std::string_view name) {
+  static constexpr std::pair<std::string_view, OfficerAction> kActions[] = {
+      {"release", OfficerAction::kRelease},
+      {"reject", OfficerAction::kReject},
+      {"inspect", OfficerAction::kInspect},
+      {"detain_501", OfficerAction::kDetainClearance},
+      {"detain_502", OfficerAction::kDetainAntiSmuggling},
+      {"detain_503", OfficerAction::kDetainLegal},
+      {"detain_599", OfficerAction::kDetainOther}};
+  for (const auto& [n, a] : kActions)
+    if (n == name) return a;
+  return std::nullopt;
+}
+
 Result<Roles> parse_roles(std::string_view text) {
   static constexpr std::pair<std::string_view, Role> kNames[] = {
       {"ebp", kRoleEbp},     {"ebc", kRoleEbc},           {"agent", kRoleAgent},

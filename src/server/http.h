@@ -97,8 +97,9 @@ struct ServerOptions {
   uint16_t port = 8080;  // 0 = pick a free port (tests)
   int io_threads = kDefaultIoThreads;
   size_t max_body_bytes = kDefaultMaxBodyBytes;
-  // A connection with no request (or no progress reading or writing one) for this long is
-  // closed. Tests lower it; production keeps the default.
+  // A connection is closed when it stays this long without a new request, or when reading one
+  // request or writing one answer takes longer than this. Event streams are exempt while idle
+  // (their writes still have the deadline). Tests lower it; production keeps the default.
   int idle_timeout_seconds = kIdleTimeoutSeconds;
 };
 

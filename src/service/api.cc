@@ -12,6 +12,7 @@
 #include "rapidjson/document.h"
 #include "rapidjson/stringbuffer.h"
 #include "rapidjson/writer.h"
+#include "service/webhooks.h"
 
 namespace cbec {
 std::string_view embedded_api_file(std::string_view name);  // api/* compiled in (CMake)
@@ -98,6 +99,27 @@ std::string record_message_json(ceb::MessageType type, const Rec& rec,
   return ceb::write_message_json(m);
 }
 
+// A receipt message holds at most 100 records (XSD maxOccurs). When the records of one message
+// got more receipts than that at once (each list of a 100-list message released on arrival
+// gets 120 and 800), the XML answer carries the latest receipt of each record; the feed
+// (GET /receipts, the stream) has every one of them.
+void latest_per_record(std::vector<ceb::Receipt>* rs) {
+  constexpr size_t kMax = ceb::kMaxRecordsPerMessage;
+  if (rs->size() <= kMax) return;
+  auto key = [](const ceb::Receipt& r) {
+    return fmt::format("{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}", r.guid, r.ebpCode, r.ebcCode,
+                       r.orderNo, r.payCode, r.payTransactionId, r.logisticsCode, r.logisticsNo,
+                       r.logisticsStatus, r.agentCode, r.copNo, r.operatorCode);
+  };
+  std::map<std::string, size_t> last;
+  for (size_t i = 0; i < rs->size(); ++i) last[key((*rs)[i])] = i;
+  std::vector<ceb::Receipt> out;
+  for (size_t i = 0; i < rs->size(); ++i)
+    if (last[key((*rs)[i])] == i) out.push_back(std::move((*rs)[i]));
+  if (out.size() > kMax) out.erase(out.begin(), out.end() - kMax);  // cannot happen; never crash
+  *rs = std::move(out);
+}
+
 class RateLimiter {
  public:
   RateLimiter(double rate, double burst) : rate_(rate), burst_(burst) {}
@@ -151,6 +173,7 @@ struct Api::Impl {
   std::mutex streams_mu;
   std::vector<Stream> streams;
   std::atomic<bool> stopping{false};
+  std::atomic<bool> new_streams{false};  // set by open_stream: serve its backlog promptly
   std::thread pusher;
 
   Impl(Service* s, ApiOptions o, const server::HttpServer** srv)
@@ -230,6 +253,7 @@ struct Api::Impl {
                         mine.push_back(rc);
                         nos.push_back(a->first_receipt_no + i);
                       }
+                      if (xml) latest_per_record(&mine);
                       HttpResponse resp;
                       if (xml) {
                         resp.content_type = "application/xml; charset=utf-8";
@@ -458,18 +482,26 @@ struct Api::Impl {
       cmd = encode_admin(clearance::GuaranteeDeposit{str(d, "assureCode"),
                                                      round_half_up_fen(amount)});
     } else if (what == "decisions") {
-      static const std::map<std::string, clearance::OfficerAction> kActions = {
-          {"release", clearance::OfficerAction::kRelease},
-          {"reject", clearance::OfficerAction::kReject},
-          {"inspect", clearance::OfficerAction::kInspect},
-          {"detain_501", clearance::OfficerAction::kDetainClearance},
-          {"detain_502", clearance::OfficerAction::kDetainAntiSmuggling},
-          {"detain_503", clearance::OfficerAction::kDetainLegal},
-          {"detain_599", clearance::OfficerAction::kDetainOther}};
-      auto it = kActions.find(str(d, "action"));
-      if (it == kActions.end()) return respond(error(400, "unknown action"));
+      auto action = clearance::parse_officer_action(str(d, "action"));
+      if (!action) return respond(error(400, "unknown action"));
       cmd = encode_admin(clearance::OfficerDecision{str(d, "officer"), str(d, "invtNo"),
-                                                    it->second, str(d, "reason")});
+                                                    *action, str(d, "reason")});
+    } else if (what == "webhooks") {
+      std::string code = str(d, "code");
+      if (code.empty()) return respond(error(400, "code is required"));
+      if (!d.HasMember("url") || !d["url"].IsString())
+        return respond(error(400, "url is required (\"\" removes the webhook)"));
+      std::string url = str(d, "url");
+      if (!url.empty()) {
+        if (auto parsed = parse_webhook_url(url); !parsed.ok())
+          return respond(error(400, parsed.status().message()));
+      }
+      if (d.HasMember("secret") && !d["secret"].IsString())
+        return respond(error(400, "secret must be a string"));
+      std::string secret = str(d, "secret");
+      if (secret.size() > kMaxWebhookSecretBytes)
+        return respond(error(400, fmt::format("secret: at most {} bytes", kMaxWebhookSecretBytes)));
+      cmd = encode_set_webhook(WebhookSetting{std::move(code), std::move(url), std::move(secret)});
     } else {
       return respond(error(404, "no such administrative resource"));
     }
@@ -478,6 +510,65 @@ struct Api::Impl {
       if (!a->status.ok()) return respond(error(http_status_of(a->status), a->status.message()));
       respond(json_response(200, fmt::format("{{\"seq\":{}}}", a->seq)));
     });
+  }
+
+  // ---- GET /api/v1/webhooks, POST /api/v1/webhooks/retry ------------------------------------
+  HttpResponse get_webhooks(const HttpRequest& r, const Caller& c) {
+    std::string code = c.regulator ? std::string(r.param("code")) : c.code;
+    if (code.empty()) return error(400, "the regulator names the enterprise: ?code=");
+    if (!c.regulator && r.has_param("code") && r.param("code") != c.code)
+      return error(403, "an enterprise sees its own webhook only");
+    auto st = service->WebhookStatus(code);
+    if (!st.ok()) return error(http_status_of(st.status()), st.status().message());
+    rapidjson::StringBuffer b;
+    Writer w(b);
+    w.StartObject();
+    s(w, "code", st->code);
+    w.Key("configured");
+    w.Bool(st->configured);
+    s(w, "url", st->url);
+    w.Key("hasSecret");
+    w.Bool(st->has_secret);
+    w.Key("since");
+    w.Uint64(st->since);
+    w.Key("cursor");
+    w.Uint64(st->cursor);
+    w.Key("attempts");
+    w.Int(st->attempts);
+    s(w, "lastError", st->last_error);
+    w.Key("nextAttemptInMs");
+    w.Int64(st->next_attempt_in_ms);
+    w.Key("retryingDeadLetters");
+    w.Bool(st->retrying_dead_letters);
+    w.Key("delivered");
+    w.Uint64(st->delivered);
+    w.Key("deadLetterCount");
+    w.Uint64(st->dead_letter_count);
+    w.Key("deadLetters");
+    w.StartArray();
+    for (const auto& d : st->dead_letters) {
+      w.StartObject();
+      w.Key("first");
+      w.Uint64(d.first);
+      w.Key("last");
+      w.Uint64(d.last);
+      w.Key("count");
+      w.Uint64(d.count);
+      w.Key("attempts");
+      w.Int(d.attempts);
+      s(w, "error", d.error);
+      w.EndObject();
+    }
+    w.EndArray();
+    w.EndObject();
+    return json_response(200, b.GetString());
+  }
+
+  HttpResponse retry_webhooks(const Caller& c) {
+    if (c.regulator) return error(403, "the enterprise itself asks for its dead letters again");
+    auto n = service->RetryDeadLetters(c.code);
+    if (!n.ok()) return error(http_status_of(n.status()), n.status().message());
+    return json_response(200, fmt::format("{{\"queued\":{}}}", *n));
   }
 
   // ---- /metrics -------------------------------------------------------------------------
@@ -540,17 +631,29 @@ struct Api::Impl {
   // ---- SSE pusher --------------------------------------------------------------------------
   void PushLoop() {
     auto last_beat = std::chrono::steady_clock::now();
+    // Every receipt numbered <= scanned was in the store when the streams were last scanned.
+    // The loop waits for a newer one (not for one after the lowest stream cursor: a stream of
+    // an enterprise with nothing new would make that wait return at once, a busy loop), or
+    // 500 ms at most; a new stream ends the wait within 100 ms.
+    uint64_t scanned = 0;
+    bool backlog = false;  // a stream got a full page: scan again without waiting
     while (!stopping) {
-      uint64_t min_cursor = UINT64_MAX;
+      bool any = false;
       {
         std::lock_guard lk(streams_mu);
-        for (auto& st : streams) min_cursor = std::min(min_cursor, st.cursor);
+        any = !streams.empty();
       }
-      if (min_cursor == UINT64_MAX) {
+      if (!any) {
         std::this_thread::sleep_for(std::chrono::milliseconds(100));
         continue;
       }
-      service->WaitForReceiptsAfter(min_cursor, 500);
+      uint64_t stored = service->WaitForReceiptsAfter(0, 0);  // the latest stored, at once
+      for (int waited = 0; waited < 500 && stored <= scanned && !backlog && !stopping;
+           waited += 100) {
+        if (new_streams.exchange(false)) break;
+        stored = service->WaitForReceiptsAfter(scanned, 100);
+      }
+      backlog = false;
       bool beat = std::chrono::steady_clock::now() - last_beat >
                   std::chrono::seconds(kStreamHeartbeatSeconds);
       if (beat) last_beat = std::chrono::steady_clock::now();
@@ -559,13 +662,17 @@ struct Api::Impl {
         if (st.stream->closed()) continue;
         auto rs = service->Receipts(st.receiver, st.cursor, kMaxReceiptPage);
         if (!rs.ok()) continue;
+        size_t sent = 0;
         for (const auto& x : *rs) {
           if (!st.stream->send(std::to_string(x.no), "receipt", x.json)) break;
           st.cursor = x.no;
+          ++sent;
         }
+        if (sent == static_cast<size_t>(kMaxReceiptPage)) backlog = true;
         if (beat) st.stream->heartbeat();
       }
       std::erase_if(streams, [](const Stream& st) { return st.stream->closed(); });
+      scanned = stored;
     }
     std::lock_guard lk(streams_mu);
     for (auto& st : streams) st.stream->close();
@@ -595,6 +702,7 @@ Api::StreamDecision Api::open_stream(const server::HttpRequest& r,
   std::lock_guard lk(impl_->streams_mu);
   impl_->streams.push_back(Impl::Stream{std::move(stream), caller->regulator ? "" : caller->code,
                                         cursor});
+  impl_->new_streams = true;
   return StreamDecision{true, {}};
 }
 
@@ -630,6 +738,14 @@ void Api::handle(server::HttpRequest r, Respond respond) {
   if (r.method == "GET" && p == "/api/v1/lists") return respond(I.get_list(r, *caller, ""));
   if (r.method == "GET" && p == "/api/v1/quota") return respond(I.get_quota(r));
   if (r.method == "GET" && p == "/api/v1/stock") return respond(I.get_stock(r, *caller));
+  if (p == "/api/v1/webhooks") {
+    if (r.method != "GET") return respond(error(405, "use GET"));
+    return respond(I.get_webhooks(r, *caller));
+  }
+  if (p == "/api/v1/webhooks/retry") {
+    if (r.method != "POST") return respond(error(405, "use POST"));
+    return respond(I.retry_webhooks(*caller));
+  }
   if (p.rfind("/api/v1/admin/", 0) == 0) {
     if (!caller->regulator) return respond(error(403, "administration needs the regulator key"));
     if (r.method != "POST") return respond(error(405, "use POST"));

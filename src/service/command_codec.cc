@@ -91,6 +91,22 @@ EncodedCommand encode_admin(clearance::Command::Body body, std::string api_key_s
   return c;
 }
 
+EncodedCommand encode_set_webhook(WebhookSetting setting) {
+  EncodedCommand c;
+  c.kind = CommandKind::kSetWebhook;
+  rapidjson::StringBuffer buf;
+  Writer w(buf);
+  w.StartObject();
+  kv(w, "code", setting.code);
+  kv(w, "url", setting.url);
+  if (!setting.secret.empty()) kv(w, "secret", setting.secret);
+  w.EndObject();
+  c.payload.assign(buf.GetString(), buf.GetSize());
+  c.body = clearance::Tick{};
+  c.webhook = std::move(setting);
+  return c;
+}
+
 Result<EncodedCommand> decode_command(uint8_t kind_byte, std::string_view payload) {
   EncodedCommand c;
   c.kind = static_cast<CommandKind>(kind_byte);
@@ -140,6 +156,12 @@ Result<EncodedCommand> decode_command(uint8_t kind_byte, std::string_view payloa
       return c;
     case CommandKind::kTick:
       c.body = clearance::Tick{};
+      return c;
+    case CommandKind::kSetWebhook:
+      if (!d.HasMember("code") || !d.HasMember("url"))
+        return Internal("set-webhook record: code or url missing");
+      c.body = clearance::Tick{};
+      c.webhook = WebhookSetting{get(d, "code"), get(d, "url"), get(d, "secret")};
       return c;
     default:
       return Internal(fmt::format("unknown command kind {}", kind_byte));

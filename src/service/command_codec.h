@@ -3,6 +3,9 @@
 // A document submission is logged as the bytes the enterprise sent (XML, Base64 or JSON) with
 // the authenticated sender: that is the legal record of what was declared, and replay parses it
 // again (parsing is deterministic). Administrative and officer commands are small JSON objects.
+//
+// Service-level commands (kSetWebhook) are logged like every other command, so their effect is
+// replayable, but the Service applies them itself: the clearance core never sees them.
 #pragma once
 
 #include <cstdint>
@@ -21,6 +24,15 @@ enum class CommandKind : uint8_t {
   kGuaranteeDeposit = 4,
   kOfficerDecision = 5,
   kTick = 6,
+  kSetWebhook = 7,  // service-level: applied by Service, not by the clearance engine
+};
+
+// The receipt push target of one enterprise (see service/webhooks.h). An empty url removes it.
+struct WebhookSetting {
+  std::string code;
+  std::string url;
+  // Kept in the log as sent: the HMAC needs the secret itself, not a hash of it.
+  std::string secret;
 };
 
 // A command ready for the log (kind + payload) together with its decoded body, so the live path
@@ -30,12 +42,15 @@ struct EncodedCommand {
   std::string payload;
   clearance::Command::Body body;
   std::string api_key_sha256;  // kRegisterEnterprise only: the hash of the enterprise's key
+  WebhookSetting webhook;      // kSetWebhook only (body is then an unused Tick)
 };
 
 // REQUIRES: raw is a message that read_message_auto accepts; `message` is what it read.
 EncodedCommand encode_submit(std::string_view sender, std::string_view raw, ceb::Message message);
 // Administrative commands (everything but SubmitMessage).
 EncodedCommand encode_admin(clearance::Command::Body body, std::string api_key_sha256 = "");
+// A service-level command: sets (or, with an empty url, removes) an enterprise's webhook.
+EncodedCommand encode_set_webhook(WebhookSetting setting);
 
 // Back from the log. kInternal if the payload does not decode (a corrupt or foreign log).
 Result<EncodedCommand> decode_command(uint8_t kind, std::string_view payload);

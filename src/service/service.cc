@@ -2,6 +2,8 @@
 
 #include <chrono>
 #include <filesystem>
+#include <set>
+#include <tuple>
 
 #include "fmt/format.h"
 #include "rapidjson/stringbuffer.h"
@@ -9,6 +11,7 @@
 #include "rocksdb/db.h"
 #include "rocksdb/options.h"
 #include "rocksdb/write_batch.h"
+#include "service/webhooks.h"
 
 namespace cbec::service {
 
@@ -102,6 +105,20 @@ Result<std::unique_ptr<Service>> Service::Open(ServiceOptions options) {
   s->engine_ = std::make_unique<clearance::Engine>(
       clearance::EngineOptions{s->options_.reference, s->options_.lanes});
   TRY(s->Recover());
+  // Clamped so that a zero from a careless caller cannot make a busy loop or a useless client.
+  WebhookOptions wo;
+  wo.backoff_first_ms = std::max(1, s->options_.webhook_backoff_first_ms);
+  wo.backoff_cap_ms = std::max(wo.backoff_first_ms, s->options_.webhook_backoff_cap_ms);
+  wo.max_attempts = std::max(1, s->options_.webhook_max_attempts);
+  wo.timeout_ms = std::max(1, s->options_.webhook_timeout_ms);
+  wo.workers = std::max(1, s->options_.webhook_workers);
+  s->dispatcher_ =
+      std::make_unique<WebhookDispatcher>(s.get(), s->db_.get(), wo, s->last_receipt_no_.load());
+  {
+    std::lock_guard lk(s->webhooks_mu_);
+    for (const auto& [code, config] : s->webhooks_) s->dispatcher_->Configure(code, config);
+  }
+  s->dispatcher_->Start();
   s->writer_ = std::thread([p = s.get()] { p->WriterLoop(); });
   return s;
 }
@@ -113,6 +130,9 @@ Service::~Service() {
   }
   queue_cv_.notify_all();
   if (writer_.joinable()) writer_.join();
+  // After the writer (which configures and notifies it), before db_ closes.
+  if (dispatcher_) dispatcher_->Stop();
+  dispatcher_.reset();
 }
 
 TimeMs Service::Now() const {
@@ -122,9 +142,46 @@ TimeMs Service::Now() const {
       .count();
 }
 
+Status Service::ApplyWebhook(const WebhookSetting& w) {
+  // Every check here is deterministic, so replay reaches the same table.
+  if (engine_->enterprise(w.code) == nullptr)
+    return NotFound(fmt::format("enterprise {} is not registered", w.code));
+  std::lock_guard lk(webhooks_mu_);
+  if (w.url.empty()) {
+    webhooks_.erase(w.code);
+    if (dispatcher_) dispatcher_->Configure(w.code, std::nullopt);
+    return Status::Ok();
+  }
+  TRY(parse_webhook_url(w.url).status());
+  if (w.secret.size() > kMaxWebhookSecretBytes)
+    return InvalidArgument(fmt::format("webhook secret: at most {} bytes", kMaxWebhookSecretBytes));
+  auto it = webhooks_.find(w.code);
+  WebhookConfig config{w.url, w.secret, it != webhooks_.end() ? it->second.since
+                                                              : last_receipt_no_.load()};
+  webhooks_[w.code] = config;
+  if (dispatcher_) dispatcher_->Configure(w.code, std::move(config));
+  return Status::Ok();
+}
+
 void Service::ApplyOne(const EncodedCommand& c, uint64_t seq, TimeMs time, Applied* out) {
   out->seq = seq;
   out->time = time;
+  if (c.kind == CommandKind::kSetWebhook) {  // the Service's own command: the core never sees it
+    out->status = ApplyWebhook(c.webhook);
+    out->first_receipt_no = last_receipt_no_.load() + 1;
+    stats_.commands++;
+    return;
+  }
+  // Lists this message resends unchanged: the core answers them with the receipt already
+  // issued (a replay), which must not count as another release or rejection in the metrics.
+  std::set<std::pair<std::string, std::string>> replayed_lists;  // (agentCode, copNo)
+  if (const auto* m = std::get_if<clearance::SubmitMessage>(&c.body)) {
+    for (const auto& inv : m->message.inventories) {
+      const auto* L = engine_->list_by_cop_no(inv.head.agentCode, inv.head.copNo);
+      if (L != nullptr && L->digest == ceb::record_digest(inv))
+        replayed_lists.emplace(inv.head.agentCode, inv.head.copNo);
+    }
+  }
   out->status = engine_->apply(clearance::Command{seq, time, c.body}, &out->receipts);
   out->first_receipt_no = last_receipt_no_.load() + 1;
   last_receipt_no_ += out->receipts.size();
@@ -139,8 +196,13 @@ void Service::ApplyOne(const EncodedCommand& c, uint64_t seq, TimeMs time, Appli
   stats_.commands++;
   if (const auto* m = std::get_if<clearance::SubmitMessage>(&c.body))
     stats_.documents_by_type[static_cast<int>(m->message.type)] += m->message.record_count();
+  std::set<std::tuple<std::string, std::string, int>> counted;  // a list resent twice in one
   for (const auto& r : out->receipts) {
     if (r.answers != ceb::MessageType::kCEB621) continue;
+    if (r.returnStatus != ceb::status::kReleased && r.returnStatus != ceb::status::kRejected)
+      continue;
+    if (replayed_lists.count({r.agentCode, r.copNo}) != 0) continue;
+    if (!counted.emplace(r.agentCode, r.copNo, r.returnStatus).second) continue;
     if (r.returnStatus == ceb::status::kReleased) stats_.lists_released++;
     if (r.returnStatus == ceb::status::kRejected) stats_.lists_rejected++;
   }
@@ -196,6 +258,10 @@ Status Service::Recover() {
   TRY(s);
   TRY(flush(log_->last_seq()));
   applied_seq_in_store_ = log_->last_seq();
+  {
+    std::lock_guard lk(receipt_mu_);
+    stored_receipt_no_ = last_receipt_no_.load();
+  }
   return Status::Ok();
 }
 
@@ -295,9 +361,11 @@ void Service::WriterLoop() {
       stopped_ = Status(StatusCode::kUnavailable,
                         fmt::format("intake stopped: state store failed ({})", st.message()));
     }
+    if (st.ok()) dispatcher_->OnReceiptsStored(last_receipt_no_.load());
     stats_.batches++;
     {
       std::lock_guard lk(receipt_mu_);  // pairs with WaitForReceiptsAfter's predicate check
+      if (st.ok()) stored_receipt_no_ = last_receipt_no_.load();
     }
     receipt_cv_.notify_all();
     for (size_t i = 0; i < batch.size(); ++i)
@@ -325,8 +393,32 @@ Result<std::vector<StoredReceipt>> Service::Receipts(const std::string& receiver
 uint64_t Service::WaitForReceiptsAfter(uint64_t after, int timeout_ms) const {
   std::unique_lock lk(receipt_mu_);
   receipt_cv_.wait_for(lk, std::chrono::milliseconds(timeout_ms),
-                       [&] { return last_receipt_no_.load() > after; });
-  return last_receipt_no_.load();
+                       [&] { return stored_receipt_no_ > after; });
+  return stored_receipt_no_;
+}
+
+std::optional<WebhookConfig> Service::webhook(const std::string& code) const {
+  std::lock_guard lk(webhooks_mu_);
+  auto it = webhooks_.find(code);
+  if (it == webhooks_.end()) return std::nullopt;
+  return it->second;
+}
+
+Result<WebhookState> Service::WebhookStatus(const std::string& code) const {
+  WebhookState st;
+  st.code = code;
+  if (auto config = webhook(code)) {
+    st.configured = true;
+    st.url = config->url;
+    st.has_secret = !config->secret.empty();
+    st.since = config->since;
+  }
+  TRY(dispatcher_->FillState(code, &st));
+  return st;
+}
+
+Result<uint64_t> Service::RetryDeadLetters(const std::string& code) {
+  return dispatcher_->RetryDeadLetters(code);
 }
 
 std::string Service::EnterpriseForKey(const std::string& key_sha256) const {
@@ -351,6 +443,7 @@ Result<std::string> Service::ReplayToDump(const std::string& data_dir,
   if (log->last_seq() > 0) {
     TRY(log->Replay(log->first_seq(), [&](const cmdlog::RecordView& r) -> Status {
       TRY_ASSIGN(EncodedCommand c, decode_command(r.kind, r.payload));
+      if (c.kind == CommandKind::kSetWebhook) return Status::Ok();  // not the core's
       receipts.clear();
       (void)engine.apply(clearance::Command{r.seq, r.time_ms, std::move(c.body)}, &receipts);
       return Status::Ok();

@@ -9,6 +9,10 @@
 //
 // Reads (queries, receipt feeds) may come from any thread: the core is read under a shared lock
 // that the writer takes exclusively while it applies a batch.
+//
+// Webhooks: an enterprise may have its receipts pushed to an http:// URL. The configuration is a
+// logged command (kSetWebhook) that the Service applies to its own table (rebuilt on replay);
+// delivery (service/webhooks.h) runs on its own threads and keeps its cursors in the store.
 #pragma once
 
 #include <atomic>
@@ -16,7 +20,9 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <map>
 #include <memory>
+#include <optional>
 #include <mutex>
 #include <shared_mutex>
 #include <string>
@@ -39,6 +45,23 @@ inline constexpr TimeMs kTickIntervalMs = 60 * kMsPerSecond;  // lets waiting li
 inline constexpr int kMaxReceiptPage = 1000;
 static_assert(kMaxBatchCommands <= cmdlog::kMaxBatchRecords);
 
+// Webhook delivery. A failed batch is retried after kWebhookBackoffFirstMs, doubling each time up
+// to kWebhookBackoffCapMs; after kMaxDeliveryAttempts consecutive failures it goes to the
+// enterprise's dead-letter list and delivery moves on.
+inline constexpr int kWebhookBackoffFirstMs = 200;
+inline constexpr int kWebhookBackoffFactor = 2;
+inline constexpr int kWebhookBackoffCapMs = 30 * 1000;
+inline constexpr int kMaxDeliveryAttempts = 12;
+// Connect, send and answer each within this: a hanging receiver holds one worker this long.
+inline constexpr int kWebhookTimeoutMs = 5000;
+inline constexpr int kWebhookBatchReceipts = 100;  // receipts per POST
+inline constexpr int kWebhookWorkers = 4;  // enterprises delivered to in parallel
+inline constexpr size_t kMaxDeadLettersListed = 100;  // per status answer
+inline constexpr size_t kMaxWebhookUrlBytes = 2048;
+inline constexpr size_t kMaxWebhookSecretBytes = 256;
+static_assert(kWebhookBackoffFirstMs > 0 && kWebhookBackoffFirstMs <= kWebhookBackoffCapMs);
+static_assert(kWebhookBatchReceipts <= kMaxReceiptPage);
+
 struct ServiceOptions {
   std::string data_dir;  // log/ and state/ below it
   std::shared_ptr<const ref::ReferenceData> reference;  // REQUIRED
@@ -48,7 +71,51 @@ struct ServiceOptions {
   bool ticks = true;           // the writer logs a Tick every kTickIntervalMs
   // Wall clock for log time (ms since epoch); tests may fix it.
   std::function<TimeMs()> clock;
+  // Webhook delivery; tests shrink the backoff so that failures play out in milliseconds.
+  int webhook_backoff_first_ms = kWebhookBackoffFirstMs;
+  int webhook_backoff_cap_ms = kWebhookBackoffCapMs;
+  int webhook_max_attempts = kMaxDeliveryAttempts;
+  int webhook_timeout_ms = kWebhookTimeoutMs;
+  int webhook_workers = kWebhookWorkers;
 };
+
+// An enterprise's webhook as configured through the log.
+struct WebhookConfig {
+  std::string url;     // http://host[:port]/path
+  std::string secret;  // "" = unsigned
+  // The feed position when the webhook was created: receipts after it are pushed (earlier ones
+  // are in GET /receipts). Changing the url or secret keeps it; removing and re-adding resets it.
+  uint64_t since = 0;
+};
+
+// A batch that failed kMaxDeliveryAttempts times; its receipts are numbers first..last of the
+// enterprise's feed (count of them).
+struct DeadLetter {
+  uint64_t first = 0;
+  uint64_t last = 0;
+  uint64_t count = 0;
+  int attempts = 0;
+  std::string error;
+};
+
+// What GET /api/v1/webhooks shows.
+struct WebhookState {
+  std::string code;
+  bool configured = false;
+  std::string url;
+  bool has_secret = false;  // the secret itself is never shown
+  uint64_t since = 0;
+  uint64_t cursor = 0;  // every receipt of the enterprise up to here is delivered or dead
+  int attempts = 0;     // consecutive failures of the batch in hand
+  std::string last_error;
+  int64_t next_attempt_in_ms = 0;  // while backing off
+  bool retrying_dead_letters = false;
+  uint64_t delivered = 0;  // receipts acknowledged since this process started
+  uint64_t dead_letter_count = 0;
+  std::vector<DeadLetter> dead_letters;  // oldest first, at most kMaxDeadLettersListed
+};
+
+class WebhookDispatcher;
 
 // What one command did.
 struct Applied {
@@ -102,9 +169,21 @@ class Service {
   // first, at most limit (≤ kMaxReceiptPage).
   Result<std::vector<StoredReceipt>> Receipts(const std::string& receiver, uint64_t after,
                                               int limit) const;
-  // Blocks until a receipt numbered > after exists or timeout; returns the latest number.
+  // Blocks until a receipt numbered > after is in the store (readable through Receipts) or
+  // timeout; returns the latest stored number. (last_receipt_no() counts receipts as soon as
+  // they are applied, which is before they are stored.)
   uint64_t WaitForReceiptsAfter(uint64_t after, int timeout_ms) const;
   uint64_t last_receipt_no() const { return last_receipt_no_.load(); }
+
+  // The webhook of an enterprise as configured (nullopt if none).
+  std::optional<WebhookConfig> webhook(const std::string& code) const;
+  // Configuration and delivery state of an enterprise's webhook (also when it has none: it may
+  // still have dead letters).
+  Result<WebhookState> WebhookStatus(const std::string& code) const;
+  // Delivers the enterprise's dead letters again, oldest first, before newer receipts; each
+  // that fails kMaxDeliveryAttempts times again stays dead. Returns how many are queued.
+  // kFailedPrecondition if the enterprise has no webhook.
+  Result<uint64_t> RetryDeadLetters(const std::string& code);
 
   // The enterprise owning an API key (by its SHA-256 hex), "" if none.
   std::string EnterpriseForKey(const std::string& key_sha256) const;
@@ -125,6 +204,7 @@ class Service {
   Status Recover();
   void WriterLoop();
   void ApplyOne(const EncodedCommand& c, uint64_t seq, TimeMs time, Applied* out);
+  Status ApplyWebhook(const WebhookSetting& w);  // REQUIRES: engine_mu_ held exclusively
   Status StoreReceipts(const std::vector<Applied*>& applied, uint64_t last_seq);
   TimeMs Now() const;
 
@@ -144,12 +224,19 @@ class Service {
   bool stopping_ = false;
   std::thread writer_;
 
+  mutable std::mutex webhooks_mu_;
+  std::map<std::string, WebhookConfig> webhooks_;  // enterprise code -> webhook
+  // Declared after db_ so that it is gone before the store closes (the destructor also stops it
+  // explicitly, after the writer).
+  std::unique_ptr<WebhookDispatcher> dispatcher_;
+
   mutable std::mutex keys_mu_;
   std::map<std::string, std::string> key_to_enterprise_;  // sha256 hex -> code
 
   std::atomic<uint64_t> last_receipt_no_{0};
   mutable std::mutex receipt_mu_;
   mutable std::condition_variable receipt_cv_;
+  uint64_t stored_receipt_no_ = 0;  // guarded by receipt_mu_: every receipt up to it is stored
   uint64_t applied_seq_in_store_ = 0;
   TimeMs last_time_ = 0;
   TimeMs last_tick_ = 0;

@@ -1,0 +1,92 @@
+// Core benchmark: the clearance state machine alone (parsed messages in, receipts out, no log,
+// no HTTP), and the stages around it: XML parse+validate, JSON parse, receipt encoding.
+// Reports lists/s as items_per_second. Run: build/cbec-core-bench
+#include <benchmark/benchmark.h>
+
+#include "demo/demo.h"
+#include "gen/gen.h"
+#include "messages/receipt.h"
+
+namespace {
+
+using namespace cbec;
+
+struct Day {
+  gen::Zone zone = gen::demo_zone();
+  std::shared_ptr<const ref::ReferenceData> ref = *ref::ReferenceData::LoadDefaults();
+  std::vector<demo::Submission> subs;
+  std::vector<std::string> xml, json;
+  int lists = 0;
+  explicit Day(int count) {
+    gen::Options opt;
+    opt.seed = 99;
+    opt.count = count;
+    auto g = gen::generate(zone, opt, *ref);
+    subs = demo::submissions(zone, g->sets);
+    for (const auto& s : subs) {
+      xml.push_back(ceb::write_message_xml(s.message));
+      json.push_back(ceb::write_message_json(s.message));
+    }
+    lists = count;
+  }
+};
+
+const Day& day() {
+  static Day d(20000);
+  return d;
+}
+
+// Lists cleared per second by the core: a fresh engine, the zone set up, then the whole day.
+void BM_CoreClearDay(benchmark::State& state) {
+  const Day& d = day();
+  for (auto _ : state) {
+    state.PauseTiming();
+    clearance::Engine engine(clearance::EngineOptions{d.ref, {}});
+    std::vector<ceb::Receipt> receipts;
+    uint64_t seq = 0;
+    TimeMs now = beijing_midnight(CivilDate{2025, 6, 18}) + 8 * kMsPerHour;
+    for (auto& body : demo::setup_commands(d.zone, 10'000'000'000))
+      (void)engine.apply({++seq, now, std::move(body)}, &receipts);
+    std::vector<clearance::Command> cmds;
+    for (const auto& s : d.subs) cmds.push_back({++seq, now, clearance::SubmitMessage{s.sender, s.message}});
+    receipts.clear();
+    receipts.reserve(d.lists * 9);
+    state.ResumeTiming();
+    for (const auto& c : cmds) (void)engine.apply(c, &receipts);
+    benchmark::DoNotOptimize(receipts.data());
+  }
+  state.SetItemsProcessed(state.iterations() * d.lists);
+  state.counters["lists"] = d.lists;
+}
+BENCHMARK(BM_CoreClearDay)->Unit(benchmark::kMillisecond)->Iterations(3);
+
+// XML read + full facet validation, per record.
+void BM_ParseXml(benchmark::State& state) {
+  const Day& d = day();
+  size_t records = 0;
+  for (auto _ : state) {
+    for (const auto& x : d.xml) {
+      auto r = ceb::read_message_xml(x);
+      records += r.message->record_count();
+    }
+  }
+  state.SetItemsProcessed(records);
+}
+BENCHMARK(BM_ParseXml)->Unit(benchmark::kMillisecond)->Iterations(2);
+
+void BM_ParseJson(benchmark::State& state) {
+  const Day& d = day();
+  size_t records = 0;
+  for (auto _ : state) {
+    for (const auto& x : d.json) {
+      auto r = ceb::read_message_json(x);
+      records += r.message->record_count();
+    }
+  }
+  state.SetItemsProcessed(records);
+}
+BENCHMARK(BM_ParseJson)->Unit(benchmark::kMillisecond)->Iterations(2);
+
+}  // namespace
+
+BENCHMARK_MAIN();

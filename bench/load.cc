@@ -1,0 +1,169 @@
+// cbec-load: drives `cbec serve --demo` over HTTP with pre-built CEB messages and reports
+// throughput and receipt latency.
+//
+// Open loop (--rate > 0): every connection sends on a fixed schedule and latency is measured
+// from the *intended* send time, so a stalled server shows up as latency instead of silently
+// slowing the load (no coordinated omission). Flat out (--rate 0): each connection sends the
+// next message as soon as the previous answer arrives.
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <iostream>
+#include <thread>
+#include <vector>
+
+#include "CLI/CLI.hpp"
+#include "demo/demo.h"
+#include "fmt/format.h"
+#include "gen/gen.h"
+#include "server/http.h"
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// Log-linear latency histogram (HdrHistogram-style): 1 µs .. ~1 h, 3 significant digits.
+class Histogram {
+ public:
+  static constexpr int kSubBuckets = 1024;
+  static constexpr int kMagnitudes = 32;
+  void record(uint64_t us) {
+    int mag = 0;
+    while ((us >> mag) >= static_cast<uint64_t>(kSubBuckets) && mag < kMagnitudes - 1) ++mag;
+    counts_[mag][std::min<uint64_t>(us >> mag, kSubBuckets - 1)]++;
+    ++total_;
+    max_ = std::max(max_, us);
+  }
+  void merge(const Histogram& o) {
+    for (int m = 0; m < kMagnitudes; ++m)
+      for (int i = 0; i < kSubBuckets; ++i) counts_[m][i] += o.counts_[m][i];
+    total_ += o.total_;
+    max_ = std::max(max_, o.max_);
+  }
+  uint64_t percentile(double p) const {
+    uint64_t want = static_cast<uint64_t>(std::ceil(p / 100.0 * total_));
+    uint64_t seen = 0;
+    for (int m = 0; m < kMagnitudes; ++m)
+      for (int i = 0; i < kSubBuckets; ++i) {
+        if (m > 0 && i < kSubBuckets / 2) continue;  // covered by the magnitude below
+        seen += counts_[m][i];
+        if (seen >= want && want > 0) return (static_cast<uint64_t>(i) << m);
+      }
+    return max_;
+  }
+  uint64_t total() const { return total_; }
+  uint64_t max() const { return max_; }
+
+ private:
+  std::vector<std::vector<uint64_t>> counts_ =
+      std::vector<std::vector<uint64_t>>(kMagnitudes, std::vector<uint64_t>(kSubBuckets));
+  uint64_t total_ = 0;
+  uint64_t max_ = 0;
+};
+
+struct Body {
+  std::string sender;
+  std::string xml;
+  int records = 0;
+  bool is_list = false;
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"cbec-load: HTTP load generator for cbec serve --demo"};
+  std::string host = "127.0.0.1";
+  int port = 8080, connections = 8, records = 100, seconds = 10;
+  double rate = 0;  // lists per second, 0 = flat out
+  uint64_t seed = 1;
+  int sets = 20000;
+  app.add_option("--host", host);
+  app.add_option("--port", port);
+  app.add_option("--connections", connections)->check(CLI::Range(1, 512));
+  app.add_option("--records", records, "records per message (1..100)")->check(CLI::Range(1, 100));
+  app.add_option("--rate", rate, "offered lists per second (0 = flat out)");
+  app.add_option("--seconds", seconds)->check(CLI::Range(1, 3600));
+  app.add_option("--sets", sets, "document sets to pre-build")->check(CLI::Range(100, 2000000));
+  app.add_option("--seed", seed);
+  CLI11_PARSE(app, argc, argv);
+
+  // Pre-build every request body: generation and XML writing are not part of the measurement.
+  cbec::gen::Zone zone = cbec::gen::demo_zone();
+  cbec::gen::Options opt;
+  opt.seed = seed;
+  opt.count = sets;
+  opt.start_time = std::chrono::duration_cast<std::chrono::milliseconds>(
+                       std::chrono::system_clock::now().time_since_epoch())
+                       .count();
+  auto g = cbec::gen::generate(zone, opt);
+  if (!g.ok()) {
+    std::cerr << g.status().ToString() << "\n";
+    return 1;
+  }
+  std::vector<Body> bodies;
+  for (size_t i = 0; i < g->sets.size(); i += records) {
+    auto chunk = std::span(g->sets).subspan(i, std::min<size_t>(records, g->sets.size() - i));
+    for (auto& sub : cbec::demo::submissions(zone, chunk)) {
+      bodies.push_back(Body{sub.sender, cbec::ceb::write_message_xml(sub.message),
+                            static_cast<int>(sub.message.record_count()),
+                            sub.message.type == cbec::ceb::MessageType::kCEB621});
+    }
+  }
+  // Four messages per group of sets; connection c takes groups c, c+N, ... so each set's four
+  // documents go through one connection in order (the list arrives last and clears at once).
+  size_t groups = bodies.size() / 4;
+  std::atomic<size_t> next_group{0};
+  std::atomic<uint64_t> docs{0}, lists{0}, requests{0}, errors{0};
+  std::vector<Histogram> hist(connections);
+  auto t0 = Clock::now();
+  auto deadline = t0 + std::chrono::seconds(seconds);
+  double group_interval_us = rate > 0 ? 1e6 * records / rate : 0;  // one group = `records` lists
+  std::vector<std::thread> threads;
+  for (int c = 0; c < connections; ++c) {
+    threads.emplace_back([&, c] {
+      auto client = cbec::server::HttpClient::Connect(host, static_cast<uint16_t>(port));
+      if (!client.ok()) {
+        ++errors;
+        return;
+      }
+      for (;;) {
+        size_t grp = next_group++;
+        if (grp >= groups) return;
+        auto intended = t0 + std::chrono::microseconds(static_cast<int64_t>(grp * group_interval_us));
+        if (rate > 0) std::this_thread::sleep_until(intended);
+        if (Clock::now() >= deadline) return;
+        auto start = rate > 0 ? intended : Clock::now();
+        for (int k = 0; k < 4; ++k) {
+          const Body& b = bodies[grp * 4 + k];
+          auto r = (*client)->Request("POST", "/api/v1/messages", b.xml,
+                                      {{"X-API-Key", "demo-key-" + b.sender},
+                                       {"Content-Type", "application/xml"}});
+          ++requests;
+          if (!r.ok() || r->status != 200) {
+            ++errors;
+            continue;
+          }
+          docs += b.records;
+          if (b.is_list) lists += b.records;
+        }
+        hist[c].record(std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - start)
+                           .count());
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  double elapsed = std::chrono::duration<double>(Clock::now() - t0).count();
+  Histogram all;
+  for (const auto& h : hist) all.merge(h);
+  std::cout << fmt::format(
+      "connections {} records/message {} offered {} lists/s\n"
+      "elapsed {:.2f} s, requests {}, errors {}\n"
+      "documents/s {:.0f}   lists/s {:.0f}   requests/s {:.0f}\n"
+      "latency per set of 4 messages (µs): p50 {} p90 {} p99 {} p99.9 {} max {}\n",
+      connections, records, rate > 0 ? fmt::format("{:.0f}", rate) : "max", elapsed,
+      requests.load(), errors.load(), docs / elapsed, lists / elapsed, requests / elapsed,
+      all.percentile(50), all.percentile(90), all.percentile(99), all.percentile(99.9), all.max());
+  return errors > 0 ? 1 : 0;
+}
