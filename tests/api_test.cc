@@ -1075,5 +1075,32 @@ TEST_F(ApiTest, ResendingAMessageReplaysItsReceiptsAndChangesNothing) {
   EXPECT_NE(m.body.find("\ncbec_lists_total{status=\"released\"} 1\n"), std::string::npos);
 }
 
+// Reference data and policy are loaded at run time by the regulator only; invalid texts are
+// refused with the loader's reason and change nothing; a valid policy takes effect at once.
+TEST_F(ApiTest, ReferenceDataLoadsThroughTheAdminApi) {
+  const std::string bad = R"({"policy_toml": "[[policy]]\neffective_from = 2019-01-01\nno_such_key = 1\n"})";
+  EXPECT_EQ(Post("/api/v1/admin/reference", bad, enterprise(kAgent)).status, 403);
+  HttpResponse refused = Post("/api/v1/admin/reference", bad, regulator());
+  EXPECT_EQ(refused.status, 400);
+  EXPECT_NE(refused.body.find("no_such_key"), std::string::npos) << refused.body;
+  const std::string lower =
+      R"({"policy_toml": "[[policy]]\neffective_from = 2019-01-01\ntransaction_limit_yuan = \"1.00\"\nannual_limit_yuan = \"1.00\"\n"})";
+  HttpResponse ok = Post("/api/v1/admin/reference", lower, regulator());
+  ASSERT_EQ(ok.status, 200) << ok.body;
+  // A new list now exceeds the limits of 1.00: the multi-item or single-item rules name R4 or
+  // R5 (a single unit over the transaction limit passes R4 at full tax and fails R5).
+  auto sets = Sets(1, 4242);
+  auto subs = Subs(sets);
+  std::string last_body;
+  for (const auto& sub : subs) {
+    HttpResponse r = PostMessage(ceb::write_message_xml(sub.message), enterprise(sub.sender));
+    ASSERT_EQ(r.status, 200) << r.body;
+    last_body = r.body;
+  }
+  EXPECT_TRUE(last_body.find("\"rule\":\"R5\"") != std::string::npos ||
+              last_body.find("\"rule\":\"R4\"") != std::string::npos)
+      << last_body;
+}
+
 }  // namespace
 }  // namespace cbec::service

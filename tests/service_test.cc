@@ -164,3 +164,54 @@ TEST(Service, CrashDropsOnlyUnacknowledgedCommands) {
 
 }  // namespace
 }  // namespace cbec::service
+
+namespace cbec::service {
+namespace {
+
+// Reference data loaded at run time is a logged command: a lower transaction limit applies to
+// lists declared after it, the rejection names the new limit, and replay after a restart gives
+// the same state. Invalid texts are refused before anything is logged.
+TEST(Service, LoadReferenceThroughTheLogChangesPolicyAndReplays) {
+  std::string dir = temp_dir("svc-reference");
+  std::string dump;
+  {
+    auto s = Service::Open(options(dir));
+    ASSERT_TRUE(s.ok());
+    setup_zone(**s);
+    auto bad = encode_load_reference("[[policy]]\neffective_from = 2019-01-01\nno_such_key = 1\n",
+                                     "", "");
+    ASSERT_FALSE(bad.ok());
+    EXPECT_NE(bad.status().message().find("no_such_key"), std::string_view::npos)
+        << bad.status().message();
+    uint64_t seq_before = (*s)->last_seq();
+    std::string policy = std::string(
+        "[[policy]]\neffective_from = 2019-01-01\ntransaction_limit_yuan = \"100.00\"\n");
+    auto enc = encode_load_reference(policy, "", "");
+    ASSERT_TRUE(enc.ok()) << enc.status().ToString();
+    auto a = (*s)->SubmitAndWait(std::move(*enc));
+    ASSERT_TRUE(a.ok());
+    ASSERT_TRUE(a->status.ok()) << a->status.ToString();
+    EXPECT_EQ((*s)->last_seq(), seq_before + 1);
+    int over_limit = 0;
+    for (auto& sub : day(40, 15)) {
+      std::string raw = ceb::write_message_xml(sub.message);
+      auto r = (*s)->SubmitAndWait(encode_submit(sub.sender, raw, std::move(sub.message)));
+      ASSERT_TRUE(r.ok());
+      for (const auto& rc : r->receipts)
+        for (const auto& f : rc.findings) over_limit += f.rule == "R4";
+    }
+    EXPECT_GT(over_limit, 10);  // most demo baskets exceed 100.00 now
+    dump = (*s)->Read([](const clearance::Engine& e) { return e.dump_state(); });
+  }
+  {
+    auto s = Service::Open(options(dir));
+    ASSERT_TRUE(s.ok()) << s.status().ToString();
+    EXPECT_EQ((*s)->Read([](const clearance::Engine& e) { return e.dump_state(); }), dump);
+  }
+  auto replayed = Service::ReplayToDump(dir, reference());  // the log alone (service closed)
+  ASSERT_TRUE(replayed.ok()) << replayed.status().ToString();
+  EXPECT_EQ(*replayed, dump);
+}
+
+}  // namespace
+}  // namespace cbec::service

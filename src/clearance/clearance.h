@@ -105,12 +105,18 @@ struct OfficerDecision {
 };
 // Nothing but time: lets waiting lists expire when no document arrives.
 struct Tick {};
+// New reference data and policy (a zone's files, validated before they were logged). Every
+// version inside carries its effective date, so lists keep the rates of their declaration date;
+// lists still waiting are evaluated with the new data when they next move.
+struct LoadReference {
+  std::shared_ptr<const ref::ReferenceData> data;  // REQUIRED non-null
+};
 
 struct Command {
   uint64_t seq = 0;  // log sequence number, strictly increasing
   TimeMs time = 0;   // log time, non-decreasing
   using Body = std::variant<SubmitMessage, RegisterEnterprise, StockIn, GuaranteeDeposit,
-                            OfficerDecision, Tick>;
+                            OfficerDecision, Tick, LoadReference>;
   Body body;
 };
 

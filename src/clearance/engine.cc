@@ -1030,6 +1030,11 @@ struct Engine::State {
     reevaluate_held(HoldKind::kStock);
     return Status::Ok();
   }
+  Status apply_admin(const LoadReference& r) {
+    if (r.data == nullptr) return InvalidArgument("no reference data");
+    opt.reference = r.data;
+    return Status::Ok();
+  }
   Status apply_admin(const GuaranteeDeposit& g) {
     auto e = enterprises.find(g.assureCode);
     if (e == enterprises.end() || (e->second.roles & kRoleGuarantor) == 0)

@@ -481,6 +481,12 @@ struct Api::Impl {
         return respond(error(400, "amount must be a decimal (RMB)"));
       cmd = encode_admin(clearance::GuaranteeDeposit{str(d, "assureCode"),
                                                      round_half_up_fen(amount)});
+    } else if (what == "reference") {
+      // A zone's reference data and policy versions; absent files keep the embedded defaults.
+      auto enc = encode_load_reference(str(d, "policy_toml"), str(d, "goods_csv"),
+                                       str(d, "positive_list_csv"));
+      if (!enc.ok()) return respond(error(400, enc.status().message()));
+      cmd = std::move(*enc);
     } else if (what == "decisions") {
       auto action = clearance::parse_officer_action(str(d, "action"));
       if (!action) return respond(error(400, "unknown action"));

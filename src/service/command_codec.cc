@@ -5,6 +5,10 @@
 #include "rapidjson/stringbuffer.h"
 #include "rapidjson/writer.h"
 
+namespace cbec {
+std::string_view embedded_file(std::string_view name);  // config/defaults/* compiled in
+}
+
 namespace cbec::service {
 
 namespace {
@@ -78,6 +82,8 @@ EncodedCommand encode_admin(clearance::Command::Body body, std::string api_key_s
           kv(w, "reason", b.reason);
         } else if constexpr (std::is_same_v<T, clearance::Tick>) {
           c.kind = CommandKind::kTick;
+        } else if constexpr (std::is_same_v<T, clearance::LoadReference>) {
+          CBEC_ASSERT(false && "use encode_load_reference for reference data");
         } else {
           static_assert(std::is_same_v<T, clearance::SubmitMessage>);
           CBEC_ASSERT(false && "use encode_submit for messages");
@@ -104,6 +110,37 @@ EncodedCommand encode_set_webhook(WebhookSetting setting) {
   c.payload.assign(buf.GetString(), buf.GetSize());
   c.body = clearance::Tick{};
   c.webhook = std::move(setting);
+  return c;
+}
+
+namespace {
+Result<std::shared_ptr<const ref::ReferenceData>> load_texts(std::string_view policy,
+                                                             std::string_view goods,
+                                                             std::string_view positive) {
+  // An empty text stands for the embedded default of that file.
+  return ref::ReferenceData::LoadTexts(policy.empty() ? embedded_file("policy.toml") : policy,
+                                       goods.empty() ? embedded_file("goods.csv") : goods,
+                                       positive.empty() ? embedded_file("positive_list.csv")
+                                                        : positive);
+}
+}  // namespace
+
+Result<EncodedCommand> encode_load_reference(std::string_view policy_toml,
+                                             std::string_view goods_csv,
+                                             std::string_view positive_list_csv) {
+  auto data = load_texts(policy_toml, goods_csv, positive_list_csv);
+  if (!data.ok()) return InvalidArgument(std::string(data.status().message()));
+  EncodedCommand c;
+  c.kind = CommandKind::kLoadReference;
+  rapidjson::StringBuffer buf;
+  Writer w(buf);
+  w.StartObject();
+  kv(w, "policy_toml", policy_toml);
+  kv(w, "goods_csv", goods_csv);
+  kv(w, "positive_list_csv", positive_list_csv);
+  w.EndObject();
+  c.payload.assign(buf.GetString(), buf.GetSize());
+  c.body = clearance::LoadReference{*data};
   return c;
 }
 
@@ -163,6 +200,15 @@ Result<EncodedCommand> decode_command(uint8_t kind_byte, std::string_view payloa
       c.body = clearance::Tick{};
       c.webhook = WebhookSetting{get(d, "code"), get(d, "url"), get(d, "secret")};
       return c;
+    case CommandKind::kLoadReference: {
+      auto data = load_texts(get(d, "policy_toml"), get(d, "goods_csv"),
+                             get(d, "positive_list_csv"));
+      if (!data.ok())
+        return Internal(fmt::format("logged reference data no longer loads: {}",
+                                    data.status().message()));
+      c.body = clearance::LoadReference{*data};
+      return c;
+    }
     default:
       return Internal(fmt::format("unknown command kind {}", kind_byte));
   }

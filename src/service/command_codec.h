@@ -25,6 +25,7 @@ enum class CommandKind : uint8_t {
   kOfficerDecision = 5,
   kTick = 6,
   kSetWebhook = 7,  // service-level: applied by Service, not by the clearance engine
+  kLoadReference = 8,
 };
 
 // The receipt push target of one enterprise (see service/webhooks.h). An empty url removes it.
@@ -51,6 +52,13 @@ EncodedCommand encode_submit(std::string_view sender, std::string_view raw, ceb:
 EncodedCommand encode_admin(clearance::Command::Body body, std::string api_key_sha256 = "");
 // A service-level command: sets (or, with an empty url, removes) an enterprise's webhook.
 EncodedCommand encode_set_webhook(WebhookSetting setting);
+
+// New reference data and policy from a zone's file texts; an empty text means the embedded
+// default of that file. Fails with kInvalidArgument naming file, line and reason if the texts do
+// not load, so nothing invalid is ever logged.
+Result<EncodedCommand> encode_load_reference(std::string_view policy_toml,
+                                             std::string_view goods_csv,
+                                             std::string_view positive_list_csv);
 
 // Back from the log. kInternal if the payload does not decode (a corrupt or foreign log).
 Result<EncodedCommand> decode_command(uint8_t kind, std::string_view payload);
