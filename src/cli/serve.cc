@@ -146,10 +146,12 @@ int serve(const ServeArgs& args) {
                   svc.status().message());
     return 1;
   }
-  spdlog::info("event=recovered data_dir={} seq={} ms={}", args.data_dir, (*svc)->last_seq(),
+  spdlog::info("event=recovered data_dir={} seq={} ms={} torn_bytes_dropped={}", args.data_dir,
+               (*svc)->last_seq(),
                std::chrono::duration_cast<std::chrono::milliseconds>(
                    std::chrono::steady_clock::now() - t0)
-                   .count());
+                   .count(),
+               (*svc)->log_recovery().torn_bytes_dropped);
   if (args.demo) {
     Status s = setup_demo(**svc, gen::demo_zone());
     if (!s.ok()) {

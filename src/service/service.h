@@ -191,6 +191,7 @@ class Service {
   Status health() const;  // kUnavailable with the reason once intake stopped
   const ServiceStats& stats() const { return stats_; }
   const cmdlog::LogStats& log_stats() const { return log_->stats(); }
+  const cmdlog::RecoveryReport& log_recovery() const { return log_->recovery(); }
   uint64_t last_seq() const { return log_->last_seq(); }
 
   // Rebuilds a core from the log alone (for the replay-vs-live comparison): returns its
