@@ -57,7 +57,6 @@ struct Engine::State {
   std::map<Key, Stored<ceb::Payment>> payments;      // (payCode, payTransactionId)
   std::map<Key, Key> payment_by_order;               // (ebpCode, orderNo) -> payment key
   std::map<Key, Stored<ceb::Logistics>> waybills;    // (logisticsCode, logisticsNo)
-  std::map<Key, std::vector<Key>> waybills_by_order_no;  // unused key part "" -> see link
   std::map<Key, Stored<ceb::LogisticsStatus>> waybill_statuses;
   std::map<Key, Stored<ceb::Delivery>> deliveries;   // (operatorCode, copNo)
   std::set<Key> arrived;                             // waybills listed by a CEB711
