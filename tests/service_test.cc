@@ -6,6 +6,7 @@
 #include "demo/demo.h"
 #include "gen/gen.h"
 #include "gtest/gtest.h"
+#include "service_fixture.h"
 #include "log/fault_injection_env.h"
 #include "service/api.h"
 #include "service/service.h"
@@ -13,40 +14,18 @@
 namespace cbec::service {
 namespace {
 
+using namespace cbec::service::testing;
+
 namespace fs = std::filesystem;
 
-std::string temp_dir(const std::string& name) {
-  fs::path p = fs::path(CBEC_BINARY_DIR) / "test-data" / name;
-  fs::remove_all(p);
-  fs::create_directories(p);
-  return p.string();
-}
 
-std::shared_ptr<const ref::ReferenceData> reference() {
-  static auto r = *ref::ReferenceData::LoadDefaults();
-  return r;
-}
 
 ServiceOptions options(const std::string& dir, cmdlog::Env* env = nullptr) {
-  ServiceOptions o;
-  o.data_dir = dir;
-  o.reference = reference();
+  ServiceOptions o = base_options(dir);
   o.env = env;
-  o.ticks = false;
-  o.clock = [] { return beijing_midnight(CivilDate{2025, 6, 18}) + 9 * kMsPerHour; };
   return o;
 }
 
-void setup_zone(Service& s) {
-  for (auto& body : demo::setup_commands(gen::demo_zone(), 100'000'000'00)) {
-    std::string hash;
-    if (auto* r = std::get_if<clearance::RegisterEnterprise>(&body))
-      hash = sha256_hex("key-" + r->enterprise.code);
-    auto a = s.SubmitAndWait(encode_admin(std::move(body), hash));
-    ASSERT_TRUE(a.ok()) << a.status().ToString();
-    ASSERT_TRUE(a->status.ok()) << a->status.ToString();
-  }
-}
 
 std::vector<demo::Submission> day(int count, uint64_t seed) {
   gen::Options opt;
@@ -167,6 +146,8 @@ TEST(Service, CrashDropsOnlyUnacknowledgedCommands) {
 
 namespace cbec::service {
 namespace {
+
+using namespace cbec::service::testing;
 
 // Reference data loaded at run time is a logged command: a lower transaction limit applies to
 // lists declared after it, the rejection names the new limit, and replay after a restart gives

@@ -13,6 +13,7 @@
 #include "demo/demo.h"
 #include "gen/gen.h"
 #include "gtest/gtest.h"
+#include "service_fixture.h"
 #include "rapidjson/document.h"
 #include "rapidjson/stringbuffer.h"
 #include "rapidjson/writer.h"
@@ -23,6 +24,8 @@
 
 namespace cbec::service {
 namespace {
+
+using namespace cbec::service::testing;
 
 namespace fs = std::filesystem;
 using std::chrono::milliseconds;
@@ -42,40 +45,16 @@ constexpr int kNeverDeadLetter = 1'000'000;
 constexpr int kTestTimeoutMs = 3000;
 constexpr int kMinRefusalsSeen = 3;  // proves the dispatcher retried while the receiver said 503
 
-std::string temp_dir(const std::string& name) {
-  fs::path p = fs::path(CBEC_BINARY_DIR) / "test-data" / name;
-  fs::remove_all(p);
-  fs::create_directories(p);
-  return p.string();
-}
 
-std::shared_ptr<const ref::ReferenceData> reference() {
-  static auto r = *ref::ReferenceData::LoadDefaults();
-  return r;
-}
 
 ServiceOptions options(const std::string& dir) {
-  ServiceOptions o;
-  o.data_dir = dir;
-  o.reference = reference();
-  o.ticks = false;
-  o.clock = [] { return beijing_midnight(CivilDate{2025, 6, 18}) + 9 * kMsPerHour; };
+  ServiceOptions o = base_options(dir);
   o.webhook_backoff_first_ms = kFastBackoffFirstMs;
   o.webhook_backoff_cap_ms = kFastBackoffCapMs;
   o.webhook_timeout_ms = kTestTimeoutMs;
   return o;
 }
 
-void setup_zone(Service& s) {
-  for (auto& body : demo::setup_commands(gen::demo_zone(), 100'000'000'00)) {
-    std::string hash;
-    if (auto* r = std::get_if<clearance::RegisterEnterprise>(&body))
-      hash = sha256_hex("key-" + r->enterprise.code);
-    auto a = s.SubmitAndWait(encode_admin(std::move(body), hash));
-    ASSERT_TRUE(a.ok()) << a.status().ToString();
-    ASSERT_TRUE(a->status.ok()) << a->status.ToString();
-  }
-}
 
 // Submits a generated day without waiting for each command (group commit keeps it quick), then
 // waits for all of them.

@@ -553,17 +553,8 @@ struct Api::Impl {
     w.Key("deadLetters");
     w.StartArray();
     for (const auto& d : st->dead_letters) {
-      w.StartObject();
-      w.Key("first");
-      w.Uint64(d.first);
-      w.Key("last");
-      w.Uint64(d.last);
-      w.Key("count");
-      w.Uint64(d.count);
-      w.Key("attempts");
-      w.Int(d.attempts);
-      s(w, "error", d.error);
-      w.EndObject();
+      std::string j = dead_letter_json(d);
+      w.RawValue(j.data(), j.size(), rapidjson::kObjectType);
     }
     w.EndArray();
     w.EndObject();

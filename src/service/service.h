@@ -97,6 +97,9 @@ struct DeadLetter {
   int attempts = 0;
   std::string error;
 };
+// {"first","last","count","attempts","error"}: as stored and as GET /api/v1/webhooks shows it.
+std::string dead_letter_json(const DeadLetter& d);
+
 
 // What GET /api/v1/webhooks shows.
 struct WebhookState {

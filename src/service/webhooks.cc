@@ -36,23 +36,6 @@ std::string dead_key(std::string_view code, uint64_t first) {
   return dead_prefix(code) + pad20(first);
 }
 
-std::string dead_letter_json(const DeadLetter& d) {
-  rapidjson::StringBuffer buf;
-  rapidjson::Writer<rapidjson::StringBuffer> w(buf);
-  w.StartObject();
-  w.Key("first");
-  w.Uint64(d.first);
-  w.Key("last");
-  w.Uint64(d.last);
-  w.Key("count");
-  w.Uint64(d.count);
-  w.Key("attempts");
-  w.Int(d.attempts);
-  w.Key("error");
-  w.String(d.error.data(), static_cast<rapidjson::SizeType>(d.error.size()));
-  w.EndObject();
-  return std::string(buf.GetString(), buf.GetSize());
-}
 
 std::optional<DeadLetter> parse_dead_letter(std::string_view json) {
   rapidjson::Document d;
@@ -94,6 +77,24 @@ Status bad_url(std::string_view why) {
 }
 
 }  // namespace
+
+std::string dead_letter_json(const DeadLetter& d) {
+  rapidjson::StringBuffer buf;
+  rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+  w.StartObject();
+  w.Key("first");
+  w.Uint64(d.first);
+  w.Key("last");
+  w.Uint64(d.last);
+  w.Key("count");
+  w.Uint64(d.count);
+  w.Key("attempts");
+  w.Int(d.attempts);
+  w.Key("error");
+  w.String(d.error.data(), static_cast<rapidjson::SizeType>(d.error.size()));
+  w.EndObject();
+  return std::string(buf.GetString(), buf.GetSize());
+}
 
 Result<WebhookUrl> parse_webhook_url(std::string_view url) {
   if (url.size() > kMaxWebhookUrlBytes)
