@@ -184,6 +184,29 @@ TEST(Receipts, ListReceiptCarriesItsKeysAndTime) {
   EXPECT_EQ(h.order_receipts(s.order.head.orderNo).back()->receiver, kPlatform);
 }
 
+// A rejected list is no longer the order's active list, but a query by order still finds it;
+// a list deleted with appType 3 is found no more.
+TEST(Queries, ListByOrderFindsRejectedButNotDeletedLists) {
+  Harness h;
+  DocSet s = load_base("formula_1210");
+  s.payment.head.amountPaid.units += kUnitsPerFen;  // M2
+  h.submit_all(s);
+  const auto* L = h.engine().list_by_order(s.order.head.ebpCode, s.order.head.orderNo);
+  ASSERT_NE(L, nullptr);
+  EXPECT_EQ(L->state, ListState::kRejected);
+
+  DocSet t = load_base("formula_1210");
+  t.order.head.orderNo = t.payment.head.orderNo = t.waybill.head.orderNo = "ZZ-DELETE-1";
+  t.list.head.orderNo = "ZZ-DELETE-1";
+  t.list.head.copNo = "COP-DELETE-1";
+  t.waybill.head.logisticsNo = t.list.head.logisticsNo = "ZY-DELETE-1";
+  h.submit_list(t);
+  ASSERT_NE(h.engine().list_by_order(t.order.head.ebpCode, "ZZ-DELETE-1"), nullptr);
+  t.list.head.appType = "3";
+  h.submit_list(t);
+  EXPECT_EQ(h.engine().list_by_order(t.order.head.ebpCode, "ZZ-DELETE-1"), nullptr);
+}
+
 TEST(Ledgers, TaxBillRecordedOnRelease) {
   Harness h;
   DocSet s = load_base("formula_1210");

@@ -66,6 +66,7 @@ struct Engine::State {
   std::map<Key, uint64_t> list_by_cop;      // (agentCode, copNo)
   std::map<std::string, uint64_t, std::less<>> list_by_invt;
   std::map<Key, uint64_t> list_by_order;    // active list per (ebpCode, orderNo)
+  std::map<Key, uint64_t> latest_list_by_order;  // last declared list, also once rejected
   std::map<Key, uint64_t> list_by_waybill;  // active list per (logisticsCode, logisticsNo)
   std::set<std::pair<TimeMs, uint64_t>> expiries;
   std::set<uint64_t> held;                  // kHeld lists, re-evaluated on deposit/stock/arrival
@@ -187,6 +188,7 @@ struct Engine::State {
   }
   void link(const ListRecord& L) {
     list_by_order[order_key_of(L.doc)] = L.id;
+    latest_list_by_order[order_key_of(L.doc)] = L.id;
     list_by_waybill[waybill_key_of(L.doc)] = L.id;
   }
   void unlink(const ListRecord& L) {
@@ -762,6 +764,9 @@ struct Engine::State {
       Receipt r = list_receipt(L, st::kDeclaring, "删除成功 / deleted");
       list_by_cop.erase(key);
       if (!L.invtNo.empty()) list_by_invt.erase(L.invtNo);
+      if (auto latest = latest_list_by_order.find(order_key_of(L.doc));
+          latest != latest_list_by_order.end() && latest->second == L.id)
+        latest_list_by_order.erase(latest);
       list_extra.erase(L.id);
       lists.erase(L.id);
       return emit(std::move(r));
@@ -1094,13 +1099,12 @@ const ListRecord* Engine::list_by_cop_no(std::string_view agentCode,
 }
 const ListRecord* Engine::list_by_order(std::string_view ebpCode,
                                         std::string_view orderNo) const {
-  // The active list, else the latest list that named this order.
-  auto it = s_->list_by_order.find(Key{ebpCode, orderNo});
-  if (it != s_->list_by_order.end()) return &s_->lists.at(it->second);
-  const ListRecord* latest = nullptr;
-  for (const auto& [id, L] : s_->lists)
-    if (L.doc.head.ebpCode == ebpCode && L.doc.head.orderNo == orderNo) latest = &L;
-  return latest;
+  // The active list, else the latest list that named this order (e.g. one rejected).
+  Key key{ebpCode, orderNo};
+  auto it = s_->list_by_order.find(key);
+  if (it == s_->list_by_order.end()) it = s_->latest_list_by_order.find(key);
+  if (it == s_->latest_list_by_order.end()) return nullptr;
+  return &s_->lists.at(it->second);
 }
 const ceb::Order* Engine::order(std::string_view ebpCode, std::string_view orderNo) const {
   auto it = s_->orders.find(Key{ebpCode, orderNo});

@@ -18,6 +18,12 @@
 
 namespace cbec::cli {
 
+// The demo zone's guarantees start at 50 million yuan each, so a long demo never holds lists.
+constexpr Fen kDemoGuaranteeFloorFen = 50'000'000'00;
+// The feeder generates this many sets at a time, with this share of faulty ones.
+constexpr int kFeedSetsPerRound = 20;
+constexpr double kFeedFaultShare = 0.05;
+
 std::string demo_key(std::string_view code) { return fmt::format("demo-key-{}", code); }
 
 namespace {
@@ -56,7 +62,7 @@ Result<Config> load_config(const std::string& path) {
 Status setup_demo(service::Service& svc, const gen::Zone& zone) {
   bool fresh = svc.Read([](const clearance::Engine& e) { return e.last_seq() == 0; });
   if (!fresh) return Status::Ok();
-  for (auto& body : demo::setup_commands(zone, 50'000'000'00)) {
+  for (auto& body : demo::setup_commands(zone, kDemoGuaranteeFloorFen)) {
     std::string key_hash;
     if (auto* r = std::get_if<clearance::RegisterEnterprise>(&body))
       key_hash = service::sha256_hex(demo_key(r->enterprise.code));
@@ -81,8 +87,8 @@ void feed(uint16_t port, double lists_per_second, std::atomic<bool>* stop) {
   while (!*stop) {
     gen::Options opt;
     opt.seed = seed + round++;
-    opt.count = 20;
-    opt.fault_share = 0.05;
+    opt.count = kFeedSetsPerRound;
+    opt.fault_share = kFeedFaultShare;
     opt.faults_round_robin = false;
     opt.start_time = std::chrono::duration_cast<std::chrono::milliseconds>(
                          std::chrono::system_clock::now().time_since_epoch())

@@ -216,7 +216,7 @@ struct Api::Impl {
                                                                  : std::string(36, '0');
       fe.ori_message_type =
           read.message ? std::string(ceb::message_root_name(read.message->type)) : "Unknown";
-      fe.original = r.body.substr(0, 4096);
+      fe.original = r.body.substr(0, kMaxEchoedOriginalBytes);
       fe.violations = read.violations;
       fe.returnTime = std::chrono::duration_cast<std::chrono::milliseconds>(
                           std::chrono::system_clock::now().time_since_epoch())

@@ -18,6 +18,8 @@ namespace cbec::service {
 inline constexpr double kDefaultRatePerSecond = 2000.0;
 inline constexpr double kDefaultRateBurst = 4000.0;
 inline constexpr int kStreamHeartbeatSeconds = 15;
+// How much of a malformed message CEB900 echoes back (oriBizMessage): enough to locate it.
+inline constexpr size_t kMaxEchoedOriginalBytes = 4096;
 
 struct ApiOptions {
   std::string regulator_key;  // plain key; empty = no regulator access over HTTP

@@ -19,6 +19,10 @@ namespace {
 
 constexpr std::string_view kMetaAppliedSeq = "m/applied_seq";
 constexpr size_t kReplayStoreBatch = 2000;  // records per RocksDB write during recovery
+// RocksDB holds receipts only (the log is the write-ahead log): two background jobs for the two
+// cores, and memtables large enough that a busy second of receipts fits in one.
+constexpr int kStoreBackgroundJobs = 2;
+constexpr size_t kStoreWriteBufferBytes = 64 << 20;
 
 std::string pad20(uint64_t n) { return fmt::format("{:020d}", n); }
 std::string receipt_key(std::string_view receiver, uint64_t no) {
@@ -97,8 +101,8 @@ Result<std::unique_ptr<Service>> Service::Open(ServiceOptions options) {
 
   rocksdb::Options ro;
   ro.create_if_missing = true;
-  ro.max_background_jobs = 2;
-  ro.write_buffer_size = 64 << 20;
+  ro.max_background_jobs = kStoreBackgroundJobs;
+  ro.write_buffer_size = kStoreWriteBufferBytes;
   rocksdb::DB* db = nullptr;
   TRY(from_rocks(rocksdb::DB::Open(ro, s->options_.data_dir + "/state", &db), "open state store"));
   s->db_.reset(db);
