@@ -29,6 +29,8 @@
 #include "rapidjson/document.h"
 #include "rapidjson/stringbuffer.h"
 #include "rapidjson/writer.h"
+#include "audit/audit.h"
+#include "clearance/supervision.h"
 #include "server/http.h"
 #include "service/service.h"
 
@@ -51,8 +53,10 @@ std::shared_ptr<const ref::ReferenceData> reference() {
 }
 
 std::string key_of(std::string_view code) { return "key-" + std::string(code); }
+std::string officer_key_of(std::string_view id) { return "officer-key-" + std::string(id); }
 Headers key_header(std::string_view key) { return {{"X-API-Key", std::string(key)}}; }
 Headers enterprise(std::string_view code) { return key_header(key_of(code)); }
+Headers officer(std::string_view id) { return key_header(officer_key_of(id)); }
 Headers regulator() { return key_header(kRegulatorKey); }
 Headers with(Headers h, std::string name, std::string value) {
   h.emplace_back(std::move(name), std::move(value));
@@ -80,6 +84,10 @@ constexpr int kNoInt = -999999999;
 int int_of(const rapidjson::Value& o, const char* k) {
   const auto& v = member(o, k);
   return v.IsInt() ? v.GetInt() : kNoInt;
+}
+std::string str_of(const rapidjson::Value& o, const char* k) {
+  const auto& v = member(o, k);
+  return v.IsString() ? std::string(v.GetString(), v.GetStringLength()) : "<none>";
 }
 uint64_t uint_of(const rapidjson::Value& o, const char* k) {
   const auto& v = member(o, k);
@@ -193,23 +201,25 @@ class ApiTest : public ::testing::Test {
     o.data_dir = (dir_ / "data").string();
     o.reference = reference();
     o.ticks = false;
-    o.clock = [] { return beijing_midnight(CivilDate{2025, 6, 18}) + 9 * kMsPerHour; };
-    // Lists whose copNo a test puts in yellow_ go to manual review (300).
-    o.lanes = [yellow = yellow_](const clearance::LaneContext& c) {
-      return yellow->count(c.inventory->head.copNo) ? clearance::Lane::kYellow
-                                                    : clearance::Lane::kGreen;
-    };
+    o.clock = [clock = clock_] { return clock->load(); };
+    if (supervision_) {
+      // Real lanes: seeded draws (a fixed seed, so the test knows its hash), risk rules.
+      o.draw_seed = [](CivilDate) { return std::string(clearance::kDrawSeedBytes, 'k'); };
+    } else {
+      o.draw_seeds = false;
+      // Lists whose copNo a test puts in yellow_ go to manual review (300).
+      o.lanes = [yellow = yellow_](const clearance::LaneContext& c) {
+        return yellow->count(c.inventory->head.copNo) ? clearance::Lane::kYellow
+                                                      : clearance::Lane::kGreen;
+      };
+    }
     auto s = Service::Open(std::move(o));
     ASSERT_TRUE(s.ok()) << s.status().ToString();
     service_ = std::move(*s);
-    for (auto& body : demo::setup_commands(gen::demo_zone(), 100'000'000'00)) {
-      std::string hash;
-      if (auto* r = std::get_if<clearance::RegisterEnterprise>(&body))
-        hash = sha256_hex(key_of(r->enterprise.code));
-      auto a = service_->SubmitAndWait(encode_admin(std::move(body), hash));
-      ASSERT_TRUE(a.ok()) << a.status().ToString();
-      ASSERT_TRUE(a->status.ok()) << a->status.ToString();
-    }
+    Status st = demo::register_zone(
+        *service_, gen::demo_zone(), 100'000'000'00,
+        [](std::string_view code) { return key_of(std::string(code)); }, officer_key_of);
+    ASSERT_TRUE(st.ok()) << st.ToString();
     api_ = std::make_shared<Api>(service_.get(), ApiOptions{kRegulatorKey});
     server_ = StartServer(api_, server::ServerOptions{});
     ASSERT_NE(server_, nullptr);
@@ -358,6 +368,9 @@ class ApiTest : public ::testing::Test {
   }
 
   fs::path dir_;
+  bool supervision_ = false;  // set by a derived fixture before SetUp
+  std::shared_ptr<std::atomic<TimeMs>> clock_ = std::make_shared<std::atomic<TimeMs>>(
+      beijing_midnight(CivilDate{2025, 6, 18}) + 9 * kMsPerHour);
   std::shared_ptr<std::set<std::string>> yellow_ = std::make_shared<std::set<std::string>>();
   std::unique_ptr<Service> service_;
   std::shared_ptr<Api> api_;
@@ -633,20 +646,40 @@ TEST_F(ApiTest, AdministrationIsForTheRegulatorOnly) {
   ASSERT_FALSE(yellow_invt.empty());
   ASSERT_FALSE(green_invt.empty());
   auto decision = [](const std::string& invt, const std::string& action) {
-    return R"({"officer":"461200101","invtNo":")" + invt + R"(","action":")" + action +
-           R"(","reason":"单证审核无误"})";
+    return R"({"invtNo":")" + invt + R"(","action":")" + action + R"(","reason":"单证审核无误"})";
   };
+  // Officer work needs an officer's own key: not an enterprise's, not the regulator's.
   EXPECT_EQ(
-      Post("/api/v1/admin/decisions", decision(yellow_invt, "release"), enterprise(kAgent)).status,
+      Post("/api/v1/officer/decisions", decision(yellow_invt, "release"), enterprise(kAgent))
+          .status,
       403);
-  EXPECT_EQ(Post("/api/v1/admin/decisions", decision(yellow_invt, "bless"), regulator()).status,
-            400);
+  EXPECT_EQ(Post("/api/v1/officer/decisions", decision(yellow_invt, "release"), regulator()).status,
+            403);
+  EXPECT_EQ(
+      Post("/api/v1/officer/decisions", decision(yellow_invt, "bless"), officer("461200101"))
+          .status,
+      400);
+  // The list is in the site's yellow queue.
+  HttpResponse queues = Get("/api/v1/officer/queues", officer("461200101"));
+  ASSERT_EQ(queues.status, 200) << queues.body;
+  EXPECT_NE(queues.body.find(yellow_invt), std::string::npos) << queues.body;
+  // Claimed by one officer, another cannot decide it.
+  ASSERT_EQ(Post("/api/v1/officer/claim", R"({"invtNo":")" + yellow_invt + R"("})",
+                 officer("461200102"))
+                .status,
+            200);
+  EXPECT_EQ(
+      Post("/api/v1/officer/decisions", decision(yellow_invt, "release"), officer("461200101"))
+          .status,
+      409);
   uint64_t before = service_->last_receipt_no();
-  HttpResponse ok = Post("/api/v1/admin/decisions", decision(yellow_invt, "release"), regulator());
+  HttpResponse ok =
+      Post("/api/v1/officer/decisions", decision(yellow_invt, "release"), officer("461200102"));
   ASSERT_EQ(ok.status, 200) << ok.body;
   HttpResponse list = Get("/api/v1/lists/" + yellow_invt, enterprise(kAgent));
   ASSERT_EQ(list.status, 200) << list.body;
   EXPECT_EQ(int_of(parse(list.body), "returnStatus"), 800) << list.body;
+  EXPECT_NE(list.body.find("461200102"), std::string::npos) << "history names the officer";
   std::vector<Rc> feed = Feed(enterprise(kAgent));
   ASSERT_FALSE(feed.empty());
   EXPECT_GT(feed.back().no, before);
@@ -654,13 +687,20 @@ TEST_F(ApiTest, AdministrationIsForTheRegulatorOnly) {
   EXPECT_EQ(feed.back().invtNo, yellow_invt);
   // No decision pending any more, nor on a list released by the machine; unknown list 404.
   HttpResponse again =
-      Post("/api/v1/admin/decisions", decision(yellow_invt, "release"), regulator());
+      Post("/api/v1/officer/decisions", decision(yellow_invt, "release"), officer("461200102"));
   EXPECT_EQ(again.status, 409) << again.body;
-  EXPECT_EQ(Post("/api/v1/admin/decisions", decision(green_invt, "reject"), regulator()).status,
-            409);
-  EXPECT_EQ(Post("/api/v1/admin/decisions", decision("46122025I999999999", "release"), regulator())
+  EXPECT_EQ(
+      Post("/api/v1/officer/decisions", decision(green_invt, "reject"), officer("461200102"))
+          .status,
+      409);
+  EXPECT_EQ(Post("/api/v1/officer/decisions", decision("46122025I999999999", "release"),
+                 officer("461200102"))
                 .status,
             404);
+  // The decision was a logged command: its officer is in the lane record of the audit.
+  HttpResponse draws = Get("/api/v1/audit/draws?day=20250618", regulator());
+  ASSERT_EQ(draws.status, 200) << draws.body;
+  EXPECT_NE(draws.body.find(yellow_invt), std::string::npos) << draws.body;
   EXPECT_EQ(Post("/api/v1/admin/nothing", "{}", regulator()).status, 404);
 }
 
@@ -1100,6 +1140,183 @@ TEST_F(ApiTest, ReferenceDataLoadsThroughTheAdminApi) {
   EXPECT_TRUE(last_body.find("\"rule\":\"R5\"") != std::string::npos ||
               last_body.find("\"rule\":\"R4\"") != std::string::npos)
       << last_body;
+}
+
+
+// ---- Supervision over HTTP ------------------------------------------------------------------------
+
+class ApiSupervisionTest : public ApiTest {
+ protected:
+  ApiSupervisionTest() { supervision_ = true; }
+
+  // An officer's grade decision, effective at once.
+  void Regrade(const std::string& code, const std::string& grade) {
+    HttpResponse r = Post("/api/v1/officer/grades",
+                          R"({"code":")" + code + R"(","grade":")" + grade +
+                              R"(","reason":"测试定级"})",
+                          officer("461200105"));
+    ASSERT_EQ(r.status, 200) << r.body;
+  }
+  // invtNos of the lists of the given sets that went to the red lane.
+  std::vector<std::string> Red(const std::vector<Rc>& rs) {
+    std::vector<std::string> out;
+    for (const auto& r : rs)
+      if (r.message == "CEB622Message" && r.status == 500) out.push_back(r.invtNo);
+    return out;
+  }
+};
+
+TEST_F(ApiSupervisionTest, SeedsArePublishedInAdvanceAndRevealedAfterTheDay) {
+  // Proves: the writer commits today's and tomorrow's seeds before any list; /audit/seeds is
+  // public and shows only hashes until a day is over, then the seed, which hashes to what was
+  // published; verify-draws' checks pass on the published data and the replayed log.
+  HttpResponse seeds = Get("/api/v1/audit/seeds");  // no key needed
+  ASSERT_EQ(seeds.status, 200) << seeds.body;
+  rapidjson::Document d = parse(seeds.body);
+  ASSERT_EQ(d["seeds"].Size(), 2u) << seeds.body;
+  EXPECT_EQ(str_of(d["seeds"][0], "day"), "20250618");
+  EXPECT_EQ(str_of(d["seeds"][1], "day"), "20250619");
+  std::string k32(clearance::kDrawSeedBytes, 'k');
+  EXPECT_EQ(str_of(d["seeds"][0], "sha256"), sha256_hex(k32));
+  EXPECT_EQ(str_of(d["seeds"][0], "seed"), "") << "revealed before the day is over";
+
+  Regrade(kAgent, "dishonest");  // 80 %: both outcomes
+  std::vector<Rc> rs = Clear(Sets(10, 301));
+  size_t red = Red(rs).size();
+  EXPECT_GT(red, 0u);
+  EXPECT_LT(red, 10u);
+
+  // The next day: the first day's seed is out.
+  clock_->store(beijing_midnight(CivilDate{2025, 6, 19}) + 9 * kMsPerHour);
+  ASSERT_EQ(Post("/api/v1/admin/guarantees", R"({"assureCode":"4101960003","amount":"1.00"})",
+                 regulator())
+                .status,
+            200);
+  seeds = Get("/api/v1/audit/seeds");
+  d = parse(seeds.body);
+  EXPECT_EQ(d["seeds"].Size(), 3u) << "the day after tomorrow is committed too";
+  EXPECT_EQ(str_of(d["seeds"][0], "seed"), hex_encode(k32));
+  EXPECT_EQ(str_of(d["seeds"][1], "seed"), "");
+
+  HttpResponse draws = Get("/api/v1/audit/draws?day=2025-06-18", regulator());
+  ASSERT_EQ(draws.status, 200) << draws.body;
+  auto published = audit::parse_published(CivilDate{2025, 6, 18}, seeds.body, draws.body);
+  ASSERT_TRUE(published.ok()) << published.status().ToString();
+  EXPECT_EQ(published->draws.size(), 10u);
+  // The log is replayed by the auditor on a stopped service (or a copy of its log).
+  HttpResponse own = Get("/api/v1/audit/draws?day=20250618", enterprise(kAgent));
+  HttpResponse other = Get("/api/v1/audit/draws?day=20250618", enterprise("4101960001"));
+  HttpResponse anonymous = Get("/api/v1/audit/draws?day=20250618");
+  HttpResponse junk = Get("/api/v1/audit/draws?day=junk", regulator());
+  client_.reset();
+  server_->Stop();
+  server_.reset();
+  api_.reset();
+  service_.reset();
+  auto replayed =
+      Service::ReplayDraws((dir_ / "data").string(), reference(), CivilDate{2025, 6, 18});
+  ASSERT_TRUE(replayed.ok()) << replayed.status().ToString();
+  auto report = audit::verify_draws(*published, &*replayed, *reference());
+  EXPECT_TRUE(report.ok()) << (report.mismatches.empty() ? "" : report.mismatches[0]);
+  EXPECT_EQ(report.selected, red);
+  // An enterprise sees its own decisions only: the agent's, not another's.
+  EXPECT_EQ(parse(own.body)["draws"].Size(), 10u);
+  EXPECT_EQ(parse(other.body)["draws"].Size(), 0u);
+  EXPECT_EQ(anonymous.status, 401);
+  EXPECT_EQ(junk.status, 400);
+}
+
+TEST_F(ApiSupervisionTest, OfficersWorkTheirQueuesControlOrdersAndCredit) {
+  Regrade(kAgent, "seriously_dishonest");  // every list red
+  std::vector<Rc> rs = Clear(Sets(3, 302));
+  std::vector<std::string> red = Red(rs);
+  ASSERT_EQ(red.size(), 3u);
+  // Queues: officers only, their site's lists.
+  EXPECT_EQ(Get("/api/v1/officer/queues", regulator()).status, 403);
+  EXPECT_EQ(Get("/api/v1/officer/queues", enterprise(kAgent)).status, 403);
+  EXPECT_EQ(Get("/api/v1/officer/queues").status, 401);
+  HttpResponse q = Get("/api/v1/officer/queues", officer("461200103"));
+  ASSERT_EQ(q.status, 200) << q.body;
+  rapidjson::Document qd = parse(q.body);
+  EXPECT_EQ(str_of(qd, "site"), "4612");
+  EXPECT_EQ(qd["redTotal"].GetUint64(), 3u);
+  EXPECT_EQ(qd["yellowTotal"].GetUint64(), 0u);
+  EXPECT_FALSE(str_of(qd["red"][0], "assigned").empty());
+  HttpResponse me = Get("/api/v1/officer/me", officer("461200103"));
+  EXPECT_NE(me.body.find("\"site\":\"4612\""), std::string::npos) << me.body;
+
+  // Inspect: no finding releases; a finding rejects and counts against the enterprises.
+  auto inspect = [&](const std::string& invt, const std::string& extra, const char* who) {
+    return Post("/api/v1/officer/inspections", R"({"invtNo":")" + invt + "\"" + extra + "}",
+                officer(who));
+  };
+  EXPECT_EQ(inspect(red[0], R"(,"finding":false,"reason":"开箱无异常")", "461200101").status, 200);
+  EXPECT_EQ(int_of(parse(Get("/api/v1/lists/" + red[0], enterprise(kAgent)).body), "returnStatus"),
+            800);
+  EXPECT_EQ(inspect(red[1], R"(,"finding":true,"category":"quantity","action":"release","reason":"x")",
+                    "461200101")
+                .status,
+            400);
+  HttpResponse found = inspect(
+      red[1], R"(,"finding":true,"category":"quantity","action":"reject","reason":"数量不符")",
+      "461200102");
+  EXPECT_EQ(found.status, 200) << found.body;
+  EXPECT_EQ(int_of(parse(Get("/api/v1/lists/" + red[1], enterprise(kAgent)).body), "returnStatus"),
+            100);
+  // Claims over HTTP.
+  EXPECT_EQ(Post("/api/v1/officer/claim", R"({"invtNo":")" + red[2] + R"("})", officer("461200104"))
+                .status,
+            200);
+  EXPECT_EQ(Post("/api/v1/officer/claim", R"({"invtNo":")" + red[2] + R"("})", officer("461200105"))
+                .status,
+            409);
+  HttpResponse mine = Get("/api/v1/officer/queues?mine=1", officer("461200104"));
+  EXPECT_NE(mine.body.find(red[2]), std::string::npos);
+
+  // Control orders.
+  EXPECT_EQ(Post("/api/v1/officer/control-orders",
+                 R"({"orderId":"BK-9","target":"hs_code","pattern":"3304","action":"purple","reason":"x","expiresInHours":24})",
+                 officer("461200101"))
+                .status,
+            400);
+  HttpResponse co = Post(
+      "/api/v1/officer/control-orders",
+      R"({"orderId":"BK-9","target":"hs_code","pattern":"3304","action":"yellow","reason":"化妆品专项","expiresInHours":24})",
+      officer("461200101"));
+  ASSERT_EQ(co.status, 200) << co.body;
+  HttpResponse cos = Get("/api/v1/officer/control-orders", officer("461200102"));
+  EXPECT_NE(cos.body.find("化妆品专项"), std::string::npos) << cos.body;
+  EXPECT_NE(cos.body.find("\"active\":true"), std::string::npos) << cos.body;
+
+  // Credit: the finding is on the agent's record; a grade change is confirmed by an officer.
+  HttpResponse credit = Get("/api/v1/officer/credit?code=" + std::string(kAgent), officer("461200101"));
+  ASSERT_EQ(credit.status, 200) << credit.body;
+  EXPECT_NE(credit.body.find("\"finding\":1"), std::string::npos) << credit.body;
+  EXPECT_EQ(Get("/api/v1/officer/credit?code=nobody", officer("461200101")).status, 404);
+  HttpResponse g = Post("/api/v1/officer/grades",
+                        R"({"code":"4101960003","grade":"dishonest","reason":"信用修复审核通过"})",
+                        officer("461200105"));
+  ASSERT_EQ(g.status, 200) << g.body;
+  EXPECT_EQ(service_->Read([](const clearance::Engine& e) {
+              return e.enterprise(kAgent)->grade;
+            }),
+            ref::CreditGrade::kDishonest);
+  EXPECT_EQ(Post("/api/v1/officer/grades", R"({"code":"4101960003","grade":"dishonest","reason":"x"})",
+                 officer("461200105"))
+                .status,
+            409);
+  // Registering an officer is administration: the regulator key.
+  EXPECT_EQ(Post("/api/v1/admin/officers",
+                 R"({"officer_id":"461200199","name":"新关员","site":"4612","api_key":"officer-key-461200199"})",
+                 officer("461200101"))
+                .status,
+            403);
+  ASSERT_EQ(Post("/api/v1/admin/officers",
+                 R"({"officer_id":"461200199","name":"新关员","site":"4612","api_key":"officer-key-461200199"})",
+                 regulator())
+                .status,
+            200);
+  EXPECT_EQ(Get("/api/v1/officer/me", officer("461200199")).status, 200);
 }
 
 }  // namespace

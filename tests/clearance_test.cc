@@ -156,14 +156,19 @@ TEST(Replay, SameCommandsGiveIdenticalStateAndReceipts) {
   auto rb = run_stream(&b);
   EXPECT_EQ(ra, rb);
   EXPECT_EQ(a.engine().dump_state(), b.engine().dump_state());
-  // The stream did something: releases and M2 rejections both happened.
-  int released = 0, rejected = 0;
+  // The stream did something: releases and M2 rejections both happened, and the risk rules,
+  // which are part of the replayed state, sent the one buyer's later lists to an officer
+  // (34 lists of one buyer in a few seconds is order splitting and quota velocity).
+  int released = 0, rejected = 0, review = 0;
   for (const auto& [id, L] : a.engine().lists()) {
     released += L.state == ListState::kReleased;
     rejected += L.state == ListState::kRejected;
+    review += L.state == ListState::kManualReview;
   }
   EXPECT_EQ(rejected, 6);  // i = 3, 10, 17, 24, 31, 38
-  EXPECT_EQ(released, 34);
+  EXPECT_EQ(released + review, 34);
+  EXPECT_GT(released, 0);
+  EXPECT_GT(review, 0);
 }
 
 TEST(Receipts, ListReceiptCarriesItsKeysAndTime) {

@@ -210,6 +210,10 @@ TEST_P(GoldenCase, Run) {
         ASSERT_NE(L, nullptr);
         auto action = clearance::parse_officer_action(str(d, "action"));
         ASSERT_TRUE(action.has_value()) << "unknown officer action " << str(d, "action");
+        // The deciding officer works at the list's site (registering again is harmless).
+        ASSERT_TRUE(h.apply(clearance::RegisterOfficer{"OFF001", "王关员",
+                                                       L->doc.head.customsCode, true})
+                        .ok());
         Status s = h.apply(clearance::OfficerDecision{"OFF001", L->invtNo,
                                                       *action,
                                                       d.HasMember("reason") ? str(d, "reason")

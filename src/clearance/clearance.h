@@ -60,6 +60,9 @@ struct Enterprise {
   ref::CreditGrade grade = ref::CreditGrade::kRegular;
 };
 
+class Supervisor;
+struct DrawRecord;
+
 // ---- Commands ------------------------------------------------------------------------------
 // A CEB message whose format was already validated (ceb::read_message_*). `sender` is the
 // authenticated enterprise (API key, later certificate); R1 compares it with the documents.
@@ -79,6 +82,8 @@ struct StockIn {
   std::string name;
   std::string unit;
   Decimal qty;
+  // Overrides the goods risk class of the HS code for this item (§8 双分级), kept until changed.
+  std::optional<ref::RiskClass> risk;
 };
 struct GuaranteeDeposit {
   std::string assureCode;
@@ -93,8 +98,10 @@ enum class OfficerAction : uint8_t {
   kDetainAntiSmuggling,  // → 502
   kDetainLegal,      // → 503
   kDetainOther,      // → 599
+  kRequestModification,  // → 120 waiting: the declarer corrects the list (appType 2)
 };
-// "release", "reject", "inspect", "detain_501", "detain_502", "detain_503", "detain_599".
+// "release", "reject", "inspect", "detain_501", "detain_502", "detain_503", "detain_599",
+// "modify".
 std::optional<OfficerAction> parse_officer_action(std::string_view name);
 
 struct OfficerDecision {
@@ -112,18 +119,76 @@ struct LoadReference {
   std::shared_ptr<const ref::ReferenceData> data;  // REQUIRED non-null
 };
 
+// ---- Supervision commands (DOMAIN.md §8; rules in supervision.h) ---------------------------
+// The secret seed of one Beijing day for the random draws (双随机). The service generates it
+// with a CSPRNG and logs it before the day starts; its SHA-256 is published at once and the seed
+// itself after the day, so anyone can recompute that day's draws. A day's seed never changes.
+struct SetDrawSeed {
+  CivilDate day;
+  std::string seed;  // kDrawSeedBytes raw bytes
+};
+// An officer of a site (customs code), on duty or not; re-registering updates name/site/duty.
+struct RegisterOfficer {
+  std::string officer_id;
+  std::string name;
+  std::string site;  // customsCode of the lists the officer works
+  bool on_duty = true;
+};
+// An officer takes a list of the site's yellow or red queue (or gives it back).
+struct ClaimList {
+  std::string officer_id;
+  std::string invtNo;
+  bool unclaim = false;
+};
+// The result of a physical inspection (500): no finding releases; a finding feeds the
+// enterprise's credit record and takes the action given (reject, detain, modify).
+struct InspectionResult {
+  std::string officer_id;
+  std::string invtNo;
+  bool finding = false;
+  std::string category;  // finding category, e.g. "misdeclared_goods", "quantity", "prohibited"
+  OfficerAction action = OfficerAction::kRelease;  // for a finding: anything but kRelease/kInspect
+  std::string reason;
+};
+// 布控: officers target lists by HS code prefix, enterprise, buyer ID, address or phone; a match
+// sends the list to the order's lane until it expires or is revoked.
+enum class ControlTarget : uint8_t { kHsCode, kEnterprise, kBuyerId, kAddress, kPhone };
+std::optional<ControlTarget> parse_control_target(std::string_view name);
+std::string_view control_target_name(ControlTarget t);
+enum class Lane : uint8_t { kGreen, kYellow, kRed };
+std::string_view lane_name(Lane l);  // "green" / "yellow" / "red"
+struct SetControlOrder {
+  std::string officer_id;
+  std::string order_id;  // chosen by the officer's client; re-using an id updates that order
+  ControlTarget target = ControlTarget::kHsCode;
+  std::string pattern;   // HS code prefix, exact code/ID/phone, or address substring
+  Lane action = Lane::kYellow;  // kYellow or kRed
+  TimeMs expires_at = 0;
+  std::string reason;
+  bool revoke = false;
+};
+// An officer confirms a grade change (a proposal of the credit rules, or a direct decision with
+// its reason); it takes effect at effective_from (≥ the command's time; 0 = at once).
+struct ConfirmGrade {
+  std::string officer_id;
+  std::string code;
+  ref::CreditGrade grade = ref::CreditGrade::kRegular;
+  TimeMs effective_from = 0;
+  std::string reason;
+};
+
 struct Command {
   uint64_t seq = 0;  // log sequence number, strictly increasing
   TimeMs time = 0;   // log time, non-decreasing
   using Body = std::variant<SubmitMessage, RegisterEnterprise, StockIn, GuaranteeDeposit,
-                            OfficerDecision, Tick, LoadReference>;
+                            OfficerDecision, Tick, LoadReference, SetDrawSeed, RegisterOfficer,
+                            ClaimList, InspectionResult, SetControlOrder, ConfirmGrade>;
   Body body;
 };
 
 // ---- Lanes (DOMAIN.md §8) ------------------------------------------------------------------
-enum class Lane : uint8_t { kGreen, kYellow, kRed };
-// Chooses the lane of a list that passed review. The default sends every list green; the
-// supervision work (random draws by credit grade × goods risk, control orders) plugs in here.
+// Overrides the lane of a list that passed review (tests force lanes with it). Empty: the
+// supervision rules decide (control orders, risk findings, the verifiable random draw).
 struct LaneContext {
   const ceb::Inventory* inventory;
   const Enterprise* declarer;
@@ -231,6 +296,13 @@ class Engine {
   const ref::ReferenceData& reference() const;
   // The buyer name last declared with this ID number ("" if none): the quota query checks it.
   std::string buyer_name(std::string_view buyerIdNumber) const;
+
+  // Supervision (DOMAIN.md §8): draws and seeds, officers and their queues, control orders,
+  // credit records and grade proposals.
+  const Supervisor& supervision() const;
+  // The lane decisions made since the last call, in order (the service stores them for the
+  // audit; without a caller they accumulate, so long-running users must drain them).
+  void take_draws(std::vector<DrawRecord>* out);
 
   // A canonical text dump of the whole state, for replay comparisons and debugging.
   std::string dump_state() const;

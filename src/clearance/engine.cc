@@ -10,9 +10,11 @@
 #include <tuple>
 
 #include "clearance/clearance.h"
+#include "clearance/supervision.h"
 #include "clearance/error_codes.h"
 #include "clearance/id_number.h"
 #include "clearance/rules.h"
+#include "risk/risk.h"
 #include "fmt/format.h"
 
 namespace cbec::clearance {
@@ -43,6 +45,8 @@ struct ListExtra {
   HoldKind hold = HoldKind::kNone;
   Receipt last;
   std::vector<std::pair<CapKey, int64_t>> caps;  // counted on release
+  std::optional<Lane> lane;                 // decided once (cleared when the list is modified)
+  std::vector<Finding> lane_findings;       // what chose a yellow or red lane
 };
 
 }  // namespace
@@ -77,6 +81,12 @@ struct Engine::State {
   std::map<CapKey, int64_t> caps_used;
   std::map<std::string, std::string, std::less<>> buyer_names;  // id -> name
   std::vector<TaxBill> bills;
+
+  // Supervision (§8): draws, queues, control orders, credit. Per-item goods risk overrides.
+  Supervisor sup;
+  std::map<ledger::StockKey, ref::RiskClass> item_risk;
+  risk::Monitor risk_monitor;            // R8, R10 (src/risk/)
+  std::vector<risk::LineFacts> risk_lines;  // reused buffer
 
   uint64_t next_list_id = 1;
   uint64_t pre_serial = 0;
@@ -271,7 +281,8 @@ struct Engine::State {
     if (t == MessageType::kCEB511) conclude(waybills);
   }
 
-  void release(ListRecord& L) {
+  // `by` names who released it when it was not the machine (an officer's decision).
+  void release(ListRecord& L, std::string_view by = {}) {
     CBEC_ASSERT(L.reserved && L.tax.has_value());
     clear_wait(L);
     quota.commit(L.id);
@@ -281,10 +292,14 @@ struct Engine::State {
     for (const auto& [key, units] : list_extra[L.id].caps) caps_used[key] += units;
     bills.push_back(TaxBill{L.invtNo, L.doc.head.assureCode, now, *L.tax, TaxBill::State::kOpen});
     L.state = ListState::kReleased;
+    sup.dequeue(L.invtNo);
+    credit(L, CreditEventKind::kRelease);
+    risk_monitor.on_release(risk_facts(L), ref().policy_at(list_date(L)));
     record_list_status(L, st::kReleased,
-                       fmt::format("放行 / released; 税款 tax {} (关税 {} 消费税 {} 增值税 {})",
+                       fmt::format("放行 / released; 税款 tax {} (关税 {} 消费税 {} 增值税 {}){}{}",
                                    format_fen(L.tax->total_fen()), format_fen(L.tax->tariff_fen),
-                                   format_fen(L.tax->ct_fen), format_fen(L.tax->vat_fen)));
+                                   format_fen(L.tax->ct_fen), format_fen(L.tax->vat_fen),
+                                   by.empty() ? "" : "; ", by));
     Key okey = order_key_of(L.doc);
     conclude_partner(MessageType::kCEB311, okey);
     if (auto p = payment_by_order.find(okey); p != payment_by_order.end())
@@ -319,6 +334,110 @@ struct Engine::State {
     if (changed) record_list_status(L, st::kAccepted, L.hold_reason);
   }
 
+  // ---- supervision (§8) ----------------------------------------------------------------------
+  ref::CreditGrade grade_of(const std::string& code) const {
+    auto e = enterprises.find(code);
+    return e == enterprises.end() ? ref::CreditGrade::kRegular : e->second.grade;
+  }
+  // The enterprises answerable for a list's goods: the e-commerce enterprise and the declarer.
+  std::vector<std::string> answerable(const ListRecord& L) const {
+    std::vector<std::string> out{L.doc.head.ebcCode};
+    if (L.doc.head.agentCode != L.doc.head.ebcCode) out.push_back(L.doc.head.agentCode);
+    return out;
+  }
+  void credit(const ListRecord& L, CreditEventKind kind) {
+    const ref::Policy& p = policy_now();
+    for (const auto& code : answerable(L)) sup.credit_event(code, kind, now, p, grade_of(code));
+  }
+  ref::RiskClass risk_of(const ceb::Inventory& inv) const {
+    ref::RiskClass risk = ref::RiskClass::kLow;
+    for (const auto& line : inv.lists) {
+      ref::RiskClass r = ref::RiskClass::kMedium;
+      auto ov = item_risk.find(ledger::StockKey{inv.head.emsNo, line.itemRecordNo});
+      if (ov != item_risk.end()) r = ov->second;
+      else if (const ref::GoodsCode* g = ref().goods(line.gcode)) r = g->risk;
+      risk = std::max(risk, r);
+    }
+    return risk;
+  }
+  // The declaration date (declTime) that picks a list's policy and rates.
+  CivilDate list_date(const ListRecord& L) const {
+    auto decl = parse_date8(L.doc.head.declTime);
+    return decl ? *decl : beijing_date(now);
+  }
+
+  // What the risk monitor sees of a list (views into the stored documents; lines in risk_lines).
+  risk::ListFacts risk_facts(const ListRecord& L) {
+    const auto& h = L.doc.head;
+    const ceb::Order* order = nullptr;
+    const ceb::Payment* payment = nullptr;
+    const ceb::Logistics* waybill = nullptr;
+    Key okey = order_key_of(L.doc);
+    if (auto o = orders.find(okey); o != orders.end()) order = &o->second.doc;
+    if (auto pk = payment_by_order.find(okey); pk != payment_by_order.end())
+      if (auto p = payments.find(pk->second); p != payments.end()) payment = &p->second.doc;
+    if (auto w = waybills.find(waybill_key_of(L.doc)); w != waybills.end())
+      waybill = &w->second.doc;
+    risk_lines.clear();
+    for (const auto& line : L.doc.lists)
+      risk_lines.push_back(risk::LineFacts{line.gcode, line.itemRecordNo, line.qty, line.unit,
+                                           round_half_up_fen(line.price),
+                                           round_half_up_fen(line.totalPrice)});
+    auto app_time = [](const std::string& t) { return parse_datetime14(t).value_or(0); };
+    risk::ListFacts f;
+    f.time = now;
+    f.invtNo = L.invtNo;
+    f.ebpCode = h.ebpCode;
+    f.ebcCode = h.ebcCode;
+    f.payCode = order ? std::string_view(order->head.payCode) : std::string_view();
+    f.logisticsCode = h.logisticsCode;
+    f.buyerIdNumber = h.buyerIdNumber;
+    f.buyerTelephone = h.buyerTelephone;
+    f.consigneeAddress = h.consigneeAddress;
+    f.dutiable_fen = L.tax ? L.tax->dutiable_fen : 0;
+    f.transaction_limit_fen = ref().policy_at(list_date(L)).transaction_limit_fen;
+    f.lines = risk_lines;
+    f.order_time = order ? app_time(order->head.appTime) : 0;
+    f.payment_time = payment ? app_time(payment->head.appTime) : 0;
+    f.waybill_time = waybill ? app_time(waybill->head.appTime) : 0;
+    return f;
+  }
+
+  Lane choose_lane(ListRecord& L, const ceb::Order& order, const ceb::Logistics& waybill) {
+    ListExtra& x = list_extra[L.id];
+    if (x.lane) return *x.lane;
+    const auto& h = L.doc.head;
+    // The declarer's (agentCode, 申报企业) grade sets the rate, unless the e-commerce
+    // enterprise is itself graded dishonest: a negative credit record is never laundered
+    // through a well-graded agent (§1 "a negative credit list gets stricter treatment").
+    std::string enterprise = h.agentCode;
+    if (grade_of(h.ebcCode) >= ref::CreditGrade::kDishonest &&
+        grade_of(h.ebcCode) > grade_of(enterprise))
+      enterprise = h.ebcCode;
+    std::vector<std::string_view> gcodes;
+    for (const auto& line : L.doc.lists) gcodes.push_back(line.gcode);
+    std::string_view parties[] = {h.ebpCode, h.ebcCode, h.agentCode, h.logisticsCode,
+                                  order.head.payCode};
+    LaneFacts f{L.invtNo,       h.customsCode,  enterprise,
+                grade_of(enterprise), risk_of(L.doc), gcodes,
+                parties,        h.buyerIdNumber, waybill.head.consigneeAddress,
+                h.buyerTelephone};
+    x.lane_findings.clear();
+    Lane lane;
+    if (opt.lane_selector) {
+      auto e = enterprises.find(L.sender);
+      lane = opt.lane_selector(
+          LaneContext{&L.doc, e == enterprises.end() ? nullptr : &e->second, now});
+      sup.record_override(f, lane, last_seq, now);
+    } else {
+      std::vector<Finding> risk_findings;
+      risk_monitor.evaluate(risk_facts(L), ref().policy_at(list_date(L)), &risk_findings);
+      lane = sup.choose_lane(f, policy_now(), risk_findings, last_seq, now, &x.lane_findings);
+    }
+    x.lane = lane;
+    return lane;
+  }
+
   // Runs matching and review on a declared list and moves it to its next state.
   void evaluate(ListRecord& L) {
     CBEC_ASSERT(L.state == ListState::kWaiting || L.state == ListState::kHeld);
@@ -343,8 +462,7 @@ struct Engine::State {
     }
 
     std::vector<Finding> findings;
-    auto decl = parse_date8(h.declTime);
-    CivilDate decl_date = decl ? *decl : beijing_date(now);
+    CivilDate decl_date = list_date(L);
     const ref::Policy& policy = ref().policy_at(decl_date);
     auto g = enterprises.find(h.assureCode);
     bool guarantor_ok = g != enterprises.end() && (g->second.roles & kRoleGuarantor) != 0;
@@ -468,23 +586,21 @@ struct Engine::State {
       return;
     }
 
-    // Lane (DOMAIN.md §8); the supervision work supplies the selector.
-    Lane lane = Lane::kGreen;
-    if (opt.lane_selector) {
-      auto e = enterprises.find(L.sender);
-      lane = opt.lane_selector(
-          LaneContext{&L.doc, e == enterprises.end() ? nullptr : &e->second, now});
-    }
-    if (lane == Lane::kYellow) {
+    // Lane (DOMAIN.md §8, supervision.h): decided once per list; a list that waits for its
+    // parcel after a green lane keeps it.
+    Lane lane = choose_lane(L, order->doc, waybill->doc);
+    if (lane != Lane::kGreen) {
       clear_wait(L);
-      L.state = ListState::kManualReview;
-      record_list_status(L, st::kManualReview, "人工审核 / manual review");
-      return;
-    }
-    if (lane == Lane::kRed) {
-      clear_wait(L);
-      L.state = ListState::kInspection;
-      record_list_status(L, st::kInspection, "查验 / inspection");
+      std::vector<Finding> reasons = list_extra[L.id].lane_findings;
+      L.findings.insert(L.findings.end(), reasons.begin(), reasons.end());
+      bool yellow = lane == Lane::kYellow;
+      L.state = yellow ? ListState::kManualReview : ListState::kInspection;
+      sup.enqueue(L.invtNo, h.customsCode, lane, now, reasons);
+      const QueueItem* q = sup.queued(L.invtNo);
+      std::string who = q && !q->assigned.empty() ? " → " + q->assigned : "";
+      record_list_status(L, yellow ? st::kManualReview : st::kInspection,
+                         (yellow ? "人工审核 / manual review" : "查验 / inspection") + who,
+                         std::move(reasons));
       return;
     }
     // 9610 direct mail: release only once the parcel has arrived (configurable).
@@ -788,6 +904,8 @@ struct Engine::State {
     L->sender = sender;
     L->findings.clear();
     L->tax.reset();
+    list_extra[L->id].lane.reset();  // changed goods are drawn again (same invtNo, same seed)
+    list_extra[L->id].lane_findings.clear();
     if (h.appStatus == "1") {
       L->state = ListState::kDraft;
       record_list_status(*L, st::kDraft, "暂存 / saved as draft");
@@ -978,39 +1096,127 @@ struct Engine::State {
     }
   }
 
-  Status apply_officer(const OfficerDecision& d) {
-    auto it = list_by_invt.find(d.invtNo);
-    if (it == list_by_invt.end()) return NotFound(fmt::format("list {} is unknown", d.invtNo));
+  // The list an officer acts on, if an officer decision is pending on it and this officer may
+  // take it (registered, on duty, at its site, not claimed by another: Supervisor::check_decider).
+  Result<ListRecord*> officer_list(const std::string& officer_id, const std::string& invtNo) {
+    if (officer_id.empty() || officer_id.size() > kMaxIdBytes)
+      return InvalidArgument(fmt::format("officer_id must be 1..{} characters", kMaxIdBytes));
+    auto it = list_by_invt.find(invtNo);
+    if (it == list_by_invt.end()) return NotFound(fmt::format("list {} is unknown", invtNo));
     ListRecord& L = lists.at(it->second);
     bool under_officer = L.state == ListState::kManualReview ||
                          L.state == ListState::kInspection || L.state == ListState::kDetained;
     if (!under_officer) {
       return FailedPrecondition(fmt::format("list {} is {}: no officer decision is pending",
-                                            d.invtNo, list_state_name(L.state)));
+                                            invtNo, list_state_name(L.state)));
     }
-    std::string who = fmt::format("关员 officer {}: {}", d.officer_id, d.reason);
-    switch (d.action) {
+    TRY(sup.check_decider(officer_id, invtNo));
+    return &L;
+  }
+
+  Status apply_officer(const OfficerDecision& d) {
+    if (d.reason.size() > kMaxReasonBytes)
+      return InvalidArgument(fmt::format("reason is over {} bytes", kMaxReasonBytes));
+    TRY_ASSIGN(ListRecord * Lp, officer_list(d.officer_id, d.invtNo));
+    ListRecord& L = *Lp;
+    if (d.action != OfficerAction::kRelease && d.reason.empty())
+      return InvalidArgument("only a release may be decided without a reason");
+    return officer_action(L, d.officer_id, d.action,
+                          fmt::format("关员 officer {}: {}", d.officer_id, d.reason));
+  }
+
+  Status officer_action(ListRecord& L, const std::string& officer_id, OfficerAction action,
+                        const std::string& who) {
+    switch (action) {
       case OfficerAction::kRelease:
-        release(L);
+        release(L, who);
         return Status::Ok();
       case OfficerAction::kReject:
+        sup.dequeue(L.invtNo);
+        credit(L, CreditEventKind::kRejection);
         reject(L, {make_finding("O", "Inventory", who, who)});
         return Status::Ok();
-      case OfficerAction::kInspect:
+      case OfficerAction::kInspect: {
         if (L.state != ListState::kManualReview)
           return FailedPrecondition("only a list under manual review can be sent to inspection");
         L.state = ListState::kInspection;
+        sup.enqueue(L.invtNo, L.doc.head.customsCode, Lane::kRed, now, {});
+        // The officer who sends a list to inspection keeps it unless someone else claims it.
+        (void)sup.claim(ClaimList{officer_id, L.invtNo, false});
         record_list_status(L, st::kInspection, "转查验 / sent to inspection; " + who);
         return Status::Ok();
+      }
+      case OfficerAction::kRequestModification: {
+        if (L.state == ListState::kDetained)
+          return FailedPrecondition("a detained list cannot be sent back for modification");
+        sup.dequeue(L.invtNo);
+        release_reservations(L);
+        list_extra[L.id].lane.reset();
+        list_extra[L.id].lane_findings.clear();
+        L.state = ListState::kWaiting;
+        set_wait(L, ListState::kWaiting, HoldKind::kPartners,
+                 "待修改(appType 2) / modification requested (appType 2)");
+        record_list_status(L, st::kAccepted, "退回修改 / modification requested; " + who);
+        return Status::Ok();
+      }
       default: {
-        int code = d.action == OfficerAction::kDetainClearance       ? st::kDetainedClearance
-                   : d.action == OfficerAction::kDetainAntiSmuggling ? st::kDetainedAntiSmuggling
-                   : d.action == OfficerAction::kDetainLegal         ? st::kDetainedLegal
-                                                                     : st::kDetainedOther;
+        int code = action == OfficerAction::kDetainClearance       ? st::kDetainedClearance
+                   : action == OfficerAction::kDetainAntiSmuggling ? st::kDetainedAntiSmuggling
+                   : action == OfficerAction::kDetainLegal         ? st::kDetainedLegal
+                                                                   : st::kDetainedOther;
+        sup.dequeue(L.invtNo);
         L.state = ListState::kDetained;
         record_list_status(L, code, "扣留 / detained; " + who);
         return Status::Ok();
       }
+    }
+  }
+
+  Status apply_officer(const InspectionResult& r) {
+    if (r.reason.size() > kMaxReasonBytes || r.category.size() > kMaxIdBytes)
+      return InvalidArgument("reason or category too long");
+    TRY_ASSIGN(ListRecord * Lp, officer_list(r.officer_id, r.invtNo));
+    ListRecord& L = *Lp;
+    if (L.state != ListState::kInspection)
+      return FailedPrecondition(fmt::format("list {} is {}, not under inspection", r.invtNo,
+                                            list_state_name(L.state)));
+    if (!r.finding) {
+      release(L, fmt::format("查验无异常 inspection: no finding, officer {}{}{}", r.officer_id,
+                             r.reason.empty() ? "" : ": ", r.reason));
+      return Status::Ok();
+    }
+    if (r.category.empty() || r.reason.empty())
+      return InvalidArgument("a finding needs a category and a reason");
+    if (r.action == OfficerAction::kRelease || r.action == OfficerAction::kInspect)
+      return InvalidArgument("a finding is followed by reject, detain or modify");
+    credit(L, CreditEventKind::kFinding);
+    std::string who = fmt::format("查验发现 inspection finding [{}] by officer {}: {}",
+                                  r.category, r.officer_id, r.reason);
+    return officer_action(L, r.officer_id, r.action, who);
+  }
+
+  Status apply_officer(const ClaimList& c) {
+    auto it = list_by_invt.find(c.invtNo);
+    if (it == list_by_invt.end()) return NotFound(fmt::format("list {} is unknown", c.invtNo));
+    return sup.claim(c);
+  }
+  Status apply_officer(const SetControlOrder& c) { return sup.set_control_order(c, now); }
+  Status apply_officer(const ConfirmGrade& c) {
+    auto e = enterprises.find(c.code);
+    if (e == enterprises.end())
+      return NotFound(fmt::format("enterprise {} is unknown", c.code));
+    TRY(sup.confirm_grade(c, now, e->second.grade));
+    apply_due_grades();
+    return Status::Ok();
+  }
+  Status apply_admin(const RegisterOfficer& o) { return sup.register_officer(o); }
+  Status apply_admin(const SetDrawSeed& d) { return sup.set_seed(d, now); }
+
+  // Confirmed grade changes take effect at their time, before the command that reaches it.
+  void apply_due_grades() {
+    for (const auto& g : sup.take_due_grade_changes(now)) {
+      auto e = enterprises.find(g.code);
+      if (e != enterprises.end()) e->second.grade = g.grade;
     }
   }
 
@@ -1031,6 +1237,7 @@ struct Engine::State {
       return InvalidArgument("stock-in needs emsNo and itemRecordNo");
     if (s.qty.units <= 0) return InvalidArgument("stock-in quantity must be positive");
     stock.stock_in({s.emsNo, s.itemRecordNo}, s.qty.units, s.gcode, s.name, s.unit);
+    if (s.risk) item_risk[ledger::StockKey{s.emsNo, s.itemRecordNo}] = *s.risk;
     reevaluate_held(HoldKind::kStock);
     return Status::Ok();
   }
@@ -1064,6 +1271,7 @@ Status Engine::apply(const Command& cmd, std::vector<ceb::Receipt>* out) {
   s_->last_seq = cmd.seq;
   s_->now = cmd.time;
   s_->out = out;
+  s_->apply_due_grades();
   s_->expire_due();
   Status result = std::visit(
       [&](const auto& body) -> Status {
@@ -1071,7 +1279,11 @@ Status Engine::apply(const Command& cmd, std::vector<ceb::Receipt>* out) {
         if constexpr (std::is_same_v<T, SubmitMessage>) {
           s_->apply_message(body);
           return Status::Ok();
-        } else if constexpr (std::is_same_v<T, OfficerDecision>) {
+        } else if constexpr (std::is_same_v<T, OfficerDecision> ||
+                             std::is_same_v<T, InspectionResult> ||
+                             std::is_same_v<T, ClaimList> ||
+                             std::is_same_v<T, SetControlOrder> ||
+                             std::is_same_v<T, ConfirmGrade>) {
           return s_->apply_officer(body);
         } else if constexpr (std::is_same_v<T, Tick>) {
           return Status::Ok();
@@ -1124,6 +1336,8 @@ const ceb::Logistics* Engine::waybill(std::string_view logisticsCode,
   auto it = s_->waybills.find(Key{logisticsCode, logisticsNo});
   return it == s_->waybills.end() ? nullptr : &it->second.doc;
 }
+const Supervisor& Engine::supervision() const { return s_->sup; }
+void Engine::take_draws(std::vector<DrawRecord>* out) { s_->sup.take_draws(out); }
 const ledger::StockLedger& Engine::stock() const { return s_->stock; }
 const ledger::QuotaLedger& Engine::quota() const { return s_->quota; }
 const ledger::GuaranteeLedger& Engine::guarantees() const { return s_->guarantees; }
@@ -1181,6 +1395,11 @@ std::string Engine::dump_state() const {
       << "\n";
   o << "serials " << s.next_list_id << " " << s.pre_serial << " " << s.invt_serial << " "
     << s.rkd_serial << "\n";
+  for (const auto& [k, r] : s.item_risk)
+    o << "item_risk " << k.emsNo << "/" << k.itemRecordNo << " " << ref::risk_class_name(r)
+      << "\n";
+  o << s.sup.dump();
+  o << s.risk_monitor.dump();
   return o.str();
 }
 
@@ -1207,10 +1426,37 @@ std::optional<OfficerAction> parse_officer_action(std::string_view name) {
       {"detain_501", OfficerAction::kDetainClearance},
       {"detain_502", OfficerAction::kDetainAntiSmuggling},
       {"detain_503", OfficerAction::kDetainLegal},
-      {"detain_599", OfficerAction::kDetainOther}};
+      {"detain_599", OfficerAction::kDetainOther},
+      {"modify", OfficerAction::kRequestModification}};
   for (const auto& [n, a] : kActions)
     if (n == name) return a;
   return std::nullopt;
+}
+
+namespace {
+constexpr std::pair<std::string_view, ControlTarget> kControlTargets[] = {
+    {"hs_code", ControlTarget::kHsCode},   {"enterprise", ControlTarget::kEnterprise},
+    {"buyer_id", ControlTarget::kBuyerId}, {"address", ControlTarget::kAddress},
+    {"phone", ControlTarget::kPhone}};
+}  // namespace
+
+std::optional<ControlTarget> parse_control_target(std::string_view name) {
+  for (const auto& [n, t] : kControlTargets)
+    if (n == name) return t;
+  return std::nullopt;
+}
+std::string_view control_target_name(ControlTarget t) {
+  for (const auto& [n, x] : kControlTargets)
+    if (x == t) return n;
+  return "?";
+}
+std::string_view lane_name(Lane l) {
+  switch (l) {
+    case Lane::kGreen: return "green";
+    case Lane::kYellow: return "yellow";
+    case Lane::kRed: return "red";
+  }
+  return "?";
 }
 
 Result<Roles> parse_roles(std::string_view text) {

@@ -47,6 +47,19 @@ struct ServeArgs {
 int serve(const ServeArgs& args);
 // The documented key of a demo-zone enterprise: "demo-key-<code>".
 std::string demo_key(std::string_view code);
+std::string demo_officer_key(std::string_view officer_id);  // "demo-officer-key-<id>"
+
+struct AuditArgs {
+  std::string day;          // yyyyMMdd or yyyy-MM-dd
+  std::string url;          // fetch what the zone published from this service
+  std::string key;          // any key (an enterprise sees its own decisions only)
+  std::string seeds_file;   // or: saved answers of GET /api/v1/audit/seeds ...
+  std::string draws_file;   // ... and GET /api/v1/audit/draws
+  std::string data_dir;     // the command log to replay (a copy, or a stopped service)
+  std::string reference_dir;
+};
+// cbec audit verify-draws: exit 0 if every draw of the day recomputes, 1 on a mismatch.
+int audit_verify_draws(const AuditArgs& args);
 
 // cbec submit: posts message files and prints the receipts.
 int submit(const std::string& url, const std::string& key, const std::vector<std::string>& files,

@@ -56,7 +56,21 @@ int main(int argc, char** argv) {
   submit->add_flag("--xml", submit_xml, "ask for CEB receipt XML instead of JSON");
   submit->add_option("files", submit_files, "message files")->required()->check(CLI::ExistingFile);
 
+  cbec::cli::AuditArgs au;
+  auto* audit = app.add_subcommand("audit", "Audit tools");
+  audit->require_subcommand(1);
+  auto* verify = audit->add_subcommand(
+      "verify-draws", "Recompute a day's random draws from the revealed seed and the log");
+  verify->add_option("--day", au.day, "the day, yyyyMMdd or yyyy-MM-dd")->required();
+  verify->add_option("--url", au.url, "service URL to fetch the published seeds and draws from");
+  verify->add_option("--key", au.key, "API key for /api/v1/audit/draws");
+  verify->add_option("--seeds", au.seeds_file, "saved GET /api/v1/audit/seeds answer");
+  verify->add_option("--draws", au.draws_file, "saved GET /api/v1/audit/draws answer");
+  verify->add_option("--data-dir", au.data_dir, "replay this command log and compare");
+  verify->add_option("--reference-dir", au.reference_dir, "the zone's reference data files");
+
   CLI11_PARSE(app, argc, argv);
+  if (verify->parsed()) return cbec::cli::audit_verify_draws(au);
   if (serve->parsed()) return cbec::cli::serve(sv);
   if (submit->parsed()) return cbec::cli::submit(url, key, submit_files, submit_xml);
   if (validate->parsed()) return cbec::cli::validate(files);

@@ -25,6 +25,9 @@ constexpr int kFeedSetsPerRound = 20;
 constexpr double kFeedFaultShare = 0.05;
 
 std::string demo_key(std::string_view code) { return fmt::format("demo-key-{}", code); }
+std::string demo_officer_key(std::string_view id) {
+  return fmt::format("demo-officer-key-{}", id);
+}
 
 namespace {
 
@@ -62,14 +65,7 @@ Result<Config> load_config(const std::string& path) {
 Status setup_demo(service::Service& svc, const gen::Zone& zone) {
   bool fresh = svc.Read([](const clearance::Engine& e) { return e.last_seq() == 0; });
   if (!fresh) return Status::Ok();
-  for (auto& body : demo::setup_commands(zone, kDemoGuaranteeFloorFen)) {
-    std::string key_hash;
-    if (auto* r = std::get_if<clearance::RegisterEnterprise>(&body))
-      key_hash = service::sha256_hex(demo_key(r->enterprise.code));
-    auto a = svc.SubmitAndWait(service::encode_admin(std::move(body), key_hash));
-    if (!a.ok()) return a.status();
-    if (!a->status.ok()) return a->status;
-  }
+  TRY(demo::register_zone(svc, zone, kDemoGuaranteeFloorFen, demo_key, demo_officer_key));
   spdlog::info("event=demo_zone_registered enterprises={} items={}", zone.enterprises.size(),
                zone.items.size());
   return Status::Ok();

@@ -2,6 +2,10 @@
 
 #include <algorithm>
 
+#include "common/crypto.h"
+#include "service/command_codec.h"
+#include "service/service.h"
+
 namespace cbec::demo {
 
 std::vector<clearance::Command::Body> setup_commands(const gen::Zone& zone,
@@ -21,12 +25,29 @@ std::vector<clearance::Command::Body> setup_commands(const gen::Zone& zone,
     out.push_back(clearance::StockIn{operator_->code, zone.emsNo, item.itemRecordNo, item.gcode,
                                      item.name, item.unit, Decimal::of_int(item.initial_stock)});
   }
+  for (const auto& o : zone.officers)
+    out.push_back(clearance::RegisterOfficer{o.id, o.name, zone.customsCode, true});
   for (const auto& e : zone.enterprises) {
     if (!e.has(gen::kRoleGuarantor)) continue;
     Fen amount = std::max(e.guarantee_fen, guarantee_floor_fen);
     if (amount > 0) out.push_back(clearance::GuaranteeDeposit{e.code, amount});
   }
   return out;
+}
+
+Status register_zone(service::Service& s, const gen::Zone& zone, Fen guarantee_floor_fen,
+                     const KeyOf& enterprise_key, const KeyOf& officer_key) {
+  for (auto& body : setup_commands(zone, guarantee_floor_fen)) {
+    std::string hash;
+    if (auto* r = std::get_if<clearance::RegisterEnterprise>(&body))
+      hash = sha256_hex(enterprise_key(r->enterprise.code));
+    if (auto* o = std::get_if<clearance::RegisterOfficer>(&body))
+      hash = sha256_hex(officer_key(o->officer_id));
+    auto a = s.SubmitAndWait(service::encode_admin(std::move(body), hash));
+    if (!a.ok()) return a.status();
+    if (!a->status.ok()) return a->status;
+  }
+  return Status::Ok();
 }
 
 std::vector<Submission> submissions(const gen::Zone& zone, std::span<const gen::DocSet> sets) {

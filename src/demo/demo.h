@@ -4,15 +4,22 @@
 // the zone through these commands, so the zone is defined once (src/gen/zone.cc).
 #pragma once
 
+#include <functional>
+#include <string_view>
 #include <vector>
 
 #include "clearance/clearance.h"
 #include "gen/gen.h"
 
+namespace cbec::service {
+class Service;
+}
+
 namespace cbec::demo {
 
-// Registers every enterprise of the zone, stocks in every account-book item and lodges each
-// guarantor's guarantee, in that order. `guarantee_floor_fen` raises each guarantee to at least
+// Registers every enterprise of the zone, stocks in every account-book item, registers the
+// officers (on duty at the zone's customs code) and lodges each guarantor's guarantee, in that
+// order. `guarantee_floor_fen` raises each guarantee to at least
 // that amount (a long run needs more than the zone's default).
 std::vector<clearance::Command::Body> setup_commands(const gen::Zone& zone,
                                                      Fen guarantee_floor_fen = 0);
@@ -24,5 +31,11 @@ struct Submission {
   ceb::Message message;
 };
 std::vector<Submission> submissions(const gen::Zone& zone, std::span<const gen::DocSet> sets);
+
+// Sets the zone up in a running service (setup_commands, each durable before the next), with
+// each enterprise's and officer's API key (the plain key from the functions; stored hashed).
+using KeyOf = std::function<std::string(std::string_view code_or_officer_id)>;
+Status register_zone(service::Service& s, const gen::Zone& zone, Fen guarantee_floor_fen,
+                     const KeyOf& enterprise_key, const KeyOf& officer_key);
 
 }  // namespace cbec::demo

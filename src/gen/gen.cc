@@ -310,8 +310,11 @@ BuyerState Generator::make_buyer() {
   return s;
 }
 
-// A buyer from the pool, skewed so that some buyers come back several times; grows the pool
-// until it reaches its target size. Buyers without the headroom are passed over.
+// A buyer from the pool, so that some buyers come back several times; grows the pool until it
+// reaches its target size. Buyers without the headroom are passed over. Returning buyers are
+// drawn uniformly: a consumer buys a few times a day at most, while a handful of buyers with
+// dozens of lists a day would be the professional shoppers (代购) that the risk rules flag (§9),
+// which is not what well-formed demo traffic should look like.
 BuyerState* Generator::pick_pool_buyer(int year, Fen headroom_min_fen) {
   const Fen annual = ref_.policy_at({year, 1, 1}).annual_limit_fen;
   for (int attempt = 0; attempt < 8; ++attempt) {
@@ -319,9 +322,8 @@ BuyerState* Generator::pick_pool_buyer(int year, Fen headroom_min_fen) {
       pool_.push_back(make_buyer());
       return &pool_.back();
     }
-    // u² skews toward the first buyers: they are the regulars.
     const uint64_t u = rng_.next() >> 32;
-    const size_t idx = static_cast<size_t>((u * u >> 32) * pool_.size() >> 32);
+    const size_t idx = static_cast<size_t>(u * pool_.size() >> 32);
     BuyerState& b = pool_[std::min(idx, pool_.size() - 1)];
     if (annual - b.total(year) >= headroom_min_fen) return &b;
   }

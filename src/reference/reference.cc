@@ -333,6 +333,55 @@ Status ApplyPolicyKey(std::string_view file, const toml::key& key, const toml::n
   if (k == "tax_payable_days") return r.Int(0, kMaxWindowDays, &p->tax_payable_days);
   if (k == "tax_due_days") return r.Int(0, kMaxWindowDays, &p->tax_due_days);
   if (k == "min_buyer_age_years") return r.Int(0, 150, &p->min_buyer_age_years);
+  // Risk monitor (src/risk/). The upper bounds are the monitor's memory limits (risk.h).
+  if (k == "risk_split_lists") return r.Int(0, 1000, &p->risk_split_lists);
+  if (k == "risk_split_share_bp") return r.Integer(0, kBasisPointsOne, &p->risk_split_share_bp);
+  if (k == "risk_split_window_hours") return r.Int(1, 24 * 31, &p->risk_split_window_hours);
+  if (k == "risk_identity_ids_per_contact") return r.Int(0, 16, &p->risk_identity_ids_per_contact);
+  if (k == "risk_identity_addresses_per_id") {
+    return r.Int(0, 16, &p->risk_identity_addresses_per_id);
+  }
+  if (k == "risk_identity_window_days") return r.Int(1, 366, &p->risk_identity_window_days);
+  if (k == "risk_velocity_yuan") return r.Yuan(&p->risk_velocity_fen);
+  if (k == "risk_velocity_window_hours") return r.Int(1, 24 * 366, &p->risk_velocity_window_hours);
+  if (k == "risk_price_floor_bp") return r.Integer(0, kBasisPointsOne, &p->risk_price_floor_bp);
+  if (k == "risk_price_min_observations") return r.Int(1, 255, &p->risk_price_min_observations);
+  if (k == "risk_price_history") return r.Int(1, 255, &p->risk_price_history);
+  if (k == "risk_bulk_qty") return r.Integer(0, 1000000, &p->risk_bulk_qty);
+  if (k == "risk_bulk_window_days") return r.Int(1, 366, &p->risk_bulk_window_days);
+  if (k == "risk_timing_tolerance_minutes") {
+    return r.Int(0, 7 * 24 * 60, &p->risk_timing_tolerance_minutes);
+  }
+  if (k == "risk_payco_platforms") return r.Int(0, 16, &p->risk_payco_platforms);
+  if (k == "risk_payco_small_lists") return r.Integer(0, 100000000, &p->risk_payco_small_lists);
+  if (k == "risk_payco_window_days") return r.Int(1, 90, &p->risk_payco_window_days);
+  if (k == "risk_platform_releases_per_hour") {
+    return r.Integer(0, 100000000, &p->risk_platform_releases_per_hour);
+  }
+  // §8 lanes and credit
+  if (k == "inspection_base_bp") return r.Integer(0, kBasisPointsOne, &p->inspection_base_bp);
+  if (k == "inspection_advanced_certified_factor_bp")
+    return r.Integer(0, kBasisPointsOne, &p->inspection_advanced_certified_factor_bp);
+  if (k == "inspection_certified_factor_bp")
+    return r.Integer(0, kBasisPointsOne, &p->inspection_certified_factor_bp);
+  if (k == "inspection_dishonest_rate_bp")
+    return r.Integer(0, kBasisPointsOne, &p->inspection_dishonest_rate_bp);
+  if (k == "inspection_seriously_dishonest_rate_bp")
+    return r.Integer(0, kBasisPointsOne, &p->inspection_seriously_dishonest_rate_bp);
+  if (k == "inspection_low_risk_factor_bp")
+    return r.Integer(0, 10 * kBasisPointsOne, &p->inspection_low_risk_factor_bp);
+  if (k == "inspection_high_risk_factor_bp")
+    return r.Integer(0, 10 * kBasisPointsOne, &p->inspection_high_risk_factor_bp);
+  if (k == "credit_window_days") return r.Int(1, kMaxWindowDays, &p->credit_window_days);
+  if (k == "credit_min_lists") return r.Int(1, 1000000000, &p->credit_min_lists);
+  if (k == "credit_weight_finding") return r.Int(0, 1000, &p->credit_weight_finding);
+  if (k == "credit_weight_rejection") return r.Int(0, 1000, &p->credit_weight_rejection);
+  if (k == "credit_weight_late_tax") return r.Int(0, 1000, &p->credit_weight_late_tax);
+  if (k == "credit_weight_return") return r.Int(0, 1000, &p->credit_weight_return);
+  if (k == "credit_downgrade_score") return r.Int(1, 1000000, &p->credit_downgrade_score);
+  if (k == "credit_dishonest_score") return r.Int(1, 1000000, &p->credit_dishonest_score);
+  if (k == "credit_upgrade_min_lists")
+    return r.Int(1, 1000000000, &p->credit_upgrade_min_lists);
   return TomlError(file, key.source(), fmt::format("unknown policy key '{}'", k));
 }
 
@@ -355,6 +404,13 @@ Status CheckPolicy(std::string_view file, const toml::table& t, const Policy& p)
   }
   if (p.tax_due_days < p.tax_payable_days) {
     return fail("tax_due_days must not be before tax_payable_days");
+  }
+  if (p.risk_price_min_observations > p.risk_price_history) {
+    return fail(fmt::format("risk_price_min_observations {} exceeds risk_price_history {}",
+                            p.risk_price_min_observations, p.risk_price_history));
+  }
+  if (p.credit_dishonest_score < p.credit_downgrade_score) {
+    return fail("credit_dishonest_score must not be below credit_downgrade_score");
   }
   return Status::Ok();
 }

@@ -93,6 +93,48 @@ struct Policy {
   int tax_payable_days = 30;
   int tax_due_days = 45;
   int min_buyer_age_years = 0;  // 0 = no age rule (none found in law)
+  // Risk monitor (R8, R10; DOMAIN.md §9; src/risk/risk.h). Windows slide: an event counts while
+  // it is younger than the window. A count or amount threshold of 0 switches its pattern off.
+  int risk_split_lists = 3;                // 拆单: this many lists of one buyer or one address,
+  BasisPoints risk_split_share_bp = 8000;  // each at least this share of the R4 limit,
+  int risk_split_window_hours = 24;        // within this window
+  int risk_identity_ids_per_contact = 5;   // 刷单: one phone or address used by this many IDs
+  int risk_identity_addresses_per_id = 5;  // or one buyer ID at this many addresses,
+  int risk_identity_window_days = 30;      // within this window
+  Fen risk_velocity_fen = 1000000;         // quota velocity: released + this list above 10,000.00
+  int risk_velocity_window_hours = 24;     // within this window
+  BasisPoints risk_price_floor_bp = 3000;  // R8: unit price below 30 % of the reference median
+  int risk_price_min_observations = 20;    // R8 applies once a code has this many releases
+  int risk_price_history = 101;            // reference = median of the last this many releases
+  int64_t risk_bulk_qty = 20;              // bulk: this many units of one item to one address
+  int risk_bulk_window_days = 30;          // within this window
+  int risk_timing_tolerance_minutes = 60;  // payment before order / waybill before payment
+  int risk_payco_platforms = 3;            // one payment company shared by this many platforms
+  int64_t risk_payco_small_lists = 1000;   // while it carries at most this many lists
+  int risk_payco_window_days = 30;         // within this window
+  int64_t risk_platform_releases_per_hour = 500000;  // a platform's releases in the last hour
+  // §8 lanes: the random-inspection rate of a list is inspection_base_bp scaled by its
+  // enterprise's credit grade and its goods' risk class (双分级); dishonest grades use fixed
+  // rates instead. Factors are basis points of ×1 (5000 = ×0.5).
+  BasisPoints inspection_base_bp = 300;                      // regular enterprise, medium risk
+  BasisPoints inspection_advanced_certified_factor_bp = 2000;  // ×0.2
+  BasisPoints inspection_certified_factor_bp = 5000;           // ×0.5
+  BasisPoints inspection_dishonest_rate_bp = 8000;             // 80 %, whatever the goods
+  BasisPoints inspection_seriously_dishonest_rate_bp = 10000;  // 100 %
+  BasisPoints inspection_low_risk_factor_bp = 5000;            // ×0.5
+  BasisPoints inspection_high_risk_factor_bp = 20000;          // ×2
+  // Credit management (§8): an enterprise's risk score is a weighted count of its record per
+  // 1,000 lists released (at least credit_min_lists, so a new enterprise is not judged on one
+  // parcel); crossing a threshold proposes a grade change that an officer confirms.
+  int credit_window_days = 365;                 // events older than this no longer count
+  int credit_min_lists = 100;                   // the denominator's floor
+  int credit_weight_finding = 10;               // inspection finding
+  int credit_weight_rejection = 5;              // officer rejection
+  int credit_weight_late_tax = 3;               // tax bill paid after its due day
+  int credit_weight_return = 1;                 // cancel or return
+  int credit_downgrade_score = 50;              // score ≥ this: propose one grade down
+  int credit_dishonest_score = 200;             // score ≥ this: propose 失信 (dishonest)
+  int credit_upgrade_min_lists = 1000;          // clean record over this many lists: one up
 };
 
 class ReferenceData {

@@ -12,6 +12,7 @@
 #include "rapidjson/document.h"
 #include "rapidjson/stringbuffer.h"
 #include "rapidjson/writer.h"
+#include "service/api_common.h"
 #include "service/webhooks.h"
 
 namespace cbec {
@@ -22,68 +23,10 @@ namespace cbec::service {
 
 namespace {
 
-using server::HttpRequest;
-using server::HttpResponse;
-using Writer = rapidjson::Writer<rapidjson::StringBuffer>;
-
-struct Caller {
-  std::string code;  // enterprise code; empty for the regulator
-  bool regulator = false;
-};
-
-HttpResponse json_response(int status, std::string body) {
-  HttpResponse r;
-  r.status = status;
-  r.body = std::move(body);
-  return r;
-}
-
-HttpResponse error(int status, std::string_view message) {
-  rapidjson::StringBuffer b;
-  Writer w(b);
-  w.StartObject();
-  w.Key("error");
-  w.String(message.data(), static_cast<rapidjson::SizeType>(message.size()));
-  w.EndObject();
-  return json_response(status, b.GetString());
-}
-
-int http_status_of(const Status& s) {
-  switch (s.code()) {
-    case StatusCode::kOk: return 200;
-    case StatusCode::kInvalidArgument: return 400;
-    case StatusCode::kNotFound: return 404;
-    case StatusCode::kAlreadyExists: return 409;
-    case StatusCode::kFailedPrecondition: return 409;
-    case StatusCode::kResourceExhausted: return 429;
-    case StatusCode::kPermissionDenied: return 403;
-    case StatusCode::kUnavailable: return 503;
-    case StatusCode::kInternal: return 500;
-  }
-  return 500;
-}
-
 bool wants_xml(const HttpRequest& r) {
   std::string_view accept = r.header("accept");
   return accept.find("xml") != std::string_view::npos &&
          accept.find("json") == std::string_view::npos;
-}
-
-std::string str(const rapidjson::Value& o, const char* k) {
-  if (!o.IsObject() || !o.HasMember(k)) return {};
-  const auto& v = o[k];
-  if (v.IsString()) return std::string(v.GetString(), v.GetStringLength());
-  if (v.IsInt64()) return std::to_string(v.GetInt64());
-  return {};
-}
-
-void raw(Writer& w, const char* key, const std::string& json) {
-  w.Key(key);
-  w.RawValue(json.data(), json.size(), rapidjson::kObjectType);
-}
-void s(Writer& w, const char* key, std::string_view v) {
-  w.Key(key);
-  w.String(v.data(), static_cast<rapidjson::SizeType>(v.size()));
 }
 
 std::string tax_json(const tax::ListTax& t) { return tax::to_json(t); }
@@ -148,15 +91,6 @@ class RateLimiter {
 
 }  // namespace
 
-std::string sha256_hex(std::string_view data) {
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  EVP_Digest(data.data(), data.size(), md, &len, EVP_sha256(), nullptr);
-  std::string out;
-  out.reserve(len * 2);
-  for (unsigned int i = 0; i < len; ++i) out += fmt::format("{:02x}", md[i]);
-  return out;
-}
 
 struct Api::Impl {
   Service* service;
@@ -200,15 +134,17 @@ struct Api::Impl {
     if (key.empty()) key = r.param("key");
     if (key.empty()) return std::nullopt;
     std::string h = sha256_hex(key);
-    if (!regulator_hash.empty() && h == regulator_hash) return Caller{"", true};
+    if (!regulator_hash.empty() && h == regulator_hash) return Caller{"", true, ""};
     std::string code = service->EnterpriseForKey(h);
-    if (code.empty()) return std::nullopt;
-    return Caller{code, false};
+    if (!code.empty()) return Caller{code, false, ""};
+    std::string officer = service->OfficerForKey(h);
+    if (!officer.empty()) return Caller{"", false, officer};
+    return std::nullopt;
   }
 
   // ---- POST /api/v1/messages ---------------------------------------------------------------
   void post_message(const HttpRequest& r, const Caller& c, Respond respond) {
-    if (c.regulator) return respond(error(403, "the regulator key cannot declare documents"));
+    if (c.customs()) return respond(error(403, "customs keys cannot declare documents"));
     ceb::ReadResult read = ceb::read_message_auto(r.body);
     if (!read.ok()) {
       ceb::FormatError fe;
@@ -290,7 +226,7 @@ struct Api::Impl {
     }
     if (limit < 1 || limit > kMaxReceiptPage)
       return error(400, fmt::format("limit must be 1..{}", kMaxReceiptPage));
-    auto rs = service->Receipts(c.regulator ? "" : c.code, after, limit);
+    auto rs = service->Receipts(c.customs() ? "" : c.code, after, limit);
     if (!rs.ok()) return error(http_status_of(rs.status()), rs.status().message());
     rapidjson::StringBuffer b;
     Writer w(b);
@@ -327,7 +263,7 @@ struct Api::Impl {
       const ceb::Payment* payment = nullptr;
       if (order && !order->head.payCode.empty())
         payment = e.payment(order->head.payCode, order->head.payTransactionId);
-      if (!c.regulator) {
+      if (!c.customs()) {
         bool party = c.code == h.agentCode || c.code == h.ebcCode || c.code == h.ebpCode ||
                      c.code == h.logisticsCode || c.code == h.assureCode ||
                      (payment && c.code == payment->head.payCode);
@@ -356,6 +292,16 @@ struct Api::Impl {
         w.EndObject();
       }
       w.EndArray();
+      if (const clearance::QueueItem* q = e.supervision().queued(L->invtNo)) {
+        w.Key("queue");  // under an officer: which lane, who has it
+        w.StartObject();
+        s(w, "lane", clearance::lane_name(q->lane));
+        s(w, "site", q->site);
+        s(w, "assigned", q->assigned);
+        s(w, "claimedBy", q->claimed_by);
+        s(w, "queuedAt", format_return_time(q->queued_at));
+        w.EndObject();
+      }
       w.Key("history");
       w.StartArray();
       for (const auto& ev : L->history) {
@@ -423,7 +369,7 @@ struct Api::Impl {
     std::string ems(r.param("emsNo"));
     if (ems.empty()) return error(400, "emsNo is required");
     return service->Read([&](const clearance::Engine& e) -> HttpResponse {
-      if (!c.regulator) {
+      if (!c.customs()) {
         const auto* ent = e.enterprise(c.code);
         if (!ent || (ent->roles & clearance::kRoleOperator) == 0)
           return error(403, "only the warehouse operator or the regulator reads an account book");
@@ -472,9 +418,14 @@ struct Api::Impl {
       Decimal qty;
       if (parse_decimal(str(d, "qty"), &qty) != DecimalError::kOk)
         return respond(error(400, "qty must be a decimal"));
+      std::optional<ref::RiskClass> risk;
+      if (!str(d, "risk").empty()) {
+        risk = ref::parse_risk_class(str(d, "risk"));
+        if (!risk) return respond(error(400, "risk must be low, medium or high"));
+      }
       cmd = encode_admin(clearance::StockIn{str(d, "operatorCode"), str(d, "emsNo"),
                                             str(d, "itemRecordNo"), str(d, "gcode"),
-                                            str(d, "name"), str(d, "unit"), qty});
+                                            str(d, "name"), str(d, "unit"), qty, risk});
     } else if (what == "guarantees") {
       Decimal amount;
       if (parse_decimal(str(d, "amount"), &amount) != DecimalError::kOk)
@@ -487,11 +438,13 @@ struct Api::Impl {
                                        str(d, "positive_list_csv"));
       if (!enc.ok()) return respond(error(400, enc.status().message()));
       cmd = std::move(*enc);
-    } else if (what == "decisions") {
-      auto action = clearance::parse_officer_action(str(d, "action"));
-      if (!action) return respond(error(400, "unknown action"));
-      cmd = encode_admin(clearance::OfficerDecision{str(d, "officer"), str(d, "invtNo"),
-                                                    *action, str(d, "reason")});
+    } else if (what == "officers") {
+      std::string key = str(d, "api_key");
+      if (key.size() < 16) return respond(error(400, "api_key must have at least 16 characters"));
+      bool on_duty = !d.HasMember("on_duty") || (d["on_duty"].IsBool() && d["on_duty"].GetBool());
+      cmd = encode_admin(clearance::RegisterOfficer{str(d, "officer_id"), str(d, "name"),
+                                                    str(d, "site"), on_duty},
+                         sha256_hex(key));
     } else if (what == "webhooks") {
       std::string code = str(d, "code");
       if (code.empty()) return respond(error(400, "code is required"));
@@ -520,9 +473,9 @@ struct Api::Impl {
 
   // ---- GET /api/v1/webhooks, POST /api/v1/webhooks/retry ------------------------------------
   HttpResponse get_webhooks(const HttpRequest& r, const Caller& c) {
-    std::string code = c.regulator ? std::string(r.param("code")) : c.code;
+    std::string code = c.customs() ? std::string(r.param("code")) : c.code;
     if (code.empty()) return error(400, "the regulator names the enterprise: ?code=");
-    if (!c.regulator && r.has_param("code") && r.param("code") != c.code)
+    if (!c.customs() && r.has_param("code") && r.param("code") != c.code)
       return error(403, "an enterprise sees its own webhook only");
     auto st = service->WebhookStatus(code);
     if (!st.ok()) return error(http_status_of(st.status()), st.status().message());
@@ -562,7 +515,7 @@ struct Api::Impl {
   }
 
   HttpResponse retry_webhooks(const Caller& c) {
-    if (c.regulator) return error(403, "the enterprise itself asks for its dead letters again");
+    if (c.customs()) return error(403, "the enterprise itself asks for its dead letters again");
     auto n = service->RetryDeadLetters(c.code);
     if (!n.ok()) return error(http_status_of(n.status()), n.status().message());
     return json_response(200, fmt::format("{{\"queued\":{}}}", *n));
@@ -697,7 +650,7 @@ Api::StreamDecision Api::open_stream(const server::HttpRequest& r,
     return StreamDecision{false, error(400, "Last-Event-ID / after must be a number")};
   }
   std::lock_guard lk(impl_->streams_mu);
-  impl_->streams.push_back(Impl::Stream{std::move(stream), caller->regulator ? "" : caller->code,
+  impl_->streams.push_back(Impl::Stream{std::move(stream), caller->customs() ? "" : caller->code,
                                         cursor});
   impl_->new_streams = true;
   return StreamDecision{true, {}};
@@ -717,9 +670,12 @@ void Api::handle(server::HttpRequest r, Respond respond) {
     return respond(std::move(resp));
   }
   if (r.path.rfind("/api/v1/", 0) != 0) return respond(error(404, "no such resource"));
+  if (r.path == "/api/v1/audit/seeds") return respond(audit_seeds(I.service));  // public
   auto caller = I.authenticate(r);
   if (!caller) return respond(error(401, "missing or unknown API key"));
-  if (!I.limiter.allow(caller->regulator ? "regulator" : caller->code)) {
+  if (!I.limiter.allow(caller->regulator        ? std::string("regulator")
+                       : caller->officer.empty() ? caller->code
+                                                 : "officer:" + caller->officer)) {
     HttpResponse resp = error(429, "rate limit exceeded, retry shortly");
     resp.headers.emplace_back("Retry-After", "1");
     return respond(std::move(resp));
@@ -743,6 +699,7 @@ void Api::handle(server::HttpRequest r, Respond respond) {
     if (r.method != "POST") return respond(error(405, "use POST"));
     return respond(I.retry_webhooks(*caller));
   }
+  if (handle_supervision(I.service, r, *caller, respond)) return;
   if (p.rfind("/api/v1/admin/", 0) == 0) {
     if (!caller->regulator) return respond(error(403, "administration needs the regulator key"));
     if (r.method != "POST") return respond(error(405, "use POST"));

@@ -9,6 +9,7 @@
 #include <memory>
 #include <string>
 
+#include "common/crypto.h"
 #include "server/http.h"
 #include "service/service.h"
 
@@ -27,7 +28,7 @@ struct ApiOptions {
   double rate_burst = kDefaultRateBurst;
 };
 
-std::string sha256_hex(std::string_view data);
+using ::cbec::sha256_hex;  // API keys are stored as their SHA-256 (common/crypto.h)
 
 class Api : public server::Handler {
  public:

@@ -1,5 +1,6 @@
 #include "service/command_codec.h"
 
+#include "common/crypto.h"
 #include "fmt/format.h"
 #include "rapidjson/document.h"
 #include "rapidjson/stringbuffer.h"
@@ -27,6 +28,10 @@ std::string get(const rapidjson::Value& o, const char* k) {
 
 int64_t get_int(const rapidjson::Value& o, const char* k) {
   return o.HasMember(k) && o[k].IsInt64() ? o[k].GetInt64() : 0;
+}
+
+bool get_bool(const rapidjson::Value& o, const char* k) {
+  return o.HasMember(k) && o[k].IsBool() && o[k].GetBool();
 }
 
 }  // namespace
@@ -68,6 +73,7 @@ EncodedCommand encode_admin(clearance::Command::Body body, std::string api_key_s
           kv(w, "name", b.name);
           kv(w, "unit", b.unit);
           kv(w, "qty", format_decimal(b.qty));
+          if (b.risk) kv(w, "risk", ref::risk_class_name(*b.risk));
         } else if constexpr (std::is_same_v<T, clearance::GuaranteeDeposit>) {
           c.kind = CommandKind::kGuaranteeDeposit;
           kv(w, "assureCode", b.assureCode);
@@ -79,6 +85,54 @@ EncodedCommand encode_admin(clearance::Command::Body body, std::string api_key_s
           kv(w, "invtNo", b.invtNo);
           w.Key("action");
           w.Int(static_cast<int>(b.action));
+          kv(w, "reason", b.reason);
+        } else if constexpr (std::is_same_v<T, clearance::SetDrawSeed>) {
+          c.kind = CommandKind::kSetDrawSeed;
+          kv(w, "day", format_date8(b.day));
+          kv(w, "seed", hex_encode(b.seed));
+        } else if constexpr (std::is_same_v<T, clearance::RegisterOfficer>) {
+          c.kind = CommandKind::kRegisterOfficer;
+          kv(w, "officer", b.officer_id);
+          kv(w, "name", b.name);
+          kv(w, "site", b.site);
+          w.Key("on_duty");
+          w.Bool(b.on_duty);
+          kv(w, "key_sha256", api_key_sha256);
+        } else if constexpr (std::is_same_v<T, clearance::ClaimList>) {
+          c.kind = CommandKind::kClaimList;
+          kv(w, "officer", b.officer_id);
+          kv(w, "invtNo", b.invtNo);
+          w.Key("unclaim");
+          w.Bool(b.unclaim);
+        } else if constexpr (std::is_same_v<T, clearance::InspectionResult>) {
+          c.kind = CommandKind::kInspectionResult;
+          kv(w, "officer", b.officer_id);
+          kv(w, "invtNo", b.invtNo);
+          w.Key("finding");
+          w.Bool(b.finding);
+          kv(w, "category", b.category);
+          w.Key("action");
+          w.Int(static_cast<int>(b.action));
+          kv(w, "reason", b.reason);
+        } else if constexpr (std::is_same_v<T, clearance::SetControlOrder>) {
+          c.kind = CommandKind::kSetControlOrder;
+          kv(w, "officer", b.officer_id);
+          kv(w, "order_id", b.order_id);
+          kv(w, "target", clearance::control_target_name(b.target));
+          kv(w, "pattern", b.pattern);
+          kv(w, "action", clearance::lane_name(b.action));
+          w.Key("expires_at");
+          w.Int64(b.expires_at);
+          kv(w, "reason", b.reason);
+          w.Key("revoke");
+          w.Bool(b.revoke);
+        } else if constexpr (std::is_same_v<T, clearance::ConfirmGrade>) {
+          c.kind = CommandKind::kConfirmGrade;
+          kv(w, "officer", b.officer_id);
+          kv(w, "code", b.code);
+          kv(w, "grade", ref::credit_grade_name(b.grade));
+          w.Key("effective_from");
+          w.Int64(b.effective_from);
           kv(w, "reason", b.reason);
         } else if constexpr (std::is_same_v<T, clearance::Tick>) {
           c.kind = CommandKind::kTick;
@@ -179,8 +233,14 @@ Result<EncodedCommand> decode_command(uint8_t kind_byte, std::string_view payloa
       Decimal qty;
       if (parse_decimal(get(d, "qty"), &qty) != DecimalError::kOk)
         return Internal("stock-in record: bad qty");
-      c.body = clearance::StockIn{get(d, "operatorCode"), get(d, "emsNo"), get(d, "itemRecordNo"),
-                                  get(d, "gcode"), get(d, "name"), get(d, "unit"), qty};
+      clearance::StockIn in{get(d, "operatorCode"), get(d, "emsNo"), get(d, "itemRecordNo"),
+                            get(d, "gcode"),        get(d, "name"),  get(d, "unit"),
+                            qty,                    std::nullopt};
+      if (d.HasMember("risk")) {
+        in.risk = ref::parse_risk_class(get(d, "risk"));
+        if (!in.risk) return Internal("stock-in record: bad risk");
+      }
+      c.body = std::move(in);
       return c;
     }
     case CommandKind::kGuaranteeDeposit:
@@ -191,6 +251,48 @@ Result<EncodedCommand> decode_command(uint8_t kind_byte, std::string_view payloa
           get(d, "officer"), get(d, "invtNo"),
           static_cast<clearance::OfficerAction>(get_int(d, "action")), get(d, "reason")};
       return c;
+    case CommandKind::kSetDrawSeed: {
+      auto day = parse_date8(get(d, "day"));
+      auto seed = hex_decode(get(d, "seed"));
+      if (!day || !seed) return Internal("seed record: bad day or seed");
+      c.body = clearance::SetDrawSeed{*day, std::move(*seed)};
+      return c;
+    }
+    case CommandKind::kRegisterOfficer:
+      c.body = clearance::RegisterOfficer{get(d, "officer"), get(d, "name"), get(d, "site"),
+                                          get_bool(d, "on_duty")};
+      c.api_key_sha256 = get(d, "key_sha256");
+      return c;
+    case CommandKind::kClaimList:
+      c.body = clearance::ClaimList{get(d, "officer"), get(d, "invtNo"), get_bool(d, "unclaim")};
+      return c;
+    case CommandKind::kInspectionResult:
+      c.body = clearance::InspectionResult{
+          get(d, "officer"),
+          get(d, "invtNo"),
+          get_bool(d, "finding"),
+          get(d, "category"),
+          static_cast<clearance::OfficerAction>(get_int(d, "action")),
+          get(d, "reason")};
+      return c;
+    case CommandKind::kSetControlOrder: {
+      auto target = clearance::parse_control_target(get(d, "target"));
+      std::string action = get(d, "action");
+      if (!target || (action != "yellow" && action != "red"))
+        return Internal("control order record: bad target or action");
+      c.body = clearance::SetControlOrder{
+          get(d, "officer"), get(d, "order_id"),     *target,
+          get(d, "pattern"), action == "red" ? clearance::Lane::kRed : clearance::Lane::kYellow,
+          get_int(d, "expires_at"), get(d, "reason"), get_bool(d, "revoke")};
+      return c;
+    }
+    case CommandKind::kConfirmGrade: {
+      auto grade = ref::parse_credit_grade(get(d, "grade"));
+      if (!grade) return Internal("grade record: bad grade");
+      c.body = clearance::ConfirmGrade{get(d, "officer"), get(d, "code"), *grade,
+                                       get_int(d, "effective_from"), get(d, "reason")};
+      return c;
+    }
     case CommandKind::kTick:
       c.body = clearance::Tick{};
       return c;

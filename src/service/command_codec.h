@@ -26,6 +26,13 @@ enum class CommandKind : uint8_t {
   kTick = 6,
   kSetWebhook = 7,  // service-level: applied by Service, not by the clearance engine
   kLoadReference = 8,
+  // Supervision (DOMAIN.md §8)
+  kSetDrawSeed = 9,
+  kRegisterOfficer = 10,
+  kClaimList = 11,
+  kInspectionResult = 12,
+  kSetControlOrder = 13,
+  kConfirmGrade = 14,
 };
 
 // The receipt push target of one enterprise (see service/webhooks.h). An empty url removes it.
@@ -42,7 +49,8 @@ struct EncodedCommand {
   CommandKind kind = CommandKind::kTick;
   std::string payload;
   clearance::Command::Body body;
-  std::string api_key_sha256;  // kRegisterEnterprise only: the hash of the enterprise's key
+  // kRegisterEnterprise / kRegisterOfficer: the hash of the enterprise's or officer's key
+  std::string api_key_sha256;
   WebhookSetting webhook;      // kSetWebhook only (body is then an unused Tick)
 };
 

@@ -6,6 +6,7 @@
 #include <tuple>
 
 #include "fmt/format.h"
+#include "openssl/rand.h"
 #include "rapidjson/stringbuffer.h"
 #include "rapidjson/writer.h"
 #include "rocksdb/db.h"
@@ -29,6 +30,10 @@ std::string receipt_key(std::string_view receiver, uint64_t no) {
   return fmt::format("r/{}/{}", receiver, pad20(no));
 }
 std::string all_receipts_key(uint64_t no) { return "a/" + pad20(no); }
+// Lane decisions for the audit, by Beijing day in decision order.
+std::string draw_key(CivilDate day, uint64_t seq, std::string_view invtNo) {
+  return fmt::format("d/{}/{}/{}", format_date8(day), pad20(seq), invtNo);
+}
 
 Status from_rocks(const rocksdb::Status& s, std::string_view what) {
   if (s.ok()) return Status::Ok();
@@ -197,6 +202,13 @@ void Service::ApplyOne(const EncodedCommand& c, uint64_t seq, TimeMs time, Appli
     }
     key_to_enterprise_[c.api_key_sha256] = e.code;
   }
+  if (out->status.ok() && c.kind == CommandKind::kRegisterOfficer && !c.api_key_sha256.empty()) {
+    const auto& o = std::get<clearance::RegisterOfficer>(c.body);
+    std::lock_guard lk(keys_mu_);
+    std::erase_if(key_to_officer_, [&](const auto& kv) { return kv.second == o.officer_id; });
+    key_to_officer_[c.api_key_sha256] = o.officer_id;
+  }
+  engine_->take_draws(&out->draws);
   stats_.commands++;
   if (const auto* m = std::get_if<clearance::SubmitMessage>(&c.body))
     stats_.documents_by_type[static_cast<int>(m->message.type)] += m->message.record_count();
@@ -222,6 +234,7 @@ Status Service::StoreReceipts(const std::vector<Applied*>& applied, uint64_t las
       batch.Put(receipt_key(a->receipts[i].receiver, no), json);
       batch.Put(all_receipts_key(no), json);
     }
+    for (const auto& d : a->draws) batch.Put(draw_key(d.day, d.seq, d.invtNo), draw_record_json(d));
   }
   batch.Put(std::string(kMetaAppliedSeq), pad20(last_seq));
   rocksdb::WriteOptions wo;
@@ -327,6 +340,21 @@ void Service::WriterLoop() {
       }
     }
     TimeMs now = std::max(last_time_, Now());
+    if (options_.draw_seeds) {
+      // Seeds go first: a list of this batch may need today's.
+      std::vector<Pending> seeds;
+      for (int ahead = 0; ahead <= 1; ++ahead) {
+        CivilDate day = civil_from_days(days_from_civil(beijing_date(now)) + ahead);
+        if (engine_->supervision().seed(day) != nullptr) continue;  // writer: no lock needed
+        if (seeds_logged_.count(day) != 0) continue;
+        seeds.push_back(Pending{encode_admin(clearance::SetDrawSeed{day, MakeSeed(day)}), nullptr});
+        seeds_logged_.insert(day);
+      }
+      if (!seeds.empty()) {
+        batch.insert(batch.begin(), std::make_move_iterator(seeds.begin()),
+                     std::make_move_iterator(seeds.end()));
+      }
+    }
     if (options_.ticks && now - last_tick_ >= kTickIntervalMs) {
       batch.push_back(Pending{encode_admin(clearance::Tick{}), nullptr});
       last_tick_ = now;
@@ -425,6 +453,39 @@ Result<uint64_t> Service::RetryDeadLetters(const std::string& code) {
   return dispatcher_->RetryDeadLetters(code);
 }
 
+std::string Service::MakeSeed(CivilDate day) const {
+  if (options_.draw_seed) return options_.draw_seed(day);
+  std::string seed(clearance::kDrawSeedBytes, '\0');
+  CBEC_ASSERT(RAND_bytes(reinterpret_cast<unsigned char*>(seed.data()),
+                         static_cast<int>(seed.size())) == 1);
+  return seed;
+}
+
+std::string Service::OfficerForKey(const std::string& key_sha256) const {
+  std::lock_guard lk(keys_mu_);
+  auto it = key_to_officer_.find(key_sha256);
+  return it == key_to_officer_.end() ? std::string() : it->second;
+}
+
+Result<std::vector<clearance::DrawRecord>> Service::Draws(CivilDate day,
+                                                          const std::string& enterprise,
+                                                          uint64_t after_seq, int limit) const {
+  limit = std::clamp(limit, 1, kMaxReceiptPage);
+  std::string prefix = "d/" + format_date8(day) + "/";
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
+  std::vector<clearance::DrawRecord> out;
+  for (it->Seek(prefix + pad20(after_seq + 1)); it->Valid() && it->key().starts_with(prefix);
+       it->Next()) {
+    auto d = clearance::parse_draw_record_json(it->value().ToStringView());
+    if (!d.ok()) return d.status();
+    if (!enterprise.empty() && d->enterprise != enterprise) continue;
+    out.push_back(std::move(*d));
+    if (static_cast<int>(out.size()) >= limit) break;
+  }
+  TRY(from_rocks(it->status(), "read draws"));
+  return out;
+}
+
 std::string Service::EnterpriseForKey(const std::string& key_sha256) const {
   std::lock_guard lk(keys_mu_);
   auto it = key_to_enterprise_.find(key_sha256);
@@ -437,9 +498,11 @@ Status Service::health() const {
   return stopped_;
 }
 
-Result<std::string> Service::ReplayToDump(const std::string& data_dir,
-                                          std::shared_ptr<const ref::ReferenceData> reference,
-                                          clearance::LaneSelector lanes) {
+Status Service::ReplayLog(const std::string& data_dir,
+                          std::shared_ptr<const ref::ReferenceData> reference,
+                          clearance::LaneSelector lanes,
+                          const std::function<void(clearance::Engine&)>& after_each,
+                          const std::function<void(const clearance::Engine&)>& at_end) {
   cmdlog::LogOptions lo;
   TRY_ASSIGN(auto log, cmdlog::CommandLog::Open(data_dir + "/log", lo));
   clearance::Engine engine(clearance::EngineOptions{std::move(reference), std::move(lanes)});
@@ -450,10 +513,38 @@ Result<std::string> Service::ReplayToDump(const std::string& data_dir,
       if (c.kind == CommandKind::kSetWebhook) return Status::Ok();  // not the core's
       receipts.clear();
       (void)engine.apply(clearance::Command{r.seq, r.time_ms, std::move(c.body)}, &receipts);
+      if (after_each) after_each(engine);
       return Status::Ok();
     }));
   }
-  return engine.dump_state();
+  if (at_end) at_end(engine);
+  return Status::Ok();
+}
+
+Result<std::string> Service::ReplayToDump(const std::string& data_dir,
+                                          std::shared_ptr<const ref::ReferenceData> reference,
+                                          clearance::LaneSelector lanes) {
+  std::string dump;
+  TRY(ReplayLog(
+      data_dir, std::move(reference), std::move(lanes),
+      [](clearance::Engine& e) { e.take_draws(nullptr); },
+      [&](const clearance::Engine& e) { dump = e.dump_state(); }));
+  return dump;
+}
+
+Result<std::vector<clearance::DrawRecord>> Service::ReplayDraws(
+    const std::string& data_dir, std::shared_ptr<const ref::ReferenceData> reference,
+    CivilDate day) {
+  std::vector<clearance::DrawRecord> out, batch;
+  TRY(ReplayLog(data_dir, std::move(reference), {},
+                [&](clearance::Engine& e) {
+                  batch.clear();
+                  e.take_draws(&batch);
+                  for (auto& d : batch)
+                    if (d.day == day) out.push_back(std::move(d));
+                },
+                {}));
+  return out;
 }
 
 }  // namespace cbec::service

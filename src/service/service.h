@@ -23,6 +23,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <mutex>
 #include <shared_mutex>
 #include <string>
@@ -30,6 +31,7 @@
 #include <vector>
 
 #include "clearance/clearance.h"
+#include "clearance/supervision.h"
 #include "log/log.h"
 #include "service/command_codec.h"
 
@@ -71,6 +73,12 @@ struct ServiceOptions {
   bool ticks = true;           // the writer logs a Tick every kTickIntervalMs
   // Wall clock for log time (ms since epoch); tests may fix it.
   std::function<TimeMs()> clock;
+  // Random-draw seeds (DOMAIN.md §8): the writer logs the seed of today and of tomorrow (Beijing)
+  // before any other command of a batch needs it, so each seed's hash is published a day ahead.
+  // draw_seed makes the kDrawSeedBytes bytes (empty = OpenSSL's CSPRNG; tests fix it). With
+  // draw_seeds false no seed is logged and no list is drawn (tests that want every list green).
+  bool draw_seeds = true;
+  std::function<std::string(CivilDate)> draw_seed;
   // Webhook delivery; tests shrink the backoff so that failures play out in milliseconds.
   int webhook_backoff_first_ms = kWebhookBackoffFirstMs;
   int webhook_backoff_cap_ms = kWebhookBackoffCapMs;
@@ -127,6 +135,7 @@ struct Applied {
   Status status;  // non-OK: an administrative/officer command the core refused
   std::vector<ceb::Receipt> receipts;
   uint64_t first_receipt_no = 0;  // receipts[i] has number first_receipt_no + i
+  std::vector<clearance::DrawRecord> draws;  // lane decisions, stored for the audit
 };
 
 // A stored receipt with its feed cursor.
@@ -190,8 +199,18 @@ class Service {
 
   // The enterprise owning an API key (by its SHA-256 hex), "" if none.
   std::string EnterpriseForKey(const std::string& key_sha256) const;
+  // The officer owning an API key, "" if none.
+  std::string OfficerForKey(const std::string& key_sha256) const;
+
+  // The lane decisions of a Beijing day in decision order ("" = every enterprise, else those
+  // whose grade set the rate), at most limit after the decision numbered `after` (seq-ordered).
+  Result<std::vector<clearance::DrawRecord>> Draws(CivilDate day, const std::string& enterprise,
+                                                   uint64_t after_seq, int limit) const;
 
   Status health() const;  // kUnavailable with the reason once intake stopped
+  // The clock that stamps log time (ServiceOptions::clock or the wall clock), for callers that
+  // turn relative times ("expires in 24 hours") into the absolute times a command carries.
+  TimeMs Now() const;
   const ServiceStats& stats() const { return stats_; }
   const cmdlog::LogStats& log_stats() const { return log_->stats(); }
   const cmdlog::RecoveryReport& log_recovery() const { return log_->recovery(); }
@@ -202,6 +221,18 @@ class Service {
   static Result<std::string> ReplayToDump(const std::string& data_dir,
                                           std::shared_ptr<const ref::ReferenceData> reference,
                                           clearance::LaneSelector lanes = {});
+  // The lane decisions of one Beijing day as a replay of the log alone makes them (the audit's
+  // independent check, cbec audit verify-draws). Reference data changes inside the log apply.
+  static Result<std::vector<clearance::DrawRecord>> ReplayDraws(
+      const std::string& data_dir, std::shared_ptr<const ref::ReferenceData> reference,
+      CivilDate day);
+  // Replays the log of data_dir into a fresh core, calling after_each after every command and
+  // at_end once. Opens the log as the service does: run it on a stopped service or a copy.
+  static Status ReplayLog(const std::string& data_dir,
+                          std::shared_ptr<const ref::ReferenceData> reference,
+                          clearance::LaneSelector lanes,
+                          const std::function<void(clearance::Engine&)>& after_each,
+                          const std::function<void(const clearance::Engine&)>& at_end);
 
  private:
   explicit Service(ServiceOptions options);
@@ -210,7 +241,7 @@ class Service {
   void ApplyOne(const EncodedCommand& c, uint64_t seq, TimeMs time, Applied* out);
   Status ApplyWebhook(const WebhookSetting& w);  // REQUIRES: engine_mu_ held exclusively
   Status StoreReceipts(const std::vector<Applied*>& applied, uint64_t last_seq);
-  TimeMs Now() const;
+  std::string MakeSeed(CivilDate day) const;
 
   ServiceOptions options_;
   std::unique_ptr<cmdlog::CommandLog> log_;
@@ -236,6 +267,7 @@ class Service {
 
   mutable std::mutex keys_mu_;
   std::map<std::string, std::string> key_to_enterprise_;  // sha256 hex -> code
+  std::map<std::string, std::string> key_to_officer_;     // sha256 hex -> officer id
 
   std::atomic<uint64_t> last_receipt_no_{0};
   mutable std::mutex receipt_mu_;
@@ -245,6 +277,7 @@ class Service {
   TimeMs last_time_ = 0;
   TimeMs last_tick_ = 0;
   Status stopped_;  // why intake stopped (guarded by queue_mu_)
+  std::set<CivilDate> seeds_logged_;  // writer thread only: a refused seed is not retried
   ServiceStats stats_;
 };
 

@@ -157,16 +157,6 @@ Result<WebhookUrl> parse_webhook_url(std::string_view url) {
   return out;
 }
 
-std::string hmac_sha256_hex(std::string_view key, std::string_view data) {
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
-       reinterpret_cast<const unsigned char*>(data.data()), data.size(), md, &len);
-  std::string out;
-  out.reserve(len * 2);
-  for (unsigned int i = 0; i < len; ++i) out += fmt::format("{:02x}", md[i]);
-  return out;
-}
 
 int64_t webhook_backoff_ms(int failures, int first_ms, int cap_ms) {
   int64_t d = first_ms;

@@ -31,6 +31,7 @@
 #include <thread>
 #include <vector>
 
+#include "common/crypto.h"
 #include "service/service.h"
 
 namespace rocksdb {
@@ -56,7 +57,7 @@ struct WebhookUrl {
 Result<WebhookUrl> parse_webhook_url(std::string_view url);
 
 // Lower-case hex HMAC-SHA256 of data under key (the signature header's value after "sha256=").
-std::string hmac_sha256_hex(std::string_view key, std::string_view data);
+using ::cbec::hmac_sha256_hex;
 
 // The wait after `failures` consecutive failures (≥ 1): first_ms, doubling, at most cap_ms.
 int64_t webhook_backoff_ms(int failures, int first_ms, int cap_ms);
