@@ -184,8 +184,11 @@ int serve(const ServeArgs& args) {
                    base, base, base)
             << (args.demo ? fmt::format("  receipts     curl -H 'X-API-Key: demo-key-4101960003' "
                                         "'{}/api/v1/receipts?limit=5'\n"
+                                        "  officer      curl -H 'X-API-Key: demo-officer-key-461200101' "
+                                        "'{}/api/v1/officer/queues'\n"
+                                        "  draw audit   {}/api/v1/audit/seeds\n"
                                         "  regulator    key demo-regulator-key (see README)\n",
-                                        base)
+                                        base, base, base)
                           : "")
             << std::flush;
 
