@@ -26,6 +26,7 @@ enum class CommandKind : uint8_t {
   kTick = 6,
   kSetWebhook = 7,  // service-level: applied by Service, not by the clearance engine
   kLoadReference = 8,
+  kPickup = 9,  // O2O hall counter (clearance::Pickup)
 };
 
 // The receipt push target of one enterprise (see service/webhooks.h). An empty url removes it.
