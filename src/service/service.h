@@ -31,7 +31,9 @@
 
 #include "clearance/clearance.h"
 #include "log/log.h"
+#include "service/board.h"
 #include "service/command_codec.h"
+#include "service/stats.h"
 
 namespace rocksdb {
 class DB;
@@ -77,6 +79,7 @@ struct ServiceOptions {
   int webhook_max_attempts = kMaxDeliveryAttempts;
   int webhook_timeout_ms = kWebhookTimeoutMs;
   int webhook_workers = kWebhookWorkers;
+  BoardOptions board;  // the O2O hall board's bounds (service/board.h)
 };
 
 // An enterprise's webhook as configured through the log.
@@ -197,6 +200,11 @@ class Service {
   const cmdlog::RecoveryReport& log_recovery() const { return log_->recovery(); }
   uint64_t last_seq() const { return log_->last_seq(); }
 
+  // Projections the writer maintains after every applied command (rebuilt on replay): the O2O
+  // hall board and the statistics centre. Both are safe to read from any thread.
+  const Board& board() const { return board_; }
+  const StatsCentre& statistics() const { return statistics_; }
+
   // Rebuilds a core from the log alone (for the replay-vs-live comparison): returns its
   // dump_state(). Runs on the calling thread; the live service keeps running.
   static Result<std::string> ReplayToDump(const std::string& data_dir,
@@ -246,6 +254,8 @@ class Service {
   TimeMs last_tick_ = 0;
   Status stopped_;  // why intake stopped (guarded by queue_mu_)
   ServiceStats stats_;
+  Board board_{options_.board};
+  StatsCentre statistics_;
 };
 
 // Receipt JSON as stored and served: one object per receipt.
