@@ -41,6 +41,7 @@ struct ServeArgs {
   std::string config;
   bool demo = false;
   double feed_rate = 0;      // with --demo: generated lists per second fed over HTTP
+  double hall_share = 0.2;   // with --feed: share of bonded orders bought at the O2O hall
   std::string port_file;     // write the bound port here (tests use port 0)
 };
 // cbec serve: the durable service; blocks until SIGTERM/SIGINT, then drains and stops.

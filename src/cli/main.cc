@@ -45,6 +45,9 @@ int main(int argc, char** argv) {
   serve->add_option("--config", sv.config, "TOML configuration file")->check(CLI::ExistingFile);
   serve->add_flag("--demo", sv.demo, "register the demo zone with documented keys");
   serve->add_option("--feed", sv.feed_rate, "with --demo: feed generated lists per second");
+  serve->add_option("--hall-share", sv.hall_share,
+                    "with --feed: share of bonded orders bought at the O2O hall (0..1)")
+      ->check(CLI::Range(0.0, 1.0));
   serve->add_option("--port-file", sv.port_file, "write the bound port to this file");
 
   std::string url = "http://127.0.0.1:8080", key;

@@ -598,8 +598,13 @@ Status Generator::fill_documents(size_t index, Fault fault, Mode mode, const Buy
   const TimeMs waybill_time = t + 2 * kMsPerSecond;
   const TimeMs list_time = t + 3 * kMsPerSecond;
   const CivilDate decl_date = beijing_date(list_time);
+  // A hall order's number ends in six digits that differ from order to order: the hall's board
+  // and counter show only those (DOMAIN.md §4.3), so they must not repeat within a run.
   const std::string orderNo =
-      fmt::format("{}{}{}{}", platform.order_prefix, format_date8(beijing_date(t)), run_tag_, seq);
+      at_hall ? fmt::format("{}{}{}{:06}", platform.order_prefix, format_date8(beijing_date(t)),
+                            seq, splitmix64(opt_.seed * 1000003 + index) % 1000000)
+              : fmt::format("{}{}{}{}", platform.order_prefix, format_date8(beijing_date(t)),
+                            run_tag_, seq);
   const std::string payTransactionId =
       fmt::format("{}{}{}{}", pay == pays_.front() ? "ZYYF" : "ZYT", format_datetime14(pay_time),
                   run_tag_, seq);
