@@ -19,6 +19,7 @@ struct GenArgs {
   int count = 100;
   double fault_share = 0.05;
   double direct_mail_share = 0.0;
+  double hall_share = 0.0;  // bonded sets bought at the O2O hall
   std::string out_dir = "gen-out";
   std::string format = "xml";  // xml | json
   std::string start = "2026-05-10";

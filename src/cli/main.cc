@@ -28,6 +28,8 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(0.0, 1.0));
   gen->add_option("--direct-mail", g.direct_mail_share, "share of 9610 direct-mail sets (0..1)")
       ->check(CLI::Range(0.0, 1.0));
+  gen->add_option("--hall", g.hall_share, "share of bonded sets bought at the O2O hall (0..1)")
+      ->check(CLI::Range(0.0, 1.0));
   gen->add_option("--out", g.out_dir, "output directory");
   gen->add_option("--format", g.format, "xml or json")->check(CLI::IsMember({"xml", "json"}));
   gen->add_option("--start", g.start, "first day (yyyy-mm-dd)");
