@@ -450,6 +450,12 @@ TEST_F(WebApiTest, PagesAndAssetsAreServedWithTypesAndCaching) {
   EXPECT_EQ(js.content_type, "text/javascript; charset=utf-8");
   EXPECT_NE(header_of(js, "cache-control").find("immutable"), std::string::npos);
   EXPECT_EQ(Get("/assets/no-such.js").status, 404);
+  // The contract names every route the pages use.
+  rapidjson::Document api = parse(Get("/api/v1/openapi.json").body);
+  for (const char* path : {"/api/v1/board", "/api/v1/board/stream", "/api/v1/hall/pickup",
+                           "/api/v1/public/order", "/api/v1/public/quota", "/api/v1/stats",
+                           "/api/v1/stats.csv", "/board", "/pickup", "/my", "/dashboard"})
+    EXPECT_TRUE(api["paths"].HasMember(path)) << path;
   EXPECT_EQ(Get("/assets/../board.html").status, 404);
 }
 

@@ -121,8 +121,8 @@
     const area = (c) => ({ areaStyle: { color: new echarts.graphic.LinearGradient(0, 0, 0, 1, [{ offset: 0, color: c }, { offset: 1, color: 'rgba(0,0,0,0)' }]) } });
     const series = [
       { name: t('declared'), type: 'bar', barMaxWidth: 14, data: mine.series.map((b) => b.declared), itemStyle: { color: 'rgba(54,195,255,.55)', borderRadius: [3, 3, 0, 0] } },
-      line(t('released'), mine.series.map((b) => b.released), { lineStyle: { width: 3, color: '#22d39a' }, itemStyle: { color: '#22d39a' }, ...area('rgba(34,211,154,.28)') }),
-      line(t('rejected'), mine.series.map((b) => b.rejected), { lineStyle: { width: 2, color: '#ff5d6c' }, itemStyle: { color: '#ff5d6c' } }),
+      line(t('released'), mine.series.map((b) => b.released), { showSymbol: false, lineStyle: { width: 3, color: '#22d39a' }, itemStyle: { color: '#22d39a' }, ...area('rgba(34,211,154,.28)') }),
+      line(t('rejected'), mine.series.map((b) => b.rejected), { showSymbol: false, lineStyle: { width: 2, color: '#ff5d6c' }, itemStyle: { color: '#ff5d6c' } }),
     ];
     if (ent) series.push(line(t('zoneReleased'), zone.series.map((b) => b.released), { yAxisIndex: 1, lineStyle: { type: 'dashed', color: '#ffd24a' }, itemStyle: { color: '#ffd24a' } }));
     chart('cThroughput').setOption({

@@ -45,15 +45,16 @@ export async function startServer({ dataDir, port = 0 } = {}) {
   };
 }
 
-// One generated document set per seed: its four messages (XML) by type, and its manifest row.
-export function documentSet(seed, { hall = 1, faults = 0 } = {}) {
+// Generated document sets (one by default): their messages (XML) by type, and the manifest row
+// of the first set.
+export function documentSet(seed, { hall = 1, faults = 0, count = 1 } = {}) {
   const out = mkdtempSync(join(tmpdir(), 'cbec-gen-'));
   const today = new Date(Date.now() + 8 * 3600e3).toISOString().slice(0, 10);
-  execFileSync(CBEC, ['gen', '--seed', String(seed), '--count', '1', '--hall', String(hall), '--faults', String(faults), '--start', today, '--out', out], { stdio: 'ignore' });
+  execFileSync(CBEC, ['gen', '--seed', String(seed), '--count', String(count), '--hall', String(hall), '--faults', String(faults), '--start', today, '--out', out], { stdio: 'ignore' });
   const docs = {};
   for (const f of readdirSync(out)) {
     const m = f.match(/^\d+-(CEB\d+)Message-(\d+)\.xml$/);
-    if (m) docs[m[1]] = { sender: m[2], xml: readFileSync(join(out, f), 'utf8') };
+    if (m) (docs[m[1]] ||= []).push({ sender: m[2], xml: readFileSync(join(out, f), 'utf8') });
   }
   const [head, row] = readFileSync(join(out, 'manifest.csv'), 'utf8').trim().split('\n');
   const cols = head.split(',');
@@ -71,11 +72,12 @@ export async function post(base, path, body, key, type = 'application/json') {
 
 // Posts one of the set's documents (CEB311 order, CEB411 payment, CEB511 waybill, CEB621 list).
 export async function postDoc(base, set, type, edit = (x) => x) {
-  const d = set.docs[type];
-  if (!d) throw new Error(`no ${type} in the set`);
-  const r = await post(base, '/api/v1/messages', edit(d.xml), keyOf(d.sender), 'application/xml');
-  if (r.status !== 200) throw new Error(`${type}: HTTP ${r.status} ${r.text.slice(0, 300)}`);
-  return r;
+  const ds = set.docs[type];
+  if (!ds) throw new Error(`no ${type} in the set`);
+  for (const d of ds) {
+    const r = await post(base, '/api/v1/messages', edit(d.xml), keyOf(d.sender), 'application/xml');
+    if (r.status !== 200) throw new Error(`${type}: HTTP ${r.status} ${r.text.slice(0, 300)}`);
+  }
 }
 
 export async function browser() {
