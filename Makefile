@@ -10,7 +10,7 @@ ifneq ($(CCACHE),)
 CMAKE_FLAGS += -DCMAKE_CXX_COMPILER_LAUNCHER=ccache
 endif
 
-.PHONY: all build deps test test-asan run bench clean format
+.PHONY: all build deps web-deps test test-asan run bench clean format
 
 all: build
 
@@ -20,22 +20,30 @@ deps:
 $(BUILD)/build.ninja:
 	cmake -S . -B $(BUILD) $(CMAKE_FLAGS)
 
-build: $(BUILD)/build.ninja
+# The pages' npm packages (ECharts, the QR code generator, playwright-core for the browser
+# tests), exactly as web/package-lock.json pins them; CMake builds web/dist from them.
+web/node_modules/.package-lock.json: web/package-lock.json
+	cd web && npm ci --no-audit --no-fund
+
+web-deps: web/node_modules/.package-lock.json
+
+build: web-deps $(BUILD)/build.ninja
 	cmake --build $(BUILD) -j $(JOBS)
 
 test: deps build
 	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)
 
 # Unit tests under AddressSanitizer + UndefinedBehaviorSanitizer (run by .ci/run).
-test-asan: deps
+# The browser tests (label "browser") drive the release binary and chromium: not sanitizer work.
+test-asan: deps web-deps
 	cmake -S . -B $(ASAN_BUILD) $(CMAKE_FLAGS) -DCBEC_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug
 	cmake --build $(ASAN_BUILD) -j $(JOBS)
-	ctest --test-dir $(ASAN_BUILD) --output-on-failure -j $(JOBS)
+	ctest --test-dir $(ASAN_BUILD) --output-on-failure -j $(JOBS) -LE browser
 
 # The service on its embedded defaults with the demo zone, fed a gentle stream of generated
 # lists (5 per second) through its own HTTP API; Ctrl-C stops it gracefully.
 run: deps build
-	$(BUILD)/cbec serve --demo --feed 5 --data-dir data --listen 127.0.0.1:8080
+	$(BUILD)/cbec serve --demo --feed 5 --hall-share 0.2 --data-dir data --listen 127.0.0.1:8080
 
 # HTTP throughput and latency on this machine (see BENCHMARKS.md).
 bench: deps build

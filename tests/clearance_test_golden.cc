@@ -220,6 +220,37 @@ TEST_P(GoldenCase, Run) {
                                                                             : "checked"});
         bool expect_error = d.HasMember("expect_error") && d["expect_error"].GetBool();
         EXPECT_EQ(s.ok(), !expect_error) << s.ToString();
+      } else if (step.HasMember("pickup")) {
+        // The hall counter (O2O): defaults are the set's pickup code (payTransactionId), the
+        // last four ID characters and the set's own carrier as the hall.
+        const auto& d = step["pickup"];
+        const DocSet& s = sets.at(d.HasMember("set") ? str(d, "set") : "A");
+        const std::string& id = s.list.head.buyerIdNumber;
+        clearance::Pickup p{d.HasMember("hall") ? str(d, "hall") : s.list.head.logisticsCode,
+                            d.HasMember("code") ? str(d, "code") : s.payment.head.payTransactionId,
+                            d.HasMember("suffix") ? str(d, "suffix") : id.substr(id.size() - 4),
+                            "C01"};
+        std::string before = h.engine().dump_state();
+        Status st = h.apply(p);
+        if (d.HasMember("refused")) {
+          ASSERT_FALSE(st.ok()) << "pickup should be refused: " << str(d, "refused");
+          EXPECT_EQ(h.engine().dump_state().substr(h.engine().dump_state().find('\n')),
+                    before.substr(before.find('\n')))
+              << "a refused pickup must not change the state";
+          auto why = clearance::parse_pickup_refusal(st.message());
+          ASSERT_TRUE(why.has_value()) << st.ToString();
+          EXPECT_EQ(why->reason, str(d, "refused")) << st.ToString();
+          if (d.HasMember("says")) {
+            for (const auto& v : d["says"].GetArray()) {
+              EXPECT_NE(st.message().find(v.GetString()), std::string::npos)
+                  << "refusal lacks '" << v.GetString() << "': " << st.message();
+            }
+          }
+        } else if (d.HasMember("denied")) {
+          EXPECT_EQ(st.code(), StatusCode::kPermissionDenied) << st.ToString();
+        } else {
+          EXPECT_TRUE(st.ok()) << st.ToString();
+        }
       } else {
         FAIL() << "unknown step";
       }

@@ -176,13 +176,23 @@ struct ConfirmGrade {
   TimeMs effective_from = 0;
   std::string reason;
 };
+// The O2O hall's counter hands a released list's goods to the buyer (DOMAIN.md §4.3; rules in
+// hall.cc). The consumer shows the payment voucher reference as pickup code and the last
+// characters of the ID number; the list closes (899) only if both match a released O2O list of
+// this hall, else the command is refused with the reason (state unchanged).
+struct Pickup {
+  std::string hallCode;     // the hall enterprise (authenticated by its API key)
+  std::string pickup_code;  // the payment's payTransactionId
+  std::string id_suffix;    // last kPickupIdSuffixMin..kPickupIdSuffixMax characters of buyerIdNumber
+  std::string clerk;        // who handed the goods over (kept in the receipt text)
+};
 
 struct Command {
   uint64_t seq = 0;  // log sequence number, strictly increasing
   TimeMs time = 0;   // log time, non-decreasing
   using Body = std::variant<SubmitMessage, RegisterEnterprise, StockIn, GuaranteeDeposit,
                             OfficerDecision, Tick, LoadReference, SetDrawSeed, RegisterOfficer,
-                            ClaimList, InspectionResult, SetControlOrder, ConfirmGrade>;
+                            ClaimList, InspectionResult, SetControlOrder, ConfirmGrade, Pickup>;
   Body body;
 };
 
@@ -296,6 +306,13 @@ class Engine {
   const ref::ReferenceData& reference() const;
   // The buyer name last declared with this ID number ("" if none): the quota query checks it.
   std::string buyer_name(std::string_view buyerIdNumber) const;
+  // Every registered enterprise by code (the hall looks pickup codes up over the payment
+  // companies; the consumer query looks order numbers up over the platforms).
+  const std::map<std::string, Enterprise, std::less<>>& enterprises() const;
+  // Intake records of a payment / waybill (nullptr if unknown): when they arrived.
+  const DocRecord* payment_record(std::string_view payCode, std::string_view payTransactionId) const;
+  const DocRecord* waybill_record(std::string_view logisticsCode,
+                                  std::string_view logisticsNo) const;
 
   // Supervision (DOMAIN.md §8): draws and seeds, officers and their queues, control orders,
   // credit records and grade proposals.
@@ -311,5 +328,55 @@ class Engine {
   struct State;
   std::unique_ptr<State> s_;
 };
+
+// ---- O2O pickup hall (DOMAIN.md §4.3; hall.cc) -----------------------------------------------
+// The ID suffix the counter asks for: long enough that guessing is hopeless at a counter, short
+// enough to read off a card.
+inline constexpr size_t kPickupIdSuffixMin = 4;
+inline constexpr size_t kPickupIdSuffixMax = 6;
+inline constexpr size_t kMaxPickupCodeBytes = 60;  // payTransactionId is at most 60 characters
+static_assert(kPickupIdSuffixMin <= kPickupIdSuffixMax && kPickupIdSuffixMax < 18);
+
+// Why a pickup is refused. The refusal travels as a Status whose message is
+// "[<name>] <中文> / <English>" (pickup_refusal), so that the log replays it like any refusal and
+// the counter page can still show the reason in either language (parse_pickup_refusal).
+enum class PickupRefusal : uint8_t {
+  kBadInput,        // code or ID suffix malformed
+  kUnknownCode,     // no payment with this voucher reference
+  kNotPickupOrder,  // the order ships by courier, not through a hall
+  kOtherHall,       // the order is for pickup at another hall
+  kNotReleased,     // no list yet, or the list is not released (its state is named)
+  kAlreadyPickedUp, // closed before (when is named)
+  kWrongId,         // the ID suffix does not match the buyer's
+};
+std::string_view pickup_refusal_name(PickupRefusal r);  // "unknown_code", ...
+Status pickup_refusal(PickupRefusal r, std::string_view zh, std::string_view en);
+struct PickupRefusalText {
+  std::string reason;  // pickup_refusal_name
+  std::string zh;
+  std::string en;
+};
+std::optional<PickupRefusalText> parse_pickup_refusal(std::string_view status_message);
+
+// The hall whose waybill a list names ("" when the list's logistics company is not a hall): such
+// a list is an O2O pickup list.
+std::string o2o_hall_of(const Engine& e, const ceb::Inventory& list);
+// What a pickup code (payTransactionId) leads to. The code is looked up at every registered
+// payment company (a handful), so no index over payments is needed.
+struct PickupTarget {
+  const ceb::Payment* payment = nullptr;
+  const ceb::Order* order = nullptr;     // nullptr if the order is not (yet) known
+  const ListRecord* list = nullptr;      // nullptr if no list was declared for the order
+  std::string hall;                      // o2o_hall_of(list), "" if none or no list
+};
+std::optional<PickupTarget> find_pickup(const Engine& e, std::string_view pickup_code);
+// The checks of a pickup, in the order the counter needs them; OK means the list may close.
+// REQUIRES nothing: every failure is a pickup_refusal Status.
+Result<PickupTarget> check_pickup(const Engine& e, const Pickup& p);
+// Time the list was closed by a pickup or a signed-for status (0 if it is not closed).
+TimeMs closed_at(const ListRecord& L);
+// Chinese and English words for a list state, for people (the counter, the consumer page).
+std::string_view list_state_zh(ListState s);
+std::string_view list_state_en(ListState s);
 
 }  // namespace cbec::clearance

@@ -1255,6 +1255,31 @@ struct Engine::State {
     reevaluate_held(HoldKind::kGuarantee);
     return Status::Ok();
   }
+
+  // O2O pickup (DOMAIN.md §4.3): hall.cc decides; this applies the outcome. The declarer gets
+  // the list's 899; the hall gets it on its own document, the pickup waybill.
+  Status apply_pickup(const Engine& self, const Pickup& p) {
+    auto hall = enterprises.find(p.hallCode);
+    if (hall == enterprises.end() || (hall->second.roles & kRoleHall) == 0)
+      return PermissionDenied(fmt::format("{} is not a registered pickup hall", p.hallCode));
+    TRY_ASSIGN(PickupTarget t, check_pickup(self, p));
+    ListRecord& L = lists.at(t.list->id);
+    L.state = ListState::kClosed;
+    std::string info = fmt::format("结关(已提货, 提货点{} 经办人{}) / closed: picked up at hall {} "
+                                   "(clerk {})",
+                                   p.hallCode, p.clerk, p.hallCode, p.clerk);
+    record_list_status(L, st::kClosed, info);
+    auto w = waybills.find(waybill_key_of(L.doc));
+    Receipt r = base_receipt(MessageType::kCEB511, p.hallCode,
+                             w != waybills.end() ? w->second.doc.head.guid : L.doc.head.guid);
+    r.logisticsCode = L.doc.head.logisticsCode;
+    r.logisticsNo = L.doc.head.logisticsNo;
+    r.invtNo = L.invtNo;
+    r.returnStatus = st::kClosed;
+    r.returnInfo = info;
+    emit(std::move(r));
+    return Status::Ok();
+  }
 };
 
 // ---- Engine ------------------------------------------------------------------------------
@@ -1287,6 +1312,8 @@ Status Engine::apply(const Command& cmd, std::vector<ceb::Receipt>* out) {
           return s_->apply_officer(body);
         } else if constexpr (std::is_same_v<T, Tick>) {
           return Status::Ok();
+        } else if constexpr (std::is_same_v<T, Pickup>) {
+          return s_->apply_pickup(*this, body);
         } else {
           return s_->apply_admin(body);
         }
@@ -1349,6 +1376,20 @@ const ref::ReferenceData& Engine::reference() const { return s_->ref(); }
 std::string Engine::buyer_name(std::string_view id) const {
   auto it = s_->buyer_names.find(normalize_id_number(id));
   return it == s_->buyer_names.end() ? "" : it->second;
+}
+
+const std::map<std::string, Enterprise, std::less<>>& Engine::enterprises() const {
+  return s_->enterprises;
+}
+const DocRecord* Engine::payment_record(std::string_view payCode,
+                                        std::string_view payTransactionId) const {
+  auto it = s_->payments.find(Key{payCode, payTransactionId});
+  return it == s_->payments.end() ? nullptr : &it->second.rec;
+}
+const DocRecord* Engine::waybill_record(std::string_view logisticsCode,
+                                        std::string_view logisticsNo) const {
+  auto it = s_->waybills.find(Key{logisticsCode, logisticsNo});
+  return it == s_->waybills.end() ? nullptr : &it->second.rec;
 }
 
 std::string Engine::dump_state() const {

@@ -19,6 +19,7 @@ struct GenArgs {
   int count = 100;
   double fault_share = 0.05;
   double direct_mail_share = 0.0;
+  double hall_share = 0.0;  // bonded sets bought at the O2O hall
   std::string out_dir = "gen-out";
   std::string format = "xml";  // xml | json
   std::string start = "2026-05-10";
@@ -41,6 +42,7 @@ struct ServeArgs {
   std::string config;
   bool demo = false;
   double feed_rate = 0;      // with --demo: generated lists per second fed over HTTP
+  double hall_share = 0.2;   // with --feed: share of bonded orders bought at the O2O hall
   std::string port_file;     // write the bound port here (tests use port 0)
 };
 // cbec serve: the durable service; blocks until SIGTERM/SIGINT, then drains and stops.

@@ -21,6 +21,7 @@ int gen(const GenArgs& args) {
   opt.count = args.count;
   opt.fault_share = args.fault_share;
   opt.share_9610 = args.direct_mail_share;
+  opt.share_hall = args.hall_share;
   opt.start_time = beijing_midnight(*start) + 8 * kMsPerHour;
   auto generated = gen::generate(zone, opt);
   if (!generated.ok()) {
@@ -43,13 +44,16 @@ int gen(const GenArgs& args) {
   }
   // A manifest of what each set is and what it should come to, for tests and demos.
   std::ofstream manifest(args.out_dir + "/manifest.csv");
-  manifest << "orderNo,copNo,buyerIdNumber,tradeMode,fault_rule,fault_field,dutiable,tax\n";
+  manifest << "orderNo,copNo,buyerIdNumber,tradeMode,fault_rule,fault_field,dutiable,tax,"
+              "payTransactionId,logisticsCode,logisticsNo,buyerName\n";
   for (const auto& s : generated->sets) {
     manifest << s.order.head.orderNo << "," << s.inventory.head.copNo << ","
              << s.inventory.head.buyerIdNumber << "," << s.inventory.head.tradeMode << ","
              << s.expected.rule << "," << s.expected.field << ","
              << format_fen(s.expected.dutiable_fen) << ","
-             << format_fen(s.expected.tax.total_fen()) << "\n";
+             << format_fen(s.expected.tax.total_fen()) << "," << s.payment.head.payTransactionId
+             << "," << s.waybill.head.logisticsCode << "," << s.waybill.head.logisticsNo << ","
+             << s.inventory.head.buyerName << "\n";
   }
   std::cout << fmt::format("wrote {} messages for {} document sets to {} (manifest.csv lists the "
                            "expected outcome of each set)\n",

@@ -28,6 +28,8 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(0.0, 1.0));
   gen->add_option("--direct-mail", g.direct_mail_share, "share of 9610 direct-mail sets (0..1)")
       ->check(CLI::Range(0.0, 1.0));
+  gen->add_option("--hall", g.hall_share, "share of bonded sets bought at the O2O hall (0..1)")
+      ->check(CLI::Range(0.0, 1.0));
   gen->add_option("--out", g.out_dir, "output directory");
   gen->add_option("--format", g.format, "xml or json")->check(CLI::IsMember({"xml", "json"}));
   gen->add_option("--start", g.start, "first day (yyyy-mm-dd)");
@@ -45,6 +47,9 @@ int main(int argc, char** argv) {
   serve->add_option("--config", sv.config, "TOML configuration file")->check(CLI::ExistingFile);
   serve->add_flag("--demo", sv.demo, "register the demo zone with documented keys");
   serve->add_option("--feed", sv.feed_rate, "with --demo: feed generated lists per second");
+  serve->add_option("--hall-share", sv.hall_share,
+                    "with --feed: share of bonded orders bought at the O2O hall (0..1)")
+      ->check(CLI::Range(0.0, 1.0));
   serve->add_option("--port-file", sv.port_file, "write the bound port to this file");
 
   std::string url = "http://127.0.0.1:8080", key;

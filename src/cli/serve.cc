@@ -1,5 +1,7 @@
 // `cbec serve`: the durable clearance service over HTTP; `cbec submit`: a small client.
+#include <algorithm>
 #include <csignal>
+#include <deque>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -71,40 +73,115 @@ Status setup_demo(service::Service& svc, const gen::Zone& zone) {
   return Status::Ok();
 }
 
+// A hall order's documents come in over a minute or so, as at a real kiosk: the hall's pickup
+// waybill at checkout, then the order, the payment and the list; the buyer collects a while
+// after release. Spread out like this, the hall's board shows every stage.
+constexpr int kHallDocumentGapMs = 4000;
+constexpr int kHallPickupAfterListMs = 40000;
+
+struct Scheduled {
+  std::chrono::steady_clock::time_point due;
+  std::string sender;
+  std::string path;
+  std::string body;
+  std::string content_type;
+};
+
 // Feeds generated document sets through the HTTP API as the enterprises would, a few lists a
-// second, so a new user sees lists clearing.
-void feed(uint16_t port, double lists_per_second, std::atomic<bool>* stop) {
+// second, so a new user sees lists clearing and the O2O hall's board filling.
+void feed(uint16_t port, double lists_per_second, double hall_share, std::atomic<bool>* stop) {
   gen::Zone zone = gen::demo_zone();
   auto ref = ref::ReferenceData::LoadDefaults();
   if (!ref.ok()) return;
   std::map<std::string, std::unique_ptr<server::HttpClient>> clients;
   uint64_t seed = static_cast<uint64_t>(std::chrono::system_clock::now().time_since_epoch().count());
   int round = 0;
+  std::deque<Scheduled> later;  // hall documents and pickups not yet due (kept in due order)
+  auto post = [&](const std::string& sender, const std::string& path, const std::string& body,
+                  const std::string& content_type) {
+    auto& c = clients[sender];
+    if (!c) {
+      auto made = server::HttpClient::Connect("127.0.0.1", port);
+      if (!made.ok()) return false;
+      c = std::move(*made);
+    }
+    auto r = c->Request("POST", path, body,
+                        {{"Content-Type", content_type}, {"X-API-Key", demo_key(sender)}});
+    if (!r.ok()) c.reset();
+    return true;
+  };
+  auto send_due = [&] {
+    auto now = std::chrono::steady_clock::now();
+    while (!later.empty() && later.front().due <= now && !*stop) {
+      Scheduled s = std::move(later.front());
+      later.pop_front();
+      post(s.sender, s.path, s.body, s.content_type);
+    }
+  };
+  auto schedule = [&](Scheduled s) {
+    auto at = std::upper_bound(later.begin(), later.end(), s.due,
+                               [](auto due, const Scheduled& x) { return due < x.due; });
+    later.insert(at, std::move(s));
+  };
   while (!*stop) {
     gen::Options opt;
     opt.seed = seed + round++;
     opt.count = kFeedSetsPerRound;
     opt.fault_share = kFeedFaultShare;
     opt.faults_round_robin = false;
+    opt.share_hall = hall_share;
     opt.start_time = std::chrono::duration_cast<std::chrono::milliseconds>(
                          std::chrono::system_clock::now().time_since_epoch())
                          .count();
     auto g = gen::generate(zone, opt, **ref);
     if (!g.ok()) return;
     for (const auto& set : g->sets) {
-      for (auto& sub : demo::submissions(zone, std::span(&set, 1))) {
-        if (*stop) return;
-        auto& c = clients[sub.sender];
-        if (!c) {
-          auto made = server::HttpClient::Connect("127.0.0.1", port);
-          if (!made.ok()) return;
-          c = std::move(*made);
-        }
-        auto r = c->Request("POST", "/api/v1/messages", ceb::write_message_xml(sub.message),
-                            {{"Content-Type", "application/xml"},
-                             {"X-API-Key", demo_key(sub.sender)}});
-        if (!r.ok()) c.reset();
+      // Each round's generator starts from the zone's initial stock, so good sets of the
+      // limited item (8 units) would be rejected for stock from the second round on: skip them.
+      bool limited = false;
+      for (const auto& line : set.inventory.lists) {
+        const gen::BookItem* item = zone.item(line.itemRecordNo);
+        limited = limited || (item != nullptr && item->limited);
       }
+      if (limited && set.expected.fault == gen::Fault::kNone) continue;
+      auto subs = demo::submissions(zone, std::span(&set, 1));
+      if (set.waybill.head.logisticsCode == zone.hallCode) {
+        // The hall's waybill first, then order and list, the payment last (so the list waits
+        // for it a moment, as when a buyer pays at the kiosk); the pickup after release.
+        auto rank = [](const demo::Submission& s) {
+          switch (s.message.type) {
+            case ceb::MessageType::kCEB511: return 0;
+            case ceb::MessageType::kCEB311: return 1;
+            case ceb::MessageType::kCEB621: return 2;
+            default: return 3;
+          }
+        };
+        std::stable_sort(subs.begin(), subs.end(), [&](const auto& a, const auto& b) {
+          return rank(a) < rank(b);
+        });
+        auto t = std::chrono::steady_clock::now();
+        for (auto& sub : subs) {
+          schedule({t, sub.sender, "/api/v1/messages", ceb::write_message_xml(sub.message),
+                    "application/xml"});
+          t += std::chrono::milliseconds(kHallDocumentGapMs);
+        }
+        if (set.expected.fault == gen::Fault::kNone) {
+          const std::string& id = set.inventory.head.buyerIdNumber;
+          schedule({t + std::chrono::milliseconds(kHallPickupAfterListMs), zone.hallCode,
+                    "/api/v1/hall/pickup",
+                    fmt::format(R"({{"code":"{}","idSuffix":"{}","clerk":"demo"}})",
+                                set.payment.head.payTransactionId, id.substr(id.size() - 4)),
+                    "application/json"});
+        }
+      } else {
+        for (auto& sub : subs) {
+          if (*stop) return;
+          if (!post(sub.sender, "/api/v1/messages", ceb::write_message_xml(sub.message),
+                    "application/xml"))
+            return;
+        }
+      }
+      send_due();
       std::this_thread::sleep_for(std::chrono::milliseconds(static_cast<int>(1000 / lists_per_second)));
     }
   }
@@ -182,20 +259,27 @@ int serve(const ServeArgs& args) {
                    "\ncbec is running.\n  API          {}/api/v1/openapi.json\n"
                    "  health       {}/healthz\n  metrics      {}/metrics\n",
                    base, base, base)
+            << fmt::format("  hall board   {}/board\n  pickup desk  {}/pickup\n"
+                           "  my orders    {}/my\n  statistics   {}/dashboard\n",
+                           base, base, base, base)
             << (args.demo ? fmt::format("  receipts     curl -H 'X-API-Key: demo-key-4101960003' "
                                         "'{}/api/v1/receipts?limit=5'\n"
                                         "  officer      curl -H 'X-API-Key: demo-officer-key-461200101' "
                                         "'{}/api/v1/officer/queues'\n"
                                         "  draw audit   {}/api/v1/audit/seeds\n"
-                                        "  regulator    key demo-regulator-key (see README)\n",
-                                        base, base, base)
+                                        "  regulator    key demo-regulator-key (statistics: the "
+                                        "whole zone)\n"
+                                        "  hall         key {} (pickup desk)\n"
+                                        "  enterprise   e.g. key demo-key-4101960001 (statistics: "
+                                        "own figures beside the zone's)\n",
+                                        base, base, base, demo_key(gen::demo_zone().hallCode))
                           : "")
             << std::flush;
 
   std::atomic<bool> stop_feed{false};
   std::thread feeder;
   if (args.demo && args.feed_rate > 0)
-    feeder = std::thread(feed, (*srv)->port(), args.feed_rate, &stop_feed);
+    feeder = std::thread(feed, (*srv)->port(), args.feed_rate, args.hall_share, &stop_feed);
 
   int sig = 0;
   sigwait(&signals, &sig);

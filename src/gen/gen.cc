@@ -179,6 +179,7 @@ class Generator {
 
   std::vector<Platform> platforms_;
   std::vector<const Enterprise*> ebcs_, pays_, logistics_;
+  const Enterprise* hall_ = nullptr;  // the O2O hall (carrier of hall sets), if the zone has one
   const Enterprise* agent_ = nullptr;
   const BookItem* limited_ = nullptr;
   const BookItem* premium_ = nullptr;
@@ -209,14 +210,20 @@ Status Generator::setup() {
   if (!(opt_.fault_share >= 0.0 && opt_.fault_share <= 0.5))
     return InvalidArgument(fmt::format("fault_share {} out of range 0..0.5", opt_.fault_share));
   if (!share_ok(opt_.share_9610) || !share_ok(opt_.share_full_tax) ||
-      !share_ok(opt_.share_discount))
+      !share_ok(opt_.share_discount) || !share_ok(opt_.share_hall))
     return InvalidArgument("shares must be within 0..1");
 
   for (const Enterprise* e : zone_.with_role(kRoleEbp))
     platforms_.push_back({e, platforms_.empty() ? "YX" : "QQG"});
   ebcs_ = zone_.with_role(kRoleEbc);
   pays_ = zone_.with_role(kRolePay);
-  logistics_ = zone_.with_role(kRoleLogistics);
+  // A hall carries only its own pickup orders, never an ordinary parcel.
+  for (const Enterprise* e : zone_.with_role(kRoleLogistics))
+    if (!e->has(kRoleHall)) logistics_.push_back(e);
+  if (const Enterprise* h = zone_.find(zone_.hallCode); h != nullptr && h->has(kRoleHall))
+    hall_ = h;
+  if (opt_.share_hall > 0 && hall_ == nullptr)
+    return InvalidArgument("share_hall needs a zone with an O2O hall (hallCode, hall role)");
   for (const Enterprise* e : zone_.with_role(kRoleAgent))
     if (e->has(kRoleGuarantor) && agent_ == nullptr) agent_ = e;
   if (platforms_.empty() || ebcs_.empty() || pays_.empty() || logistics_.empty() || !agent_)
@@ -577,6 +584,10 @@ Status Generator::fill_documents(size_t index, Fault fault, Mode mode, const Buy
   const Enterprise* ebc = rng_.pick(ebcs_);
   const Enterprise* pay = rng_.pick(pays_);
   const Enterprise* logi = rng_.pick(logistics_);
+  // Bonded goods only: the hall shows and hands over stock of the account book.
+  const bool at_hall =
+      opt_.share_hall > 0 && mode == Mode::k1210 && rng_.chance(opt_.share_hall);
+  if (at_hall) logi = hall_;
   // The agent usually guarantees; an ebc or logistics company that is a guarantor sometimes.
   const Enterprise* assure = agent_;
   if (rng_.chance(0.3)) {
@@ -589,13 +600,19 @@ Status Generator::fill_documents(size_t index, Fault fault, Mode mode, const Buy
   const TimeMs waybill_time = t + 2 * kMsPerSecond;
   const TimeMs list_time = t + 3 * kMsPerSecond;
   const CivilDate decl_date = beijing_date(list_time);
+  // A hall order's number ends in six digits that differ from order to order: the hall's board
+  // and counter show only those (DOMAIN.md §4.3), so they must not repeat within a run.
   const std::string orderNo =
-      fmt::format("{}{}{}{}", platform.order_prefix, format_date8(beijing_date(t)), run_tag_, seq);
+      at_hall ? fmt::format("{}{}{}{:06}", platform.order_prefix, format_date8(beijing_date(t)),
+                            seq, splitmix64(opt_.seed * 1000003 + index) % 1000000)
+              : fmt::format("{}{}{}{}", platform.order_prefix, format_date8(beijing_date(t)),
+                            run_tag_, seq);
   const std::string payTransactionId =
       fmt::format("{}{}{}{}", pay == pays_.front() ? "ZYYF" : "ZYT", format_datetime14(pay_time),
                   run_tag_, seq);
   const std::string logisticsNo =
-      fmt::format("{}{}{}", logi == logistics_.front() ? "ZYSY" : "HKG", run_tag_, seq);
+      fmt::format("{}{}{}", at_hall ? "O2O" : logi == logistics_.front() ? "ZYSY" : "HKG",
+                  run_tag_, seq);
   const std::string copNo = fmt::format("BS{}{}", run_tag_, seq);
 
   // ---- Order
@@ -620,9 +637,10 @@ Status Generator::fill_documents(size_t index, Fault fault, Mode mode, const Buy
   oh.payCode = pay->code;
   oh.payName = pay->name;
   oh.payTransactionId = payTransactionId;
-  oh.consignee = bs.consignee;
+  // A hall buyer collects in person: the consignee is the buyer, the address the hall's.
+  oh.consignee = at_hall ? b.name : bs.consignee;
   oh.consigneeTelephone = b.phone;
-  oh.consigneeAddress = b.address;
+  oh.consigneeAddress = at_hall ? zone_.hallAddress : b.address;
   oh.consigneeDistrict = b.district;
 
   ceb::Inventory& list = out->inventory;
@@ -701,7 +719,7 @@ Status Generator::fill_documents(size_t index, Fault fault, Mode mode, const Buy
   ih.buyerIdNumber = b.idNumber;
   ih.buyerName = b.name;
   ih.buyerTelephone = b.phone;
-  ih.consigneeAddress = b.address;
+  ih.consigneeAddress = oh.consigneeAddress;
   ih.agentCode = agent_->code;
   ih.agentName = agent_->name;
   ih.freight = fen_to_decimal(freight_fen);

@@ -90,6 +90,7 @@ struct Zone {
   std::string areaCode;     // warehouse enterprise inside the zone (the agent)
   std::string areaName;
   std::string hallCode;  // O2O pickup hall operator
+  std::string hallAddress;  // where O2O buyers collect (the consignee address of hall orders)
   std::vector<Enterprise> enterprises;
   std::vector<Officer> officers;
   std::vector<BookItem> items;
@@ -183,6 +184,9 @@ struct Options {
   double share_9610 = 0.0;      // direct-mail sets (no account book), the rest are 1210
   double share_full_tax = 0.0;  // good sets of one premium item over the transaction limit
   double share_discount = 0.1;  // good sets with a non-cash discount (coupon)
+  // Bonded sets bought at the zone's O2O hall (DOMAIN.md §4.3): the hall is the carrier (its
+  // pickup waybill) and the buyer collects there. 0 draws nothing, so existing seeds are unchanged.
+  double share_hall = 0.0;
 };
 inline constexpr int kMaxCount = 1000000;
 

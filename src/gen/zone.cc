@@ -93,6 +93,7 @@ Zone demo_zone() {
   z.areaCode = "4101960003";
   z.areaName = "河南保税物流中心仓储服务有限公司";
   z.hallCode = "4101960011";
+  z.hallAddress = "河南省郑州市经济技术开发区经北四路保税物流中心O2O体验中心自提点";
   z.enterprises = {
       {"4101960001", "郑州跨境优选平台有限公司", kRoleEbp, CreditGrade::kAdvancedCertified, 0},
       {"4101960002", "中原全球购电子商务有限公司", kRoleEbp, CreditGrade::kCertified, 0},
@@ -109,7 +110,9 @@ Zone demo_zone() {
       {"4101960009", "中原速运国际物流有限公司", kRoleLogistics | kRoleGuarantor,
        CreditGrade::kCertified, 200000000},
       {"4101960010", "郑州航空港国际快递有限公司", kRoleLogistics, CreditGrade::kRegular, 0},
-      {"4101960011", "郑州跨境O2O体验中心有限公司", kRoleHall, CreditGrade::kRegular, 0},
+      // The hall issues its own pickup waybill at checkout: it is the last-mile carrier too.
+      {"4101960011", "郑州跨境O2O体验中心有限公司", kRoleHall | kRoleLogistics,
+       CreditGrade::kRegular, 0},
   };
   z.officers = {
       {"461200101", "王建国"}, {"461200102", "李秀英"}, {"461200103", "张志强"},

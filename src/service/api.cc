@@ -13,6 +13,7 @@
 #include "rapidjson/stringbuffer.h"
 #include "rapidjson/writer.h"
 #include "service/api_common.h"
+#include "service/web_api.h"
 #include "service/webhooks.h"
 
 namespace cbec {
@@ -109,6 +110,7 @@ struct Api::Impl {
   std::atomic<bool> stopping{false};
   std::atomic<bool> new_streams{false};  // set by open_stream: serve its backlog promptly
   std::thread pusher;
+  std::unique_ptr<WebApi> web;
 
   Impl(Service* s, ApiOptions o, const server::HttpServer** srv)
       : service(s),
@@ -117,6 +119,12 @@ struct Api::Impl {
         limiter(options.rate_per_second, options.rate_burst),
         server(srv) {
     pusher = std::thread([this] { PushLoop(); });
+    // The hall, consumer and statistics routes (service/web_api.h), with the same keys.
+    web = std::make_unique<WebApi>(s, [this](const HttpRequest& r) -> std::optional<WebCaller> {
+      auto c = authenticate(r);
+      if (!c) return std::nullopt;
+      return WebCaller{c->code, c->customs()};  // officers see the zone
+    });
   }
   ~Impl() {
     stopping = true;
@@ -634,11 +642,13 @@ Api::Api(Service* service, ApiOptions options)
 Api::~Api() = default;
 
 bool Api::wants_stream(const server::HttpRequest& r) const {
-  return r.method == "GET" && r.path == "/api/v1/receipts/stream";
+  return (r.method == "GET" && r.path == "/api/v1/receipts/stream") ||
+         impl_->web->wants_stream(r);
 }
 
 Api::StreamDecision Api::open_stream(const server::HttpRequest& r,
                                      std::shared_ptr<server::EventStream> stream) {
+  if (impl_->web->wants_stream(r)) return impl_->web->open_stream(r, std::move(stream));
   auto caller = impl_->authenticate(r);
   if (!caller) return StreamDecision{false, error(401, "missing or unknown API key")};
   uint64_t cursor = 0;
@@ -658,6 +668,7 @@ Api::StreamDecision Api::open_stream(const server::HttpRequest& r,
 
 void Api::handle(server::HttpRequest r, Respond respond) {
   Impl& I = *impl_;
+  if (I.web->handle(r, respond)) return;
   if (r.path == "/healthz") {
     Status h = I.service->health();
     return respond(h.ok() ? json_response(200, "{\"status\":\"ok\"}")

@@ -136,6 +136,12 @@ EncodedCommand encode_admin(clearance::Command::Body body, std::string api_key_s
           kv(w, "reason", b.reason);
         } else if constexpr (std::is_same_v<T, clearance::Tick>) {
           c.kind = CommandKind::kTick;
+        } else if constexpr (std::is_same_v<T, clearance::Pickup>) {
+          c.kind = CommandKind::kPickup;
+          kv(w, "hallCode", b.hallCode);
+          kv(w, "pickup_code", b.pickup_code);
+          kv(w, "id_suffix", b.id_suffix);
+          kv(w, "clerk", b.clerk);
         } else if constexpr (std::is_same_v<T, clearance::LoadReference>) {
           CBEC_ASSERT(false && "use encode_load_reference for reference data");
         } else {
@@ -311,6 +317,10 @@ Result<EncodedCommand> decode_command(uint8_t kind_byte, std::string_view payloa
       c.body = clearance::LoadReference{*data};
       return c;
     }
+    case CommandKind::kPickup:
+      c.body = clearance::Pickup{get(d, "hallCode"), get(d, "pickup_code"), get(d, "id_suffix"),
+                                 get(d, "clerk")};
+      return c;
     default:
       return Internal(fmt::format("unknown command kind {}", kind_byte));
   }

@@ -33,6 +33,7 @@ enum class CommandKind : uint8_t {
   kInspectionResult = 12,
   kSetControlOrder = 13,
   kConfirmGrade = 14,
+  kPickup = 15,  // O2O hall counter (clearance::Pickup)
 };
 
 // The receipt push target of one enterprise (see service/webhooks.h). An empty url removes it.

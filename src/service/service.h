@@ -33,7 +33,9 @@
 #include "clearance/clearance.h"
 #include "clearance/supervision.h"
 #include "log/log.h"
+#include "service/board.h"
 #include "service/command_codec.h"
+#include "service/stats.h"
 
 namespace rocksdb {
 class DB;
@@ -85,6 +87,7 @@ struct ServiceOptions {
   int webhook_max_attempts = kMaxDeliveryAttempts;
   int webhook_timeout_ms = kWebhookTimeoutMs;
   int webhook_workers = kWebhookWorkers;
+  BoardOptions board;  // the O2O hall board's bounds (service/board.h)
 };
 
 // An enterprise's webhook as configured through the log.
@@ -216,6 +219,11 @@ class Service {
   const cmdlog::RecoveryReport& log_recovery() const { return log_->recovery(); }
   uint64_t last_seq() const { return log_->last_seq(); }
 
+  // Projections the writer maintains after every applied command (rebuilt on replay): the O2O
+  // hall board and the statistics centre. Both are safe to read from any thread.
+  const Board& board() const { return board_; }
+  const StatsCentre& statistics() const { return statistics_; }
+
   // Rebuilds a core from the log alone (for the replay-vs-live comparison): returns its
   // dump_state(). Runs on the calling thread; the live service keeps running.
   static Result<std::string> ReplayToDump(const std::string& data_dir,
@@ -279,6 +287,8 @@ class Service {
   Status stopped_;  // why intake stopped (guarded by queue_mu_)
   std::set<CivilDate> seeds_logged_;  // writer thread only: a refused seed is not retried
   ServiceStats stats_;
+  Board board_{options_.board};
+  StatsCentre statistics_;
 };
 
 // Receipt JSON as stored and served: one object per receipt.

@@ -1,0 +1,364 @@
+#include "service/stats.h"
+
+#include <algorithm>
+
+#include "clearance/id_number.h"
+#include "fmt/format.h"
+#include "rapidjson/stringbuffer.h"
+#include "rapidjson/writer.h"
+
+namespace cbec::service {
+
+namespace {
+
+using Writer = rapidjson::Writer<rapidjson::StringBuffer>;
+
+void add_figure(std::map<std::string, Figure>* m, const std::string& key, const Figure& f) {
+  Figure& x = (*m)[key.empty() ? "?" : key];
+  x.lists += f.lists;
+  x.value_fen += f.value_fen;
+  x.tax_fen += f.tax_fen;
+}
+
+// Lane and automation from the list's history: the first officer status it went through.
+int lane_of(const clearance::ListRecord& L) {
+  for (const auto& ev : L.history) {
+    if (ev.returnStatus == ceb::status::kManualReview) return 1;
+    if (ev.returnStatus == ceb::status::kInspection) return 2;
+  }
+  return 0;
+}
+
+// When the first of the four documents arrived (the clock of "秒通关").
+TimeMs first_document_ms(const clearance::Engine& e, const clearance::ListRecord& L) {
+  const auto& h = L.doc.head;
+  TimeMs first = L.history.empty() ? L.declared_at : L.history.front().time;
+  if (const auto* o = e.order_record(h.ebpCode, h.orderNo)) first = std::min(first, o->received_at);
+  if (const ceb::Order* o = e.order(h.ebpCode, h.orderNo); o && !o->head.payCode.empty()) {
+    if (const auto* p = e.payment_record(o->head.payCode, o->head.payTransactionId))
+      first = std::min(first, p->received_at);
+  }
+  if (const auto* w = e.waybill_record(h.logisticsCode, h.logisticsNo))
+    first = std::min(first, w->received_at);
+  return first;
+}
+
+size_t clearance_bucket(TimeMs ms) {
+  for (size_t i = 0; i < kClearanceBoundsMs.size(); ++i)
+    if (ms <= kClearanceBoundsMs[i]) return i;
+  return kClearanceBoundsMs.size();
+}
+
+void key_value(Writer& w, const char* k, std::string_view v) {
+  w.Key(k);
+  w.String(v.data(), static_cast<rapidjson::SizeType>(v.size()));
+}
+
+void figures_json(Writer& w, const char* key, const std::map<std::string, Figure>& m) {
+  // Largest value first: what a chart shows.
+  std::vector<std::pair<std::string, Figure>> v(m.begin(), m.end());
+  std::stable_sort(v.begin(), v.end(), [](const auto& a, const auto& b) {
+    return a.second.value_fen > b.second.value_fen;
+  });
+  w.Key(key);
+  w.StartArray();
+  for (const auto& [k, f] : v) {
+    w.StartObject();
+    key_value(w, "key", k);
+    w.Key("lists");
+    w.Uint64(f.lists);
+    w.Key("valueFen");
+    w.Int64(f.value_fen);
+    w.Key("taxFen");
+    w.Int64(f.tax_fen);
+    w.EndObject();
+  }
+  w.EndArray();
+}
+
+double ratio(uint64_t a, uint64_t b) { return b == 0 ? 0.0 : static_cast<double>(a) / b; }
+
+void counts_json(Writer& w, const Aggregate& a) {
+  w.Key("declared");
+  w.Uint64(a.declared);
+  w.Key("released");
+  w.Uint64(a.released);
+  w.Key("rejected");
+  w.Uint64(a.rejected);
+  w.Key("automated");
+  w.Uint64(a.released_automated);
+  w.Key("valueFen");
+  w.Int64(a.value_fen);
+  w.Key("taxFen");
+  w.Int64(a.tax_fen);
+  w.Key("releaseRate");
+  w.Double(ratio(a.released, a.released + a.rejected));
+  w.Key("automatedRate");
+  w.Double(ratio(a.released_automated, a.released));
+  w.Key("p50Ms");
+  w.Int64(clearance_percentile_ms(a.clearance, 0.50));
+  w.Key("p95Ms");
+  w.Int64(clearance_percentile_ms(a.clearance, 0.95));
+  w.Key("p99Ms");
+  w.Int64(clearance_percentile_ms(a.clearance, 0.99));
+}
+
+std::string beijing_text(TimeMs t) {
+  std::string s = format_datetime14(t);
+  return fmt::format("{}-{}-{} {}:{}", s.substr(0, 4), s.substr(4, 2), s.substr(6, 2),
+                     s.substr(8, 2), s.substr(10, 2));
+}
+
+}  // namespace
+
+void Aggregate::add(const Aggregate& o) {
+  declared += o.declared;
+  released += o.released;
+  rejected += o.rejected;
+  released_automated += o.released_automated;
+  value_fen += o.value_fen;
+  tax_fen += o.tax_fen;
+  for (size_t i = 0; i < lanes.size(); ++i) lanes[i] += o.lanes[i];
+  for (size_t i = 0; i < clearance.size(); ++i) clearance[i] += o.clearance[i];
+  for (const auto& [k, f] : o.by_trade_mode) add_figure(&by_trade_mode, k, f);
+  for (const auto& [k, f] : o.by_country) add_figure(&by_country, k, f);
+  for (const auto& [k, f] : o.by_chapter) add_figure(&by_chapter, k, f);
+  for (const auto& [k, f] : o.by_platform) add_figure(&by_platform, k, f);
+  for (const auto& [k, n] : o.findings) findings[k] += n;
+}
+
+TimeMs bucket_start(TimeMs t, Granularity g) {
+  if (g == Granularity::kDay) return beijing_day_start(t);
+  TimeMs m = t % kMsPerHour;
+  return t - (m < 0 ? m + kMsPerHour : m);
+}
+
+TimeMs clearance_percentile_ms(const std::array<uint64_t, kClearanceBuckets>& h, double q) {
+  uint64_t total = 0;
+  for (uint64_t n : h) total += n;
+  if (total == 0) return 0;
+  double target = q * static_cast<double>(total);
+  uint64_t cum = 0;
+  for (size_t i = 0; i < h.size(); ++i) {
+    if (h[i] == 0) continue;
+    if (static_cast<double>(cum + h[i]) >= target) {
+      TimeMs lo = i == 0 ? 0 : kClearanceBoundsMs[i - 1];
+      TimeMs hi = i < kClearanceBoundsMs.size() ? kClearanceBoundsMs[i] : lo * 2;
+      double within = (target - static_cast<double>(cum)) / static_cast<double>(h[i]);
+      return lo + static_cast<TimeMs>(within * static_cast<double>(hi - lo));
+    }
+    cum += h[i];
+  }
+  return kClearanceBoundsMs.back();
+}
+
+int quota_band(Fen used_fen, Fen limit_fen) {
+  if (limit_fen <= 0 || used_fen >= limit_fen) return kQuotaBands;
+  return static_cast<int>(used_fen * kQuotaBands / limit_fen);
+}
+
+void StatsCentre::add(const std::string& scope, TimeMs time, const Aggregate& d) {
+  hourly_[scope][bucket_start(time, Granularity::kHour)].add(d);
+  daily_[scope][bucket_start(time, Granularity::kDay)].add(d);
+}
+
+void StatsCentre::Observe(const clearance::Engine& e, const ObservedCommand& c) {
+  namespace st = ceb::status;
+  std::lock_guard lk(mu_);
+  last_time_ = std::max(last_time_, c.time);
+  // A list resent twice in one message, or released and closed in one command, counts once.
+  std::set<std::tuple<std::string, std::string, int>> counted;
+  for (const ceb::Receipt& r : *c.receipts) {
+    if (r.answers != ceb::MessageType::kCEB621) continue;
+    std::pair<std::string, std::string> key{r.agentCode, r.copNo};
+    if (c.replayed_lists.count(key) != 0) continue;
+    bool declared = r.returnStatus == st::kAccepted && !r.invtNo.empty() &&
+                    c.new_lists.count(key) != 0;
+    if (!declared && r.returnStatus != st::kReleased && r.returnStatus != st::kRejected) continue;
+    if (!counted.emplace(r.agentCode, r.copNo, declared ? st::kAccepted : r.returnStatus).second)
+      continue;
+    const clearance::ListRecord* L = e.list_by_cop_no(r.agentCode, r.copNo);
+    if (L == nullptr) continue;
+    const auto& h = L->doc.head;
+    Aggregate d;
+    if (declared) {
+      d.declared = 1;
+    } else if (r.returnStatus == st::kRejected) {
+      d.rejected = 1;
+      for (const auto& f : r.findings) d.findings[f.rule] += 1;
+    } else {
+      if (!L->tax) continue;  // cannot happen: a released list has its tax
+      const tax::ListTax& t = *L->tax;
+      d.released = 1;
+      int lane = lane_of(*L);
+      d.lanes[lane] = 1;
+      if (lane == 0) d.released_automated = 1;
+      d.value_fen = t.dutiable_fen;
+      d.tax_fen = t.total_fen();
+      Figure whole{1, t.dutiable_fen, t.total_fen()};
+      add_figure(&d.by_trade_mode, h.tradeMode, whole);
+      add_figure(&d.by_platform, h.ebpCode, whole);
+      // Country and chapter by line (a list of German formula and French wine counts for both).
+      std::set<std::string> countries, chapters;
+      for (const tax::LineTax& lt : t.lines) {
+        std::string country = "?";
+        for (const auto& line : L->doc.lists)
+          if (line.gnum == lt.gnum) country = line.country;
+        std::string chapter = lt.gcode.substr(0, 2);
+        Figure f{0, lt.dutiable_fen, lt.total_fen()};
+        add_figure(&d.by_country, country, f);
+        add_figure(&d.by_chapter, chapter, f);
+        countries.insert(country);
+        chapters.insert(chapter);
+      }
+      for (const auto& k : countries) d.by_country[k].lists += 1;
+      for (const auto& k : chapters) d.by_chapter[k].lists += 1;
+      TimeMs took = c.time - first_document_ms(e, *L);
+      d.clearance[clearance_bucket(std::max<TimeMs>(0, took))] = 1;
+      // Quota usage: the buyer moves from the band before this list to the band after it.
+      auto decl = parse_date8(h.declTime);
+      CivilDate date = decl ? *decl : beijing_date(c.time);
+      Fen limit = e.reference().policy_at(date).annual_limit_fen;
+      Fen after = e.quota().totals({clearance::normalize_id_number(h.buyerIdNumber), date.year})
+                      .committed_fen;
+      Fen before = after - t.dutiable_fen;
+      auto& bands = quota_[date.year];
+      if (before > 0 && bands[quota_band(before, limit)] > 0) bands[quota_band(before, limit)] -= 1;
+      bands[quota_band(after, limit)] += 1;
+    }
+    add("", c.time, d);
+    std::set<std::string> parties{h.ebpCode, h.ebcCode, h.agentCode, h.logisticsCode,
+                                  h.assureCode};
+    parties.erase("");
+    for (const auto& p : parties) add(p, c.time, d);
+  }
+  if (bucket_start(c.time, Granularity::kDay) != pruned_day_) {
+    pruned_day_ = bucket_start(c.time, Granularity::kDay);
+    prune(c.time);
+  }
+}
+
+void StatsCentre::prune(TimeMs now) {
+  TimeMs hour_cut = now - kStatsHourlyRetentionHours * kMsPerHour;
+  TimeMs day_cut = now - kStatsDailyRetentionDays * kMsPerDay;
+  for (auto& [scope, m] : hourly_) m.erase(m.begin(), m.lower_bound(hour_cut));
+  for (auto& [scope, m] : daily_) m.erase(m.begin(), m.lower_bound(day_cut));
+}
+
+StatsCentre::Series StatsCentre::query(const Range& r, std::string_view scope) const {
+  std::lock_guard lk(mu_);
+  Series s;
+  const auto& all = r.granularity == Granularity::kHour ? hourly_ : daily_;
+  auto sc = all.find(std::string(scope));
+  TimeMs t = bucket_start(r.from, r.granularity);
+  for (int n = 0; t < r.to && n < kStatsMaxBuckets; ++n) {
+    Aggregate a;
+    if (sc != all.end()) {
+      if (auto b = sc->second.find(t); b != sc->second.end()) a = b->second;
+    }
+    s.total.add(a);
+    s.buckets.emplace_back(t, std::move(a));
+    // Next bucket: an hour, or the next Beijing day (no daylight saving: always 24 h).
+    t += r.granularity == Granularity::kHour ? kMsPerHour : kMsPerDay;
+  }
+  return s;
+}
+
+std::array<uint64_t, kQuotaBands + 1> StatsCentre::quota_bands(int year) const {
+  std::lock_guard lk(mu_);
+  auto it = quota_.find(year);
+  return it == quota_.end() ? std::array<uint64_t, kQuotaBands + 1>{} : it->second;
+}
+
+TimeMs StatsCentre::last_time() const {
+  std::lock_guard lk(mu_);
+  return last_time_;
+}
+
+std::string stats_series_json(const StatsCentre::Series& s, const StatsCentre::Range& r,
+                              bool anonymous) {
+  rapidjson::StringBuffer b;
+  Writer w(b);
+  w.StartObject();
+  w.Key("from");
+  w.Int64(r.from);
+  w.Key("to");
+  w.Int64(r.to);
+  key_value(w, "granularity", r.granularity == Granularity::kHour ? "hour" : "day");
+  w.Key("series");
+  w.StartArray();
+  for (const auto& [t, a] : s.buckets) {
+    w.StartObject();
+    w.Key("t");
+    w.Int64(t);
+    counts_json(w, a);
+    w.EndObject();
+  }
+  w.EndArray();
+  const Aggregate& a = s.total;
+  w.Key("total");
+  w.StartObject();
+  counts_json(w, a);
+  w.Key("lanes");
+  w.StartObject();
+  w.Key("green");
+  w.Uint64(a.lanes[0]);
+  w.Key("yellow");
+  w.Uint64(a.lanes[1]);
+  w.Key("red");
+  w.Uint64(a.lanes[2]);
+  w.EndObject();
+  figures_json(w, "byTradeMode", a.by_trade_mode);
+  figures_json(w, "byCountry", a.by_country);
+  figures_json(w, "byChapter", a.by_chapter);
+  if (!anonymous) figures_json(w, "byPlatform", a.by_platform);
+  w.Key("findings");
+  w.StartArray();
+  std::vector<std::pair<std::string, uint64_t>> f(a.findings.begin(), a.findings.end());
+  std::stable_sort(f.begin(), f.end(), [](const auto& x, const auto& y) {
+    return x.second > y.second;
+  });
+  for (const auto& [rule, n] : f) {
+    w.StartObject();
+    key_value(w, "rule", rule);
+    w.Key("count");
+    w.Uint64(n);
+    w.EndObject();
+  }
+  w.EndArray();
+  w.Key("clearanceHistogram");
+  w.StartArray();
+  for (size_t i = 0; i < kClearanceBuckets; ++i) {
+    w.StartObject();
+    w.Key("leMs");
+    if (i < kClearanceBoundsMs.size()) w.Int64(kClearanceBoundsMs[i]);
+    else w.Null();
+    w.Key("count");
+    w.Uint64(a.clearance[i]);
+    w.EndObject();
+  }
+  w.EndArray();
+  w.EndObject();
+  w.EndObject();
+  return std::string(b.GetString(), b.GetSize());
+}
+
+std::string_view stats_csv_header() {
+  return "scope,bucket_start_beijing,declared,released,rejected,automated,value_yuan,tax_yuan,"
+         "clearance_p50_s,clearance_p95_s,clearance_p99_s\n";
+}
+
+std::string stats_csv_rows(const StatsCentre::Series& s, std::string_view scope) {
+  std::string out;
+  for (const auto& [t, a] : s.buckets) {
+    out += fmt::format("{},{},{},{},{},{},{},{},{:.1f},{:.1f},{:.1f}\n", scope, beijing_text(t),
+                       a.declared, a.released, a.rejected, a.released_automated,
+                       format_fen(a.value_fen), format_fen(a.tax_fen),
+                       clearance_percentile_ms(a.clearance, 0.50) / 1000.0,
+                       clearance_percentile_ms(a.clearance, 0.95) / 1000.0,
+                       clearance_percentile_ms(a.clearance, 0.99) / 1000.0);
+  }
+  return out;
+}
+
+}  // namespace cbec::service

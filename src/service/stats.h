@@ -1,0 +1,123 @@
+// The statistics centre (DOMAIN.md §11): aggregates maintained incrementally as lists move.
+//
+// The writer thread feeds StatsCentre::Observe with every applied command (live and on replay),
+// so the figures are rebuilt from the log and a query never scans lists: it adds up at most
+// (range / bucket) pre-aggregated buckets. Buckets are by hour and by Beijing day of log time;
+// old buckets are dropped after kStatsHourlyRetentionHours / kStatsDailyRetentionDays.
+//
+// Each bucket holds: lists declared, released, rejected; value (dutiable, fen) and tax of
+// released lists, by trade mode, origin country, HS chapter and platform; lanes; lists released
+// without an officer (automated); a histogram of first document → release (fixed bounds, so
+// percentiles of any range are exact to a bucket); findings of rejections by rule. The same
+// buckets are kept per enterprise for every party of a list (platform, e-commerce enterprise,
+// agent, carrier, guarantor), so an enterprise sees its own figures beside the zone's.
+// Buyers' annual quota usage is a distribution per year (buyers per band of usage).
+//
+// Thread-safety: Observe on the writer thread; queries from any thread (own mutex).
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "clearance/clearance.h"
+
+namespace cbec::service {
+
+inline constexpr int kStatsHourlyRetentionHours = 24 * 62;
+inline constexpr int kStatsDailyRetentionDays = 2 * 366;
+// Upper bounds (ms) of the clearance-time buckets; the last bucket is everything above.
+inline constexpr std::array<TimeMs, 19> kClearanceBoundsMs = {
+    1000,    2000,    5000,     10000,    15000,     30000,     60000,
+    120000,  300000,  600000,   900000,   1800000,   3600000,   7200000,
+    14400000, 28800000, 43200000, 86400000, 172800000};
+inline constexpr size_t kClearanceBuckets = kClearanceBoundsMs.size() + 1;
+// Quota usage bands: released total / annual limit in tenths (the last band is "at the limit").
+inline constexpr int kQuotaBands = 10;
+// One answer covers at most this many buckets (a year by day, a month by hour).
+inline constexpr int kStatsMaxBuckets = 24 * 62;
+static_assert(kStatsMaxBuckets >= 366);
+
+struct Figure {
+  uint64_t lists = 0;
+  Fen value_fen = 0;
+  Fen tax_fen = 0;
+};
+
+struct Aggregate {
+  uint64_t declared = 0;
+  uint64_t released = 0;
+  uint64_t rejected = 0;
+  uint64_t released_automated = 0;  // no manual review or inspection on the way
+  Fen value_fen = 0;                // dutiable value of released lists
+  Fen tax_fen = 0;
+  std::array<uint64_t, 3> lanes{};  // green, yellow, red (of lists that passed review)
+  std::array<uint64_t, kClearanceBuckets> clearance{};
+  std::map<std::string, Figure> by_trade_mode, by_country, by_chapter, by_platform;
+  std::map<std::string, uint64_t> findings;  // rule -> rejections citing it
+  void add(const Aggregate& o);
+};
+
+enum class Granularity : uint8_t { kHour, kDay };
+
+// What a command changed, as the Service sees it around Engine::apply.
+struct ObservedCommand {
+  TimeMs time = 0;
+  const std::vector<ceb::Receipt>* receipts = nullptr;
+  // (agentCode, copNo) of lists this command resent unchanged (their receipts are replays) and
+  // of lists that had no invtNo before it (their first 120 is a new declaration).
+  std::set<std::pair<std::string, std::string>> replayed_lists;
+  std::set<std::pair<std::string, std::string>> new_lists;
+};
+
+class StatsCentre {
+ public:
+  void Observe(const clearance::Engine& engine, const ObservedCommand& c);
+
+  struct Range {
+    TimeMs from = 0;  // inclusive, rounded down to the bucket
+    TimeMs to = 0;    // exclusive
+    Granularity granularity = Granularity::kHour;
+  };
+  struct Series {
+    std::vector<std::pair<TimeMs, Aggregate>> buckets;  // every bucket of the range, in order
+    Aggregate total;
+  };
+  // scope "" = the zone; else an enterprise code.
+  Series query(const Range& r, std::string_view scope) const;
+  // Buyers per usage band (kQuotaBands + 1 entries: the last is "at the limit").
+  std::array<uint64_t, kQuotaBands + 1> quota_bands(int year) const;
+  TimeMs last_time() const;
+
+ private:
+  void add(const std::string& scope, TimeMs time, const Aggregate& delta);
+  void prune(TimeMs now);
+
+  mutable std::mutex mu_;
+  // scope ("" = zone) -> bucket start -> aggregate
+  std::map<std::string, std::map<TimeMs, Aggregate>> hourly_, daily_;
+  std::map<int, std::array<uint64_t, kQuotaBands + 1>> quota_;  // year -> buyers per band
+  TimeMs last_time_ = 0;
+  TimeMs pruned_day_ = 0;
+};
+
+TimeMs bucket_start(TimeMs t, Granularity g);
+// Percentile (0 < q < 1) of a clearance histogram in ms, interpolated inside the bucket; 0 if
+// empty.
+TimeMs clearance_percentile_ms(const std::array<uint64_t, kClearanceBuckets>& h, double q);
+int quota_band(Fen used_fen, Fen limit_fen);
+
+// JSON of a query: {"from","to","granularity","series":[...],"total":{...}} with money in fen.
+// `anonymous` leaves out the platform breakdown (what an enterprise sees of the zone).
+std::string stats_series_json(const StatsCentre::Series& s, const StatsCentre::Range& r,
+                              bool anonymous);
+// CSV, one row per bucket, columns in stats_csv_header().
+std::string stats_csv_rows(const StatsCentre::Series& s, std::string_view scope);
+std::string_view stats_csv_header();
+
+}  // namespace cbec::service
