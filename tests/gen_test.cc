@@ -344,13 +344,15 @@ TEST(DemoZone, PartiesAndAccountBook) {
   }
   EXPECT_EQ(z.with_role(kRoleEbp).size(), 2u);
   EXPECT_EQ(z.with_role(kRolePay).size(), 2u);
-  EXPECT_EQ(z.with_role(kRoleLogistics).size(), 2u);
+  // Two couriers and the O2O hall, which issues the pickup waybills of its own orders.
+  EXPECT_EQ(z.with_role(kRoleLogistics).size(), 3u);
   ASSERT_NE(z.find(z.areaCode), nullptr);
   EXPECT_TRUE(z.find(z.areaCode)->has(kRoleAgent));
   EXPECT_TRUE(z.find(z.areaCode)->has(kRoleOperator));
   EXPECT_TRUE(z.find(z.areaCode)->has(kRoleGuarantor));
   ASSERT_NE(z.find(z.hallCode), nullptr);
   EXPECT_TRUE(z.find(z.hallCode)->has(kRoleHall));
+  EXPECT_TRUE(z.find(z.hallCode)->has(kRoleLogistics));
   EXPECT_EQ(role_names(z.find(z.areaCode)->roles), "agent,operator,guarantor");
   EXPECT_GE(z.officers.size(), 3u);
   EXPECT_EQ(z.find("4101969999"), nullptr);

@@ -124,7 +124,7 @@
       line(t('released'), mine.series.map((b) => b.released), { showSymbol: false, lineStyle: { width: 3, color: '#22d39a' }, itemStyle: { color: '#22d39a' }, ...area('rgba(34,211,154,.28)') }),
       line(t('rejected'), mine.series.map((b) => b.rejected), { showSymbol: false, lineStyle: { width: 2, color: '#ff5d6c' }, itemStyle: { color: '#ff5d6c' } }),
     ];
-    if (ent) series.push(line(t('zoneReleased'), zone.series.map((b) => b.released), { yAxisIndex: 1, lineStyle: { type: 'dashed', color: '#ffd24a' }, itemStyle: { color: '#ffd24a' } }));
+    if (ent) series.push(line(t('zoneReleased'), zone.series.map((b) => b.released), { yAxisIndex: 1, showSymbol: false, lineStyle: { type: 'dashed', color: '#ffd24a' }, itemStyle: { color: '#ffd24a' } }));
     chart('cThroughput').setOption({
       ...base, xAxis: { type: 'category', data: xs, ...axisStyle },
       yAxis: ent ? [{ type: 'value', ...axisStyle }, { type: 'value', ...axisStyle, splitLine: { show: false } }] : [{ type: 'value', ...axisStyle }],
