@@ -70,6 +70,7 @@ class WebApiTest : public ::testing::Test {
     o.data_dir = (dir_ / "data").string();
     o.reference = reference();
     o.ticks = false;
+    o.draw_seeds = false;
     o.clock = [this] { return now_ms_; };
     o.lanes = [yellow = yellow_](const clearance::LaneContext& c) {
       return yellow->count(c.inventory->head.copNo) ? clearance::Lane::kYellow
@@ -78,13 +79,11 @@ class WebApiTest : public ::testing::Test {
     auto s = Service::Open(std::move(o));
     ASSERT_TRUE(s.ok()) << s.status().ToString();
     service_ = std::move(*s);
-    for (auto& body : demo::setup_commands(gen::demo_zone(), 100'000'000'00)) {
-      std::string hash;
-      if (auto* r = std::get_if<clearance::RegisterEnterprise>(&body))
-        hash = sha256_hex("key-" + r->enterprise.code);
-      auto a = service_->SubmitAndWait(encode_admin(std::move(body), hash));
-      ASSERT_TRUE(a.ok() && a->status.ok());
-    }
+    Status st = demo::register_zone(
+        *service_, gen::demo_zone(), 100'000'000'00,
+        [](std::string_view code) { return "key-" + std::string(code); },
+        [](std::string_view id) { return "officer-key-" + std::string(id); });
+    ASSERT_TRUE(st.ok()) << st.ToString();
     api_ = std::make_shared<Api>(service_.get(), ApiOptions{kRegulatorKey});
     auto srv = server::HttpServer::Start(server::ServerOptions{"127.0.0.1", 0}, api_);
     ASSERT_TRUE(srv.ok()) << srv.status().ToString();
@@ -183,9 +182,9 @@ TEST_F(WebApiTest, BoardFollowsAHallOrderThroughEveryStageWithMaskedDataOnly) {
   std::string invt = service_->Read([&](const clearance::Engine& e) {
     return e.list_by_cop_no(s.inventory.head.agentCode, s.inventory.head.copNo)->invtNo;
   });
-  HttpResponse d = Call("POST", "/api/v1/admin/decisions",
-                        fmt::format(R"({{"officer":"O1","invtNo":"{}","action":"release"}})", invt),
-                        regulator());
+  HttpResponse d = Call("POST", "/api/v1/officer/decisions",
+                        fmt::format(R"({{"invtNo":"{}","action":"release"}})", invt),
+                        {{"X-API-Key", "officer-key-461200101"}});
   ASSERT_EQ(d.status, 200) << d.body;
   EXPECT_EQ(StageOf(s), "ready");
   ASSERT_EQ(Pickup(s, Suffix(s), key(hall_)).status, 200);

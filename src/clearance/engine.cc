@@ -393,7 +393,11 @@ struct Engine::State {
     f.logisticsCode = h.logisticsCode;
     f.buyerIdNumber = h.buyerIdNumber;
     f.buyerTelephone = h.buyerTelephone;
-    f.consigneeAddress = h.consigneeAddress;
+    // An O2O order is collected at the hall: its consignee address is the hall's, shared by
+    // every buyer there, and says nothing about the buyer (the address patterns skip it).
+    auto carrier = enterprises.find(h.logisticsCode);
+    bool o2o = carrier != enterprises.end() && (carrier->second.roles & kRoleHall) != 0;
+    f.consigneeAddress = o2o ? std::string_view() : std::string_view(h.consigneeAddress);
     f.dutiable_fen = L.tax ? L.tax->dutiable_fen : 0;
     f.transaction_limit_fen = ref().policy_at(list_date(L)).transaction_limit_fen;
     f.lines = risk_lines;
