@@ -26,6 +26,8 @@ enum class CommandKind : uint8_t {
   kTick = 6,
   kSetWebhook = 7,  // service-level: applied by Service, not by the clearance engine
   kLoadReference = 8,
+  kReturnArrival = 9,  // warehouse confirms a return's goods are back (CEB625, DOMAIN.md §4.4)
+  kTaxPayment = 10,    // a guarantor pays tax bills (DOMAIN.md §4.1 step 7)
 };
 
 // The receipt push target of one enterprise (see service/webhooks.h). An empty url removes it.
