@@ -599,6 +599,62 @@ TEST(Return, FreesTheReturnedQuantityOfACappedGoodAndALapseTakesItBack) {
             std::string::npos);
 }
 
+TEST(Return, ListRoundedOnceEndsAtExactlyNothingAfterPartialReturns) {
+  // Policy rounding "once": the list's taxes are rounded on the list, not summed from lines.
+  // Three partial returns of wine (CT 10 %) and serum take off exactly what was levied.
+  std::string dir = std::string(CBEC_SOURCE_DIR) + "/config/defaults/";
+  std::string policy = read_file(dir + "policy.toml");
+  const std::string per_line = "rounding = \"per_line\"";
+  for (size_t at; (at = policy.find(per_line)) != std::string::npos;)
+    policy.replace(at, per_line.size(), "rounding = \"once\"");
+  auto reference = ref::ReferenceData::LoadTexts(policy, read_file(dir + "goods.csv"),
+                                                 read_file(dir + "positive_list.csv"));
+  ASSERT_TRUE(reference.ok()) << reference.status().ToString();
+  Harness h({}, true, *reference);
+  DocSet s = set_from(R"({"goods":[{"item":"4","qty":"3"},{"item":"2","qty":"1"}],
+                         "freight":"7.00"})",
+                      "", h);
+  std::string invt = release_base(h, s);
+  const TaxBill* b = h.engine().tax_bill(invt);
+  ASSERT_EQ(b->tax.rounding, ref::TaxRounding::kOnce);
+  const Fen total = b->tax.total_fen();
+  ASSERT_EQ(send_return(h, refund_of(s, invt, "RT0001", {{1, "1"}})).returnStatus, 120);
+  ASSERT_EQ(send_return(h, refund_of(s, invt, "RT0002", {{1, "1"}, {2, "1"}})).returnStatus, 120);
+  ASSERT_EQ(send_return(h, refund_of(s, invt, "RT0003", {{1, "1"}})).returnStatus, 120);
+  Fen taken = 0;
+  for (const char* cop : {"RT0001", "RT0002", "RT0003"})
+    taken += h.engine().return_record(kAgent, cop)->tax_fen;
+  b = h.engine().tax_bill(invt);
+  EXPECT_EQ(taken, total);
+  EXPECT_EQ(b->levied.total_fen(), 0);
+  EXPECT_EQ(b->levied.tariff_fen + b->levied.ct_fen + b->levied.vat_fen, 0);
+  EXPECT_EQ(quota_of(h), 0);
+  h.engine().check_tax_invariants();
+  // The middle return lapses: exactly its amounts come back.
+  ASSERT_TRUE(h.apply(ReturnArrival{kAgent, kAgent, "RT0001"}).ok());
+  ASSERT_TRUE(h.apply(ReturnArrival{kAgent, kAgent, "RT0003"}).ok());
+  tick_at(h, day_start(46));
+  EXPECT_EQ(h.engine().tax_bill(invt)->levied.total_fen(),
+            h.engine().return_record(kAgent, "RT0002")->tax_fen);
+  h.engine().check_tax_invariants();
+}
+
+TEST(Cancel, ListWithoutTaxCanBeCancelledAndReturned) {
+  // A list whose only line is a free gift bears no tax: its bill has nothing to pay.
+  Harness h;
+  DocSet a = set_from(R"({"goods":[{"item":"1","qty":"1","price":"0"}],"freight":"0"})", "", h);
+  DocSet b = set_from(R"({"goods":[{"item":"1","qty":"1","price":"0"}],"freight":"0"})", "-B", h);
+  std::string ia = release_base(h, a), ib = release_base(h, b);
+  EXPECT_EQ(h.engine().tax_bill(ia)->tax.total_fen(), 0);
+  EXPECT_EQ(h.engine().tax_bill(ia)->state, TaxBill::State::kPaid);
+  EXPECT_EQ(send_cancel(h, cancel_of(a, ia)).returnStatus, 399);
+  EXPECT_EQ(h.engine().tax_bill(ia)->state, TaxBill::State::kVoid);
+  EXPECT_EQ(send_return(h, refund_of(b, ib, "RT0001", {{1, "1"}})).returnStatus, 120);
+  ASSERT_TRUE(h.apply(ReturnArrival{kAgent, kAgent, "RT0001"}).ok());
+  EXPECT_EQ(on_hand(h, "1"), 1000 * kUnit);
+  h.engine().check_tax_invariants();
+}
+
 TEST(Return, ModifyAndWithdrawAPendingReturnUndoItExactly) {
   Harness h;
   DocSet s = load_base("formula_1210");

@@ -464,6 +464,11 @@ std::optional<ReturnBook::Effect> ReturnBook::compute_effect(
       e.delta.ct_fen += d.ct_fen;
       e.delta.vat_fen += d.vat_fen;
     }
+    // A list rounded once (Policy::rounding kOnce) has list figures that may differ from the sum
+    // of its lines by a fen: never take off more than the list still bears.
+    e.delta.tariff_fen = std::min(e.delta.tariff_fen, levied.tariff_fen);
+    e.delta.ct_fen = std::min(e.delta.ct_fen, levied.ct_fen);
+    e.delta.vat_fen = std::min(e.delta.vat_fen, levied.vat_fen);
     e.delta.dutiable_fen = std::min(dutiable, levied.dutiable_fen);
     e.quota_fen = std::min(dutiable, f.quota_counted_fen);
   }

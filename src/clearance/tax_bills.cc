@@ -106,7 +106,9 @@ void TaxBook::refresh(TaxBill& b, TimeMs now) {
   CBEC_ASSERT(b.pending_return_fen >= 0);
   State next;
   if (outstanding == 0 && b.pending_return_fen == 0) {
-    next = levied == 0 ? State::kVoid : State::kPaid;
+    // Every line returned: void. A list without tax has nothing to pay: paid, and still open
+    // to a cancel or a return like any other.
+    next = levied == 0 && b.tax.total_fen() > 0 ? State::kVoid : State::kPaid;
   } else if (now < b.payable_at) {
     next = State::kOpen;
   } else if (outstanding == 0 || now < b.overdue_at) {

@@ -10,8 +10,8 @@
 //
 // A bill's state follows from its amounts and the time (refresh()): kOpen before payable_at,
 // kPayable, kOverdue from overdue_at with tax outstanding, kPaid when nothing is outstanding
-// and nothing pending, kVoid when cancelled or when nothing is levied and nothing pending
-// (every line returned, or a list without tax).
+// and nothing pending (also a list without tax), kVoid when cancelled or when every line was
+// returned (nothing levied, nothing pending).
 #pragma once
 
 #include <map>
