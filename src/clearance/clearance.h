@@ -12,6 +12,8 @@
 //   annual quota (R5), stock (R6), guarantee (R7) . src/ledger/ (reserve/commit/release)
 //   tax amounts ................................... src/tax/
 //   status transitions and receipts (§10) ......... engine.cc (transition_list, emit_*)
+//   cancel CEB623, return CEB625 (§4.4) ........... returns.cc (ReturnBook)
+//   tax bills, payments, statements (§4.1 step 7) . tax_bills.cc (TaxBook)
 //   error codes ................................... error_codes.h
 #pragma once
 
@@ -186,13 +188,34 @@ struct Pickup {
   std::string id_suffix;    // last kPickupIdSuffixMin..kPickupIdSuffixMax characters of buyerIdNumber
   std::string clerk;        // who handed the goods over (kept in the receipt text)
 };
+// The warehouse operator confirms that the goods of a return (CEB625, keyed by the return's
+// agentCode and copNo) are back in the supervised zone (DOMAIN.md §4.4). Whole returns only: the
+// goods of one CEB625 arrive together. Bonded (1210) goods go back into the account book.
+struct ReturnArrival {
+  std::string operatorCode;  // the confirming warehouse operator (for 1210: the list's areaCode)
+  std::string agentCode;     // key of the CEB625
+  std::string copNo;
+};
+// A guarantor pays tax bills (DOMAIN.md §4.1 step 7): one bill (invtNo) or every payable and
+// overdue bill of the guarantor (invtNo empty). amount_fen must equal the outstanding amount of
+// what it pays (a payer's figure that disagrees with ours is refused, not half-applied).
+// paymentRef is the payer's reference (bank transfer / entDutyNo), unique per guarantor: the
+// same payment sent again is answered OK and changes nothing.
+struct TaxPayment {
+  std::string assureCode;
+  std::string invtNo;
+  std::string paymentRef;
+  Fen amount_fen = 0;
+};
+inline constexpr size_t kMaxPaymentRefChars = 64;
 
 struct Command {
   uint64_t seq = 0;  // log sequence number, strictly increasing
   TimeMs time = 0;   // log time, non-decreasing
   using Body = std::variant<SubmitMessage, RegisterEnterprise, StockIn, GuaranteeDeposit,
                             OfficerDecision, Tick, LoadReference, SetDrawSeed, RegisterOfficer,
-                            ClaimList, InspectionResult, SetControlOrder, ConfirmGrade, Pickup>;
+                            ClaimList, InspectionResult, SetControlOrder, ConfirmGrade, Pickup,
+                            ReturnArrival, TaxPayment>;
   Body body;
 };
 
@@ -222,6 +245,7 @@ enum class ListState : uint8_t {
   kDetained,     // 501/502/503/599
   kReleased,     // 800
   kClosed,       // 899
+  kCancelled,    // 399 in the CEB624: cancelled (CEB623) after release, tax bill void
 };
 std::string_view list_state_name(ListState s);
 
@@ -262,7 +286,120 @@ struct TaxBill {  // CEB816 shape, one per released list
   std::string assureCode;
   TimeMs released_at = 0;
   tax::ListTax tax;
-  enum class State : uint8_t { kOpen, kPaid, kVoid } state = State::kOpen;
+  // kOpen: within the cancel/return window (days 0..tax_payable_days), not yet payable.
+  // kPayable: from day tax_payable_days + 1; kOverdue: from day tax_due_days + 1 with tax still
+  // outstanding. kPaid: nothing outstanding. kVoid: cancelled, or every line returned.
+  enum class State : uint8_t { kOpen, kPaid, kVoid, kPayable, kOverdue } state = State::kOpen;
+
+  // ---- Settlement (tax_bills.cc) ----
+  std::string taxNo;      // CEB816 taxNo: customs code + year + "T" + serial (18 characters)
+  std::string agentCode;  // the declarer, and the e-commerce enterprise, for the credit record
+  std::string ebcCode;
+  TimeMs payable_at = 0;  // Beijing midnight starting day tax_payable_days + 1
+  TimeMs overdue_at = 0;  // Beijing midnight starting day tax_due_days + 1
+  // What is levied now: `tax` less the lines' tax taken off by returns (per line and in total).
+  tax::ListTax levied;
+  Fen paid_fen = 0;
+  // Tax taken off by returns whose goods have not arrived yet. The guarantee keeps covering it
+  // until the warehouse confirms arrival, because a lapsed return reinstates it.
+  Fen pending_return_fen = 0;
+  bool overdue_recorded = false;  // the credit record counted this bill once
+
+  Fen outstanding_fen() const {
+    return state == State::kVoid ? 0 : levied.total_fen() - paid_fen;
+  }
+  // What the bill holds of its guarantor's guarantee (GuaranteeAccount::open_bills_fen is the
+  // sum of this over the guarantor's bills).
+  Fen guaranteed_fen() const {
+    return state == State::kVoid ? 0 : outstanding_fen() + pending_return_fen;
+  }
+};
+std::string_view tax_bill_state_name(TaxBill::State s);  // "open", "payable", ...
+
+// ---- Cancel (CEB623) and return (CEB625) records (returns.cc) -------------------------------
+// Days are Beijing calendar days counted from the release: day 0 is the Beijing date of the
+// release, day n the n-th date after it. "Within N days" means on or before day N, judged by the
+// log time of the command that carries the request (never the sender's appTime). So a list
+// released 2026-05-10 10:00 can be cancelled until 2026-06-09 23:59:59.999 (day 30) and a return
+// of it lapses at 2026-06-25 00:00 (start of day 46) unless its goods arrived before.
+int64_t days_since_release(TimeMs released_at, TimeMs t);
+
+struct ReturnLine {  // one InvtRefundList line as applied
+  int64_t gnum = 0;
+  int64_t qty_units = 0;       // returned quantity (Decimal units of the list line's unit)
+  Fen dutiable_fen = 0;        // taken off the buyer's annual total for this line
+  Fen tariff_fen = 0, ct_fen = 0, vat_fen = 0;  // tax taken off this line of the bill
+  int64_t cap_units = 0;       // taken off the buyer's yearly quantity cap (qty1 units)
+};
+struct ReturnRecord {
+  enum class Kind : uint8_t { kCancel, kReturn } kind = Kind::kReturn;
+  // kDraft: appStatus 1, no effect. kCancelled: a cancel that took effect. kPending: a return
+  // applied, goods not yet back. kArrived: goods back in time (tax not levied). kLapsed: goods
+  // not back by day return_arrival_days: tax and annual total reinstated.
+  enum class State : uint8_t { kDraft, kCancelled, kPending, kArrived, kLapsed } state =
+      State::kDraft;
+  std::string agentCode, copNo;  // the key
+  std::string invtNo;
+  std::string preNo;             // assigned by us, carried by every receipt of the record
+  std::string sender;
+  uint64_t digest = 0;
+  int returnStatus = 0;          // of the last receipt
+  TimeMs applied_at = 0;
+  TimeMs lapse_at = 0;           // returns: Beijing midnight starting day return_arrival_days + 1
+  TimeMs arrived_at = 0;
+  std::vector<ReturnLine> lines;  // returns only
+  Fen tax_fen = 0;                // tax taken off the bill (cancel: voided)
+  Fen quota_fen = 0;              // taken off the buyer's annual total
+};
+std::string_view return_state_name(ReturnRecord::State s);
+
+// ---- Guarantor statement and credit record (tax_bills.cc) ----------------------------------
+// Every change of what a guarantor owes, in log order. Signs: kBill and kReinstatement add to
+// the balance, kReduction, kVoid and kPayment take off; kDeposit is a guarantee lodged and does
+// not change the tax balance.
+struct TaxJournalEntry {
+  enum class Kind : uint8_t { kBill, kReduction, kReinstatement, kVoid, kPayment, kDeposit };
+  Kind kind = Kind::kBill;
+  TimeMs time = 0;
+  std::string invtNo;     // "" for deposits
+  std::string reference;  // return/cancel copNo, or the paymentRef
+  Fen amount_fen = 0;     // ≥ 0; the kind gives the sign
+  Fen signed_fen() const;
+};
+std::string_view journal_kind_name(TaxJournalEntry::Kind k);  // "bill", "reduction", ...
+
+struct TaxStatement {
+  std::string assureCode;
+  CivilDate from, to;     // Beijing dates, inclusive
+  Fen opening_fen = 0;    // owed at the start of `from`
+  Fen bills_fen = 0;      // bills issued in the period
+  Fen reinstated_fen = 0; // lapsed returns
+  Fen reductions_fen = 0; // returns applied
+  Fen voids_fen = 0;      // cancels
+  Fen payments_fen = 0;
+  Fen closing_fen = 0;    // = opening + bills + reinstated − reductions − voids − payments
+  Fen deposits_fen = 0;   // guarantee lodged in the period
+  std::vector<TaxJournalEntry> entries;  // of the period, in log order
+  std::vector<const TaxBill*> bills;     // bills issued in the period (per list and per line)
+  ledger::GuaranteeAccount guarantee;    // as of the engine's time
+};
+inline constexpr int64_t kMaxStatementDays = 366;
+
+// What the credit work reads about an enterprise's tax behaviour: bills overdue (counted for the
+// guarantor, once per bill, with the amount outstanding when it became overdue) and returns
+// that lapsed (counted for the declaring agent).
+struct TaxCreditEvent {
+  enum class Kind : uint8_t { kOverdueBill, kLapsedReturn } kind = Kind::kOverdueBill;
+  TimeMs time = 0;
+  std::string invtNo;
+  std::string reference;  // the return copNo for lapsed returns
+  Fen amount_fen = 0;
+};
+struct TaxCreditRecord {
+  uint32_t overdue_bills = 0;
+  Fen overdue_fen = 0;
+  uint32_t lapsed_returns = 0;
+  std::vector<TaxCreditEvent> events;  // oldest first
 };
 
 // ---- Tax before declaration -------------------------------------------------------------
@@ -323,6 +460,21 @@ class Engine {
 
   // A canonical text dump of the whole state, for replay comparisons and debugging.
   std::string dump_state() const;
+
+  // ---- Cancel, return and tax settlement (returns.cc, tax_bills.cc) ----
+  const TaxBill* tax_bill(std::string_view invtNo) const;
+  // CEB623 / CEB625 records by their key (agentCode, copNo); nullptr if none.
+  const ReturnRecord* cancel_record(std::string_view agentCode, std::string_view copNo) const;
+  const ReturnRecord* return_record(std::string_view agentCode, std::string_view copNo) const;
+  // nullptr if the enterprise has no tax credit event.
+  const TaxCreditRecord* tax_credit_record(std::string_view code) const;
+  // kInvalidArgument if to < from or the period is longer than kMaxStatementDays.
+  Result<TaxStatement> tax_statement(std::string_view assureCode, CivilDate from,
+                                     CivilDate to) const;
+  // Asserts money conservation: per guarantor, the guarantee's open bills equal what the bills
+  // hold (outstanding + pending returns), and the journal balance equals what is outstanding.
+  // O(bills + journal): for tests and audits, not the hot path.
+  void check_tax_invariants() const;
 
  private:
   struct State;

@@ -13,8 +13,10 @@
 #include "clearance/supervision.h"
 #include "clearance/error_codes.h"
 #include "clearance/id_number.h"
+#include "clearance/returns.h"
 #include "clearance/rules.h"
 #include "risk/risk.h"
+#include "clearance/tax_bills.h"
 #include "fmt/format.h"
 
 namespace cbec::clearance {
@@ -80,7 +82,6 @@ struct Engine::State {
   ledger::GuaranteeLedger guarantees;
   std::map<CapKey, int64_t> caps_used;
   std::map<std::string, std::string, std::less<>> buyer_names;  // id -> name
-  std::vector<TaxBill> bills;
 
   // Supervision (§8): draws, queues, control orders, credit. Per-item goods risk overrides.
   Supervisor sup;
@@ -290,7 +291,7 @@ struct Engine::State {
     guarantees.commit(L.id);
     L.reserved = false;
     for (const auto& [key, units] : list_extra[L.id].caps) caps_used[key] += units;
-    bills.push_back(TaxBill{L.invtNo, L.doc.head.assureCode, now, *L.tax, TaxBill::State::kOpen});
+    open_tax_bill(L);
     L.state = ListState::kReleased;
     sup.dequeue(L.invtNo);
     credit(L, CreditEventKind::kRelease);
@@ -1018,22 +1019,6 @@ struct Engine::State {
     }
   }
 
-  void apply_unsupported(const std::string& sender, MessageType t, const std::string& guid,
-                         const std::string& copNo, const std::string& invtNo,
-                         const std::string& agentCode) {
-    Receipt r = error_receipt(
-        t, sender, guid, Problem::kNotSupported,
-        {simple("F", std::string(ceb::record_node_name(t)),
-                "撤销/退货申请将随监管功能上线，本版本暂不受理",
-                "cancel and return requests arrive with the supervision release; this version "
-                "does not accept them")});
-    r.copNo = copNo.empty() ? guid.substr(0, 20) : copNo;
-    r.preNo = next_pre_no();
-    r.invtNo = invtNo.size() == 18 ? invtNo : "";
-    r.agentCode = agentCode;
-    emit(std::move(r));
-  }
-
   // appType rules (DOMAIN.md §3). `exists`: the key is stored; `draft`: it is a draft;
   // `locked`: a decision was taken on it.
   static bool check_app_type(const std::string& app_type, bool exists, bool draft, bool locked,
@@ -1089,13 +1074,10 @@ struct Engine::State {
         for (const auto& r : msg.deliveries) apply_delivery(m.sender, r);
         break;
       case MessageType::kCEB623:
-        for (const auto& r : msg.cancels)
-          apply_unsupported(m.sender, msg.type, r.guid, r.copNo, r.invtNo, r.agentCode);
+        for (const auto& r : msg.cancels) apply_cancel(m.sender, r);
         break;
       case MessageType::kCEB625:
-        for (const auto& r : msg.refunds)
-          apply_unsupported(m.sender, msg.type, r.head.guid, r.head.copNo, r.head.invtNo,
-                            r.head.agentCode);
+        for (const auto& r : msg.refunds) apply_refund(m.sender, r);
         break;
     }
   }
@@ -1256,6 +1238,7 @@ struct Engine::State {
       return PermissionDenied(fmt::format("{} is not a registered guarantor", g.assureCode));
     if (g.amount_fen <= 0) return InvalidArgument("deposit must be positive");
     guarantees.deposit(g.assureCode, g.amount_fen);
+    tax_book.deposit(g.assureCode, g.amount_fen, now);
     reevaluate_held(HoldKind::kGuarantee);
     return Status::Ok();
   }
@@ -1284,6 +1267,77 @@ struct Engine::State {
     emit(std::move(r));
     return Status::Ok();
   }
+  // ---- Cancel (CEB623), return (CEB625), tax bills and payments ----------------------------
+  // The rules are in returns.cc (ReturnBook) and tax_bills.cc (TaxBook); here the engine does
+  // R1, lends its ledgers, and re-evaluates lists held by R7 when a guarantee comes back.
+  TaxBook tax_book;
+  ReturnBook returns;
+
+  ReturnsCtx returns_ctx() {
+    return ReturnsCtx{now,
+                      ref(),
+                      stock,
+                      quota,
+                      guarantees,
+                      caps_used,
+                      tax_book,
+                      [this](std::string_view invtNo) -> ListRecord* {
+                        auto it = list_by_invt.find(invtNo);
+                        return it == list_by_invt.end() ? nullptr : &lists.at(it->second);
+                      },
+                      [this] { return next_pre_no(); },
+                      [this](Receipt r) { emit(std::move(r)); }};
+  }
+  void open_tax_bill(const ListRecord& L) {
+    CivilDate release_date = beijing_date(now);
+    tax_book.open(L, now, ref().policy_at(release_date));
+    // The same declaration date and quota key as evaluate() used for R3 and R5.
+    auto decl = parse_date8(L.doc.head.declTime);
+    CivilDate decl_date = decl ? *decl : release_date;
+    returns.on_release(L, ReleaseFacts{decl_date,
+                                       {normalize_id_number(L.doc.head.buyerIdNumber),
+                                        decl_date.year},
+                                       L.tax->dutiable_fen,
+                                       list_extra[L.id].caps});
+  }
+  void apply_cancel(const std::string& sender, const ceb::InvtCancel& c) {
+    auto r1 = check_sender(sender, kRoleAgent | kRoleEbc, {&c.agentCode, &c.ebcCode},
+                           "InvtCancel/agentCode");
+    ReturnsCtx ctx = returns_ctx();
+    if (returns.apply_cancel(ctx, sender, c, r1)) reevaluate_held(HoldKind::kGuarantee);
+  }
+  void apply_refund(const std::string& sender, const ceb::InvtRefund& r) {
+    auto r1 = check_sender(sender, kRoleAgent | kRoleEbc, {&r.head.agentCode, &r.head.ebcCode},
+                           "InvtRefund/InvtRefundHead/agentCode");
+    ReturnsCtx ctx = returns_ctx();
+    returns.apply_return(ctx, sender, r, r1);
+  }
+  Status apply_admin(const ReturnArrival& a) {
+    auto e = enterprises.find(a.operatorCode);
+    if (e == enterprises.end() || (e->second.roles & kRoleOperator) == 0)
+      return PermissionDenied(fmt::format("{} is not a registered warehouse operator",
+                                          a.operatorCode));
+    ReturnsCtx ctx = returns_ctx();
+    Status s = returns.arrival(ctx, a);
+    if (s.ok()) reevaluate_held(HoldKind::kGuarantee);
+    return s;
+  }
+  Status apply_admin(const TaxPayment& p) {
+    auto e = enterprises.find(p.assureCode);
+    if (e == enterprises.end() || (e->second.roles & kRoleGuarantor) == 0)
+      return PermissionDenied(fmt::format("{} is not a registered guarantor", p.assureCode));
+    Status s = tax_book.pay(p, now, guarantees);
+    if (s.ok()) reevaluate_held(HoldKind::kGuarantee);
+    return s;
+  }
+  // Time-driven: returns whose goods did not come back lapse, bills become payable or overdue.
+  void settle_due() {
+    if (returns.lapse_is_due(now)) {
+      ReturnsCtx ctx = returns_ctx();
+      returns.lapse_due(ctx);
+    }
+    tax_book.advance(now);
+  }
 };
 
 // ---- Engine ------------------------------------------------------------------------------
@@ -1302,6 +1356,7 @@ Status Engine::apply(const Command& cmd, std::vector<ceb::Receipt>* out) {
   s_->out = out;
   s_->apply_due_grades();
   s_->expire_due();
+  s_->settle_due();
   Status result = std::visit(
       [&](const auto& body) -> Status {
         using T = std::decay_t<decltype(body)>;
@@ -1372,7 +1427,7 @@ void Engine::take_draws(std::vector<DrawRecord>* out) { s_->sup.take_draws(out);
 const ledger::StockLedger& Engine::stock() const { return s_->stock; }
 const ledger::QuotaLedger& Engine::quota() const { return s_->quota; }
 const ledger::GuaranteeLedger& Engine::guarantees() const { return s_->guarantees; }
-const std::vector<TaxBill>& Engine::tax_bills() const { return s_->bills; }
+const std::vector<TaxBill>& Engine::tax_bills() const { return s_->tax_book.bills(); }
 const std::map<uint64_t, ListRecord>& Engine::lists() const { return s_->lists; }
 uint64_t Engine::last_seq() const { return s_->last_seq; }
 TimeMs Engine::now() const { return s_->now; }
@@ -1432,9 +1487,7 @@ std::string Engine::dump_state() const {
   for (const auto& [code, a] : s.guarantees.all())
     o << "guarantee " << code << " " << a.deposited_fen << " " << a.open_bills_fen << " "
       << a.reserved_fen << "\n";
-  for (const auto& b : s.bills)
-    o << "bill " << b.invtNo << " " << b.assureCode << " " << b.released_at << " "
-      << b.tax.total_fen() << "\n";
+  s.tax_book.dump(o);
   for (const auto& [k, v] : s.caps_used)
     o << "cap " << std::get<0>(k) << "/" << std::get<1>(k) << "/" << std::get<2>(k) << " " << v
       << "\n";
@@ -1445,7 +1498,28 @@ std::string Engine::dump_state() const {
       << "\n";
   o << s.sup.dump();
   o << s.risk_monitor.dump();
+  s.returns.dump(o);
   return o.str();
+}
+
+const TaxBill* Engine::tax_bill(std::string_view invtNo) const {
+  return s_->tax_book.find(invtNo);
+}
+const ReturnRecord* Engine::cancel_record(std::string_view agentCode,
+                                          std::string_view copNo) const {
+  return s_->returns.cancel(agentCode, copNo);
+}
+const ReturnRecord* Engine::return_record(std::string_view agentCode,
+                                          std::string_view copNo) const {
+  return s_->returns.refund(agentCode, copNo);
+}
+const TaxCreditRecord* Engine::tax_credit_record(std::string_view code) const {
+  return s_->tax_book.credit(code);
+}
+void Engine::check_tax_invariants() const { s_->tax_book.check_invariants(s_->guarantees); }
+Result<TaxStatement> Engine::tax_statement(std::string_view assureCode, CivilDate from,
+                                           CivilDate to) const {
+  return s_->tax_book.statement(assureCode, from, to, s_->guarantees);
 }
 
 std::string_view list_state_name(ListState s) {
@@ -1459,6 +1533,7 @@ std::string_view list_state_name(ListState s) {
     case ListState::kDetained: return "detained";
     case ListState::kReleased: return "released";
     case ListState::kClosed: return "closed";
+    case ListState::kCancelled: return "cancelled";
   }
   return "?";
 }

@@ -20,6 +20,12 @@ enum class Problem : int {
   kInvalidValue = 9,          // intake logic check (M1, M5, packNo ...)
   kNotSupported = 10,         // message type not handled in this version
   kOverAnnualLimit = 18,      // R5 (−621018)
+  // Cancel (623) and return (625), DOMAIN.md §4.4:
+  kOutsideWindow = 20,        // after cancel_window_days / return_apply_days of the release
+  kListNotReleased = 21,      // the list is not released (800) or closed (899)
+  kConflicting = 22,          // list already cancelled, or has a return that excludes this
+  kOverReturnable = 23,       // a line's qty exceeds what is left to return of it
+  kTaxAlreadyPaid = 24,       // the bill has payments: refunds are not handled here
 };
 
 inline int family_code(ceb::MessageType t) {

@@ -184,6 +184,7 @@ std::string_view list_state_zh(ListState s) {
     case ListState::kDetained: return "扣留";
     case ListState::kReleased: return "已放行";
     case ListState::kClosed: return "已结关";
+    case ListState::kCancelled: return "已撤销";
   }
   return "?";
 }
@@ -199,6 +200,7 @@ std::string_view list_state_en(ListState s) {
     case ListState::kDetained: return "detained";
     case ListState::kReleased: return "released";
     case ListState::kClosed: return "closed";
+    case ListState::kCancelled: return "cancelled";
   }
   return "?";
 }

@@ -211,6 +211,14 @@ void QuotaLedger::reduce(const QuotaKey& key, Fen amount_fen) {
   check_totals(t->second);
 }
 
+void QuotaLedger::reinstate(const QuotaKey& key, Fen amount_fen) {
+  CBEC_ASSERT(amount_fen >= 0);
+  if (amount_fen == 0) return;
+  QuotaTotals& t = totals_[key];
+  t.committed_fen += amount_fen;
+  check_totals(t);
+}
+
 QuotaTotals QuotaLedger::totals(const QuotaKey& key) const {
   auto it = totals_.find(key);
   return it == totals_.end() ? QuotaTotals{} : it->second;

@@ -87,6 +87,9 @@ class QuotaLedger {
   void release(ReservationId id);
   // A return or cancel in time reduces the released total. REQUIRES amount ≤ committed.
   void reduce(const QuotaKey& key, Fen amount_fen);
+  // A return that lapsed (goods not back in time) counts again what reduce() took off. No limit
+  // check: the buyer did buy the goods; a total above the limit only blocks their next lists.
+  void reinstate(const QuotaKey& key, Fen amount_fen);
   QuotaTotals totals(const QuotaKey& key) const;
   bool has_reservation(ReservationId id) const { return reservations_.count(id) != 0; }
   void check_invariants() const;

@@ -14,6 +14,7 @@
 #include "rapidjson/writer.h"
 #include "service/api_common.h"
 #include "service/web_api.h"
+#include "service/tax_statement.h"
 #include "service/webhooks.h"
 
 namespace cbec {
@@ -586,6 +587,81 @@ struct Api::Impl {
     return r;
   }
 
+  // ---- Tax settlement and returns (DOMAIN.md §4.1 step 7, §4.4) -----------------------------
+  // GET /api/v1/tax/statement?assureCode=&from=yyyy-MM-dd&to=yyyy-MM-dd[&format=csv]: the
+  // guarantor itself or the regulator.
+  HttpResponse get_tax_statement(const HttpRequest& r, const Caller& c) {
+    std::string code = r.has_param("assureCode") ? std::string(r.param("assureCode")) : c.code;
+    if (code.empty()) return error(400, "assureCode is required");
+    if (!c.regulator && code != c.code)
+      return error(403, "a statement is for the guarantor itself and the regulator only");
+    auto from = parse_iso_date(r.param("from"));
+    auto to = parse_iso_date(r.param("to"));
+    if (!from || !to) return error(400, "from and to are required dates (yyyy-MM-dd, Beijing)");
+    std::string_view format = r.param("format");
+    if (!format.empty() && format != "json" && format != "csv")
+      return error(400, "format is json (default) or csv");
+    return service->Read([&](const clearance::Engine& e) -> HttpResponse {
+      const auto* g = e.enterprise(code);
+      if (g == nullptr || (g->roles & clearance::kRoleGuarantor) == 0)
+        return error(404, fmt::format("{} is not a registered guarantor", code));
+      auto st = e.tax_statement(code, *from, *to);
+      if (!st.ok()) return error(http_status_of(st.status()), st.status().message());
+      HttpResponse resp;
+      if (format == "csv") {
+        resp.content_type = "text/csv; charset=utf-8";
+        resp.body = tax_statement_csv(*st);
+      } else {
+        resp.body = tax_statement_json(*st);
+      }
+      return resp;
+    });
+  }
+
+  // Submits an administrative command and answers {"seq":..} or the refusal.
+  void submit_command(EncodedCommand cmd, Respond respond) {
+    service->Submit(std::move(cmd), [respond](Result<Applied> a) {
+      if (!a.ok()) return respond(error(http_status_of(a.status()), a.status().message()));
+      if (!a->status.ok()) return respond(error(http_status_of(a->status), a->status.message()));
+      respond(json_response(200, fmt::format("{{\"seq\":{}}}", a->seq)));
+    });
+  }
+
+  // POST /api/v1/tax/payments {"assureCode", "invtNo" (omit: every payable bill), "paymentRef",
+  // "amount"}: the guarantor itself (assureCode defaults to it) or the regulator.
+  void post_tax_payment(const HttpRequest& r, const Caller& c, Respond respond) {
+    rapidjson::Document d;
+    d.Parse(r.body.c_str(), r.body.size());
+    if (d.HasParseError() || !d.IsObject()) return respond(error(400, "body must be a JSON object"));
+    std::string code = str(d, "assureCode").empty() ? c.code : str(d, "assureCode");
+    if (code.empty()) return respond(error(400, "assureCode is required"));
+    if (!c.regulator && code != c.code)
+      return respond(error(403, "a guarantor pays its own bills only"));
+    Decimal amount;
+    if (parse_decimal(str(d, "amount"), &amount) != DecimalError::kOk || amount.units <= 0 ||
+        amount.units % kUnitsPerFen != 0)
+      return respond(error(400, "amount must be a positive RMB amount with at most 2 decimals"));
+    submit_command(encode_admin(clearance::TaxPayment{code, str(d, "invtNo"), str(d, "paymentRef"),
+                                                      round_half_up_fen(amount)}),
+                   std::move(respond));
+  }
+
+  // POST /api/v1/returns/arrivals {"operatorCode", "agentCode", "copNo"}: the warehouse operator
+  // (operatorCode defaults to it) or the regulator confirms a return's goods are back.
+  void post_return_arrival(const HttpRequest& r, const Caller& c, Respond respond) {
+    rapidjson::Document d;
+    d.Parse(r.body.c_str(), r.body.size());
+    if (d.HasParseError() || !d.IsObject()) return respond(error(400, "body must be a JSON object"));
+    std::string op = str(d, "operatorCode").empty() ? c.code : str(d, "operatorCode");
+    if (op.empty()) return respond(error(400, "operatorCode is required"));
+    if (!c.regulator && op != c.code)
+      return respond(error(403, "an operator confirms arrivals in its own warehouse only"));
+    if (str(d, "agentCode").empty() || str(d, "copNo").empty())
+      return respond(error(400, "agentCode and copNo of the return (CEB625) are required"));
+    submit_command(encode_admin(clearance::ReturnArrival{op, str(d, "agentCode"), str(d, "copNo")}),
+                   std::move(respond));
+  }
+
   // ---- SSE pusher --------------------------------------------------------------------------
   void PushLoop() {
     auto last_beat = std::chrono::steady_clock::now();
@@ -715,6 +791,19 @@ void Api::handle(server::HttpRequest r, Respond respond) {
     if (!caller->regulator) return respond(error(403, "administration needs the regulator key"));
     if (r.method != "POST") return respond(error(405, "use POST"));
     return I.admin(r, std::string_view(p).substr(14), std::move(respond));
+  }
+  // Tax settlement and returns.
+  if (p == "/api/v1/tax/statement") {
+    if (r.method != "GET") return respond(error(405, "use GET"));
+    return respond(I.get_tax_statement(r, *caller));
+  }
+  if (p == "/api/v1/tax/payments") {
+    if (r.method != "POST") return respond(error(405, "use POST"));
+    return I.post_tax_payment(r, *caller, std::move(respond));
+  }
+  if (p == "/api/v1/returns/arrivals") {
+    if (r.method != "POST") return respond(error(405, "use POST"));
+    return I.post_return_arrival(r, *caller, std::move(respond));
   }
   respond(error(404, "no such resource"));
 }

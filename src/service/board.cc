@@ -173,6 +173,9 @@ void Board::Observe(const clearance::Engine& e, TimeMs time,
         case LS::kReleased: advance(item, BoardStage::kReady, time); break;
         case LS::kClosed: advance(item, BoardStage::kPickedUp, time); break;
         case LS::kRejected: advance(item, BoardStage::kRejected, time); break;
+        // A cancelled order (CEB623) will not be collected: it leaves the hall's flow like a
+        // rejected one (the board's 未通过 column).
+        case LS::kCancelled: advance(item, BoardStage::kRejected, time); break;
       }
       touched_.insert(item->id);
     }

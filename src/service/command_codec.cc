@@ -142,6 +142,18 @@ EncodedCommand encode_admin(clearance::Command::Body body, std::string api_key_s
           kv(w, "pickup_code", b.pickup_code);
           kv(w, "id_suffix", b.id_suffix);
           kv(w, "clerk", b.clerk);
+        } else if constexpr (std::is_same_v<T, clearance::ReturnArrival>) {
+          c.kind = CommandKind::kReturnArrival;
+          kv(w, "operatorCode", b.operatorCode);
+          kv(w, "agentCode", b.agentCode);
+          kv(w, "copNo", b.copNo);
+        } else if constexpr (std::is_same_v<T, clearance::TaxPayment>) {
+          c.kind = CommandKind::kTaxPayment;
+          kv(w, "assureCode", b.assureCode);
+          kv(w, "invtNo", b.invtNo);
+          kv(w, "paymentRef", b.paymentRef);
+          w.Key("amount_fen");
+          w.Int64(b.amount_fen);
         } else if constexpr (std::is_same_v<T, clearance::LoadReference>) {
           CBEC_ASSERT(false && "use encode_load_reference for reference data");
         } else {
@@ -320,6 +332,14 @@ Result<EncodedCommand> decode_command(uint8_t kind_byte, std::string_view payloa
     case CommandKind::kPickup:
       c.body = clearance::Pickup{get(d, "hallCode"), get(d, "pickup_code"), get(d, "id_suffix"),
                                  get(d, "clerk")};
+      return c;
+    case CommandKind::kReturnArrival:
+      c.body = clearance::ReturnArrival{get(d, "operatorCode"), get(d, "agentCode"),
+                                        get(d, "copNo")};
+      return c;
+    case CommandKind::kTaxPayment:
+      c.body = clearance::TaxPayment{get(d, "assureCode"), get(d, "invtNo"), get(d, "paymentRef"),
+                                     get_int(d, "amount_fen")};
       return c;
     default:
       return Internal(fmt::format("unknown command kind {}", kind_byte));

@@ -34,6 +34,8 @@ enum class CommandKind : uint8_t {
   kSetControlOrder = 13,
   kConfirmGrade = 14,
   kPickup = 15,  // O2O hall counter (clearance::Pickup)
+  kReturnArrival = 16,  // warehouse confirms a return's goods are back (CEB625, DOMAIN.md §4.4)
+  kTaxPayment = 17,     // a guarantor pays tax bills (DOMAIN.md §4.1 step 7)
 };
 
 // The receipt push target of one enterprise (see service/webhooks.h). An empty url removes it.

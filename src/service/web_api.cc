@@ -134,7 +134,8 @@ std::optional<BoardStage> stage_of(cl::ListState s) {
     case LS::kDetained: return BoardStage::kReview;
     case LS::kReleased: return BoardStage::kReady;
     case LS::kClosed: return BoardStage::kPickedUp;
-    case LS::kRejected: return BoardStage::kRejected;
+    case LS::kRejected:
+    case LS::kCancelled: return BoardStage::kRejected;  // will not be collected (see board.cc)
   }
   return std::nullopt;
 }
@@ -270,7 +271,7 @@ struct WebApi::Impl {
     std::string file;
     bool immutable = false;
     if (p == "/" || p == "/index.html") file = "index.html";
-    for (std::string_view name : {"board", "pickup", "my", "dashboard"}) {
+    for (std::string_view name : {"board", "pickup", "my", "dashboard", "officer"}) {
       if (p.size() > 1 && p.substr(1) == name) file = std::string(name) + ".html";
       if (p.size() > 2 && p.substr(1, p.size() - 2) == name && p.back() == '/')
         file = std::string(name) + ".html";

@@ -1,0 +1,133 @@
+// Internal: cancel (CEB623 → CEB624) and return (CEB625 → CEB626) of released lists,
+// DOMAIN.md §4.4. The engine (engine.cc) does R1 and lends its ledgers through ReturnsCtx; the
+// ReturnBook keeps the records, decides, and emits the receipts.
+//
+// Cancel, within cancel_window_days of the release (days: see days_since_release), by the list's
+// declarer, of a released (800) or closed (899) list without a return in progress or done:
+// the tax bill is voided (its guarantee restored), the buyer's annual total and yearly quantity
+// caps lose what the list counted, and — if the goods never left (800, not closed by a
+// signed-for status or a pickup) — bonded stock of a 1210 list goes back into the account book.
+// The list becomes kCancelled; the CEB624 says 399.
+//
+// Return, applied within return_apply_days, whole or by line (qty ≤ what is left of the line
+// after earlier returns that did not lapse; several returns may add up to the original):
+//   tax: each returned line's tax is recomputed on the quantity that remains — dutiable value
+//        D·u/Q rounded half-up to the fen, the line's rates, regime and declaration date, each
+//        tax rounded half-up per line (tax::compute on that one line) — and the difference is
+//        taken off the bill. When nothing of the list remains, whatever is still levied goes.
+//        The amount taken off stays covered by the guarantee until the goods arrive.
+//   annual total: reduced by the returned dutiable value (the same D·u/Q differences; all that
+//        is left of the list's counted value when nothing remains); caps by qty1 likewise.
+// CEB626 120 says so, with the date by which the goods must be back. The warehouse operator's
+// ReturnArrival before the start of day return_arrival_days + 1 concludes it (CEB626 399):
+// 1210 goods back into stock, the guarantee released. Otherwise the return lapses at that
+// moment (CEB626 100): exactly the amounts it took off are levied and counted again, and the
+// declarer's credit record gets a lapsed return. appType 2 replaces a pending return, appType 3
+// withdraws it (both undo it exactly first); a return that arrived or lapsed is final.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <optional>
+#include <ostream>
+#include <set>
+#include <string>
+#include <tuple>
+#include <utility>
+#include <vector>
+
+#include "clearance/clearance.h"
+#include "clearance/error_codes.h"
+#include "clearance/tax_bills.h"
+
+namespace cbec::clearance {
+
+// Yearly per-person quantity caps (the same type as the engine's): buyer id, year, tariff8.
+using CapKey = std::tuple<std::string, int, std::string>;
+using CapUse = std::vector<std::pair<CapKey, int64_t>>;
+
+// What the engine knows about a list when it is released and a cancel or return needs later.
+struct ReleaseFacts {
+  CivilDate decl_date;
+  ledger::QuotaKey quota_key;
+  Fen quota_fen = 0;  // the dutiable value counted in the buyer's annual total
+  CapUse caps;        // yearly caps counted, in line order (lines without a cap are skipped)
+};
+
+// What the engine lends to the ReturnBook for one command.
+struct ReturnsCtx {
+  TimeMs now;
+  const ref::ReferenceData& ref;
+  ledger::StockLedger& stock;
+  ledger::QuotaLedger& quota;
+  ledger::GuaranteeLedger& guarantees;
+  std::map<CapKey, int64_t>& caps_used;
+  TaxBook& bills;
+  std::function<ListRecord*(std::string_view invtNo)> list_by_invt;
+  std::function<std::string()> next_pre_no;
+  std::function<void(ceb::Receipt)> emit;
+};
+
+using SenderCheck = std::optional<std::pair<Problem, ceb::Finding>>;
+
+class ReturnBook {
+ public:
+  void on_release(const ListRecord& L, ReleaseFacts facts);
+  // CEB623 → CEB624. `r1` is the engine's sender check. Returns true when a guarantee was
+  // restored (lists held by R7 may pass now).
+  bool apply_cancel(ReturnsCtx& c, const std::string& sender, const ceb::InvtCancel& rec,
+                    const SenderCheck& r1);
+  // CEB625 → CEB626 (appType 1 new, 2 replace a pending return, 3 withdraw it).
+  void apply_return(ReturnsCtx& c, const std::string& sender, const ceb::InvtRefund& rec,
+                    const SenderCheck& r1);
+  // The goods of a pending return are back. REQUIRES: a.operatorCode is a registered warehouse
+  // operator (the engine checks). Non-OK: refused, nothing changed.
+  Status arrival(ReturnsCtx& c, const ReturnArrival& a);
+  // Pending returns whose lapse time has come (≤ now) lapse. Called once per command.
+  void lapse_due(ReturnsCtx& c);
+  bool lapse_is_due(TimeMs now) const { return !lapses_.empty() && lapses_.begin()->first <= now; }
+
+  const ReturnRecord* cancel(std::string_view agentCode, std::string_view copNo) const;
+  const ReturnRecord* refund(std::string_view agentCode, std::string_view copNo) const;
+  void dump(std::ostream& o) const;
+
+ private:
+  using Key = std::pair<std::string, std::string>;  // (agentCode, copNo)
+  struct ListFacts {
+    uint64_t list_id = 0;
+    ReleaseFacts release;
+    std::map<int64_t, CapKey> line_caps;       // gnum -> the cap its qty1 counted in
+    std::map<int64_t, int64_t> returned_units;  // gnum -> returned by pending/arrived returns
+    Fen quota_counted_fen = 0;                  // what the list still counts in the annual total
+    std::set<Key> returns;                      // pending or arrived returns
+  };
+  struct Entry {
+    ReturnRecord rec;
+    TaxDelta delta;  // returns: exactly what was taken off the bill (and is put back on lapse)
+    CapUse caps;     // returns: exactly what was taken off the caps
+    ceb::Receipt last;
+  };
+
+  // The effect a return's lines would have now, or the findings refusing them.
+  struct Effect {
+    std::vector<ReturnLine> lines;
+    TaxDelta delta;
+    CapUse caps;
+    Fen quota_fen = 0;
+  };
+  // `f` and `levied` are as they would be without the return being replaced (appType 2).
+  std::optional<Effect> compute_effect(const ReturnsCtx& c, const ListRecord& L,
+                                       const ListFacts& f, const TaxBill& bill,
+                                       const tax::ListTax& levied, const ceb::InvtRefund& rec,
+                                       Problem* problem,
+                                       std::vector<ceb::Finding>* findings) const;
+  void apply_effect(ReturnsCtx& c, ListFacts& f, TaxBill& bill, Entry& e);
+  void undo_effect(ReturnsCtx& c, ListFacts& f, TaxBill& bill, Entry& e);
+
+  std::map<std::string, ListFacts, std::less<>> lists_;  // by invtNo
+  std::map<Key, Entry> cancels_;
+  std::map<Key, Entry> refunds_;
+  std::set<std::pair<TimeMs, Key>> lapses_;
+};
+
+}  // namespace cbec::clearance
