@@ -57,9 +57,12 @@ std::vector<std::string> csv_fields(const std::string& line) {
   for (size_t i = 0; i < line.size(); ++i) {
     char c = line[i];
     if (quoted) {
-      if (c == '"' && i + 1 < line.size() && line[i + 1] == '"') out.back() += '"', ++i;
-      else if (c == '"') quoted = false;
-      else out.back() += c;
+      if (c == '"' && i + 1 < line.size() && line[i + 1] == '"')
+        out.back() += '"', ++i;
+      else if (c == '"')
+        quoted = false;
+      else
+        out.back() += c;
     } else if (c == '"') {
       quoted = true;
     } else if (c == ',') {
@@ -143,8 +146,8 @@ class TaxApiTest : public ::testing::Test {
     auto g = gen::generate(gen::demo_zone(), opt, *reference());
     EXPECT_TRUE(g.ok());
     for (const auto& sub : demo::submissions(gen::demo_zone(), g->sets)) {
-      HttpResponse r = Call("POST", "/api/v1/messages", ceb::write_message_xml(sub.message),
-                            key_of(sub.sender));
+      HttpResponse r =
+          Call("POST", "/api/v1/messages", ceb::write_message_xml(sub.message), key_of(sub.sender));
       EXPECT_EQ(r.status, 200) << r.body.substr(0, 300);
     }
     std::vector<clearance::ListRecord> out;
@@ -214,8 +217,8 @@ TEST_F(TaxApiTest, StatementIsForTheGuarantorAndTheRegulatorAndBalances) {
     Fen lines = 0;
     for (const auto& l : b["lines"].GetArray()) {
       EXPECT_FALSE(str(l, "gcode").empty());
-      lines += fen(str(l, "customsTax")) + fen(str(l, "consumptionTax")) +
-               fen(str(l, "valueAddedTax"));
+      lines +=
+          fen(str(l, "customsTax")) + fen(str(l, "consumptionTax")) + fen(str(l, "valueAddedTax"));
     }
     EXPECT_EQ(lines, fen(str(b, "tax")));  // per-line rounding: the lines add up to the bill
     EXPECT_EQ(str(b, "state"), "open");
@@ -245,7 +248,8 @@ TEST_F(TaxApiTest, StatementIsForTheGuarantorAndTheRegulatorAndBalances) {
 
   // CSV: every row has the header's 13 columns, bill_line rows add up to their bill, and the
   // running balance ends at the closing balance.
-  HttpResponse csv = Call("GET", "/api/v1/tax/statement?" + q + "&format=csv", "", key_of(guarantor));
+  HttpResponse csv =
+      Call("GET", "/api/v1/tax/statement?" + q + "&format=csv", "", key_of(guarantor));
   ASSERT_EQ(csv.status, 200);
   EXPECT_NE(csv.content_type.find("text/csv"), std::string::npos);
   std::istringstream in(csv.body);
@@ -299,22 +303,21 @@ TEST_F(TaxApiTest, PaymentsByTheGuarantorOrTheRegulatorSettleBills) {
   day(31);
   EXPECT_EQ(pay(key_of(kPlatform), "BANK-1", amount).status, 403);  // not a guarantor's key
   EXPECT_EQ(pay(key_of(kPlatform), "BANK-1", amount, guarantor).status, 403);
-  EXPECT_EQ(pay(regulator(), "BANK-1", amount).status, 400);          // must name the guarantor
-  EXPECT_EQ(pay(key_of(guarantor), "BANK-1", "0.001").status, 400);   // sub-fen
+  EXPECT_EQ(pay(regulator(), "BANK-1", amount).status, 400);         // must name the guarantor
+  EXPECT_EQ(pay(key_of(guarantor), "BANK-1", "0.001").status, 400);  // sub-fen
   r = pay(key_of(guarantor), "BANK-1", "0.01");
   EXPECT_EQ(r.status, 400) << r.body;  // not what is owed
   EXPECT_NE(r.body.find(amount), std::string::npos) << r.body;
   r = pay(key_of(guarantor), "BANK-1", amount);
   EXPECT_EQ(r.status, 200) << r.body;
-  EXPECT_EQ(pay(key_of(guarantor), "BANK-1", amount).status, 200);  // the same payment again
+  EXPECT_EQ(pay(key_of(guarantor), "BANK-1", amount).status, 200);       // the same payment again
   EXPECT_EQ(pay(regulator(), "BANK-1", "1.00", guarantor).status, 409);  // reference reused
 
   int status = 0;
   auto d = parse(Statement("from=2025-06-01&to=2025-07-31", key_of(guarantor), &status));
   ASSERT_EQ(status, 200);
   EXPECT_EQ(fen(str(d, "payments")), L.tax->total_fen());
-  EXPECT_EQ(fen(str(d, "closingBalance")),
-            fen(str(d, "bills")) - fen(str(d, "payments")));
+  EXPECT_EQ(fen(str(d, "closingBalance")), fen(str(d, "bills")) - fen(str(d, "payments")));
   bool found = false;
   for (const auto& e : d["entries"].GetArray())
     if (str(e, "kind") == "payment" && str(e, "reference") == "BANK-1") found = true;
@@ -361,7 +364,8 @@ TEST_F(TaxApiTest, ReturnArrivalIsConfirmedByTheWarehouseAndReplayRebuildsTheSta
   h.agentName = lh.agentName;
   h.reason = "退货";
   const auto& line = L.doc.lists[0];
-  rf.lists.push_back(ceb::InvtRefundList{line.gnum, line.gcode, line.gname, line.qty, line.unit, ""});
+  rf.lists.push_back(
+      ceb::InvtRefundList{line.gnum, line.gcode, line.gname, line.qty, line.unit, ""});
   m.refunds.push_back(rf);
   day(2);
   HttpResponse r = Call("POST", "/api/v1/messages", ceb::write_message_xml(m),
@@ -412,8 +416,7 @@ TEST_F(TaxApiTest, ReturnArrivalIsConfirmedByTheWarehouseAndReplayRebuildsTheSta
     EXPECT_EQ(Xmllint(cr.body, "ceb624"), "");
   }
 
-  const std::string arrival =
-      "{\"agentCode\":\"" + lh.agentCode + "\",\"copNo\":\"RT-API-1\"}";
+  const std::string arrival = "{\"agentCode\":\"" + lh.agentCode + "\",\"copNo\":\"RT-API-1\"}";
   day(10);
   EXPECT_EQ(Call("POST", "/api/v1/returns/arrivals", arrival, key_of(kPlatform)).status, 403);
   EXPECT_EQ(Call("POST", "/api/v1/returns/arrivals", arrival, regulator()).status, 400);
@@ -442,8 +445,7 @@ TEST_F(TaxApiTest, ReturnArrivalIsConfirmedByTheWarehouseAndReplayRebuildsTheSta
                      })) +
                      "\"}";
   EXPECT_EQ(Call("POST", "/api/v1/tax/payments", body, regulator()).status, 200);
-  std::string live =
-      service_->Read([](const clearance::Engine& e) { return e.dump_state(); });
+  std::string live = service_->Read([](const clearance::Engine& e) { return e.dump_state(); });
   TearDown();  // the log alone, with the service closed
   auto replayed = Service::ReplayToDump((dir_ / "data").string(), reference());
   ASSERT_TRUE(replayed.ok()) << replayed.status().ToString();

@@ -263,7 +263,7 @@ TEST(Cancel, ReplayGivesTheSameReceiptAndANewContentIsADuplicate) {
   ASSERT_EQ(first.returnStatus, 399);
   h.advance_ms(kMsPerHour);
   ceb::Receipt again = send_cancel(h, c);
-  EXPECT_EQ(again, first);  // the receipt already issued, time included
+  EXPECT_EQ(again, first);                   // the receipt already issued, time included
   EXPECT_EQ(on_hand(h, "1"), 1000 * kUnit);  // restored once, not twice
   EXPECT_EQ(open_bills(h), 0);
 
@@ -288,10 +288,10 @@ TEST(Cancel, RefusalsNameRecordAndField) {
   ceb::InvtCancel c = cancel_of(s, invt);
   EXPECT_EQ(send_cancel(h, c, "4109999999").returnStatus, -623001);
   EXPECT_EQ(send_cancel(h, c, kPlatform).returnStatus, -623002);
-  ASSERT_TRUE(h.apply(clearance::RegisterEnterprise{clearance::Enterprise{
-                          kSmallGuarantor, "其他代理", clearance::kRoleAgent,
-                          ref::CreditGrade::kRegular}})
-                  .ok());
+  ASSERT_TRUE(
+      h.apply(clearance::RegisterEnterprise{clearance::Enterprise{
+                  kSmallGuarantor, "其他代理", clearance::kRoleAgent, ref::CreditGrade::kRegular}})
+          .ok());
   ceb::InvtCancel other = c;
   other.agentCode = kSmallGuarantor;
   ceb::Receipt r = send_cancel(h, other, kSmallGuarantor);
@@ -535,8 +535,8 @@ TEST(Return, ByLineOnATwoLineList) {
   // Formula 2 × 298.00 and lotion 1 × 80.00, freight 0: returning the lotion leaves the
   // formula's 55.15 (VAT on 596.00 = 54.24 with no freight; computed, not assumed).
   Harness h;
-  DocSet s = set_from(R"({"goods":[{"item":"1","qty":"2"},{"item":"3","qty":"1"}],"freight":"0"})",
-                      "", h);
+  DocSet s =
+      set_from(R"({"goods":[{"item":"1","qty":"2"},{"item":"3","qty":"1"}],"freight":"0"})", "", h);
   std::string invt = release_base(h, s);
   const TaxBill* b = h.engine().tax_bill(invt);
   ASSERT_EQ(b->tax.lines.size(), 2u);
@@ -802,11 +802,11 @@ const char* kSmallSet = R"({"break":{"list":{"InventoryHead.agentCode":"41019603
     "InventoryHead.assureCode":"4101960301"}}})";
 
 void register_small_guarantor(Harness& h, Fen deposit_fen) {
-  ASSERT_TRUE(h.apply(clearance::RegisterEnterprise{clearance::Enterprise{
-                          kSmallGuarantor, "小额担保代理",
-                          clearance::kRoleAgent | clearance::kRoleGuarantor,
-                          ref::CreditGrade::kRegular}})
-                  .ok());
+  ASSERT_TRUE(
+      h.apply(clearance::RegisterEnterprise{clearance::Enterprise{
+                  kSmallGuarantor, "小额担保代理",
+                  clearance::kRoleAgent | clearance::kRoleGuarantor, ref::CreditGrade::kRegular}})
+          .ok());
   ASSERT_TRUE(h.apply(clearance::GuaranteeDeposit{kSmallGuarantor, deposit_fen}).ok());
 }
 
@@ -899,8 +899,7 @@ TEST(Statement, BalancesAndMatchesTheBills) {
   ASSERT_TRUE(whole.ok()) << whole.status().ToString();
   EXPECT_EQ(whole->opening_fen, 0);
   EXPECT_EQ(whole->closing_fen, whole->opening_fen + whole->bills_fen + whole->reinstated_fen -
-                                    whole->reductions_fen - whole->voids_fen -
-                                    whole->payments_fen);
+                                    whole->reductions_fen - whole->voids_fen - whole->payments_fen);
   EXPECT_EQ(whole->closing_fen, outstanding);
   EXPECT_EQ(whole->bills.size(), 4u);
   EXPECT_EQ(whole->bills_fen, 3 * 5515 + e.tax_bill(whole->bills[3]->invtNo)->tax.total_fen());

@@ -305,9 +305,7 @@ struct TaxBill {  // CEB816 shape, one per released list
   Fen pending_return_fen = 0;
   bool overdue_recorded = false;  // the credit record counted this bill once
 
-  Fen outstanding_fen() const {
-    return state == State::kVoid ? 0 : levied.total_fen() - paid_fen;
-  }
+  Fen outstanding_fen() const { return state == State::kVoid ? 0 : levied.total_fen() - paid_fen; }
   // What the bill holds of its guarantor's guarantee (GuaranteeAccount::open_bills_fen is the
   // sum of this over the guarantor's bills).
   Fen guaranteed_fen() const {
@@ -326,26 +324,31 @@ int64_t days_since_release(TimeMs released_at, TimeMs t);
 
 struct ReturnLine {  // one InvtRefundList line as applied
   int64_t gnum = 0;
-  int64_t qty_units = 0;       // returned quantity (Decimal units of the list line's unit)
-  Fen dutiable_fen = 0;        // taken off the buyer's annual total for this line
+  int64_t qty_units = 0;  // returned quantity (Decimal units of the list line's unit)
+  Fen dutiable_fen = 0;   // taken off the buyer's annual total for this line
   Fen tariff_fen = 0, ct_fen = 0, vat_fen = 0;  // tax taken off this line of the bill
-  int64_t cap_units = 0;       // taken off the buyer's yearly quantity cap (qty1 units)
+  int64_t cap_units = 0;  // taken off the buyer's yearly quantity cap (qty1 units)
 };
 struct ReturnRecord {
   enum class Kind : uint8_t { kCancel, kReturn } kind = Kind::kReturn;
   // kDraft: appStatus 1, no effect. kCancelled: a cancel that took effect. kPending: a return
   // applied, goods not yet back. kArrived: goods back in time (tax not levied). kLapsed: goods
   // not back by day return_arrival_days: tax and annual total reinstated.
-  enum class State : uint8_t { kDraft, kCancelled, kPending, kArrived, kLapsed } state =
-      State::kDraft;
+  enum class State : uint8_t {
+    kDraft,
+    kCancelled,
+    kPending,
+    kArrived,
+    kLapsed
+  } state = State::kDraft;
   std::string agentCode, copNo;  // the key
   std::string invtNo;
-  std::string preNo;             // assigned by us, carried by every receipt of the record
+  std::string preNo;  // assigned by us, carried by every receipt of the record
   std::string sender;
   uint64_t digest = 0;
-  int returnStatus = 0;          // of the last receipt
+  int returnStatus = 0;  // of the last receipt
   TimeMs applied_at = 0;
-  TimeMs lapse_at = 0;           // returns: Beijing midnight starting day return_arrival_days + 1
+  TimeMs lapse_at = 0;  // returns: Beijing midnight starting day return_arrival_days + 1
   TimeMs arrived_at = 0;
   std::vector<ReturnLine> lines;  // returns only
   Fen tax_fen = 0;                // tax taken off the bill (cancel: voided)
@@ -370,15 +373,15 @@ std::string_view journal_kind_name(TaxJournalEntry::Kind k);  // "bill", "reduct
 
 struct TaxStatement {
   std::string assureCode;
-  CivilDate from, to;     // Beijing dates, inclusive
-  Fen opening_fen = 0;    // owed at the start of `from`
-  Fen bills_fen = 0;      // bills issued in the period
-  Fen reinstated_fen = 0; // lapsed returns
-  Fen reductions_fen = 0; // returns applied
-  Fen voids_fen = 0;      // cancels
+  CivilDate from, to;      // Beijing dates, inclusive
+  Fen opening_fen = 0;     // owed at the start of `from`
+  Fen bills_fen = 0;       // bills issued in the period
+  Fen reinstated_fen = 0;  // lapsed returns
+  Fen reductions_fen = 0;  // returns applied
+  Fen voids_fen = 0;       // cancels
   Fen payments_fen = 0;
-  Fen closing_fen = 0;    // = opening + bills + reinstated − reductions − voids − payments
-  Fen deposits_fen = 0;   // guarantee lodged in the period
+  Fen closing_fen = 0;   // = opening + bills + reinstated − reductions − voids − payments
+  Fen deposits_fen = 0;  // guarantee lodged in the period
   std::vector<TaxJournalEntry> entries;  // of the period, in log order
   std::vector<const TaxBill*> bills;     // bills issued in the period (per list and per line)
   ledger::GuaranteeAccount guarantee;    // as of the engine's time

@@ -1294,11 +1294,11 @@ struct Engine::State {
     // The same declaration date and quota key as evaluate() used for R3 and R5.
     auto decl = parse_date8(L.doc.head.declTime);
     CivilDate decl_date = decl ? *decl : release_date;
-    returns.on_release(L, ReleaseFacts{decl_date,
-                                       {normalize_id_number(L.doc.head.buyerIdNumber),
-                                        decl_date.year},
-                                       L.tax->dutiable_fen,
-                                       list_extra[L.id].caps});
+    returns.on_release(L,
+                       ReleaseFacts{decl_date,
+                                    {normalize_id_number(L.doc.head.buyerIdNumber), decl_date.year},
+                                    L.tax->dutiable_fen,
+                                    list_extra[L.id].caps});
   }
   void apply_cancel(const std::string& sender, const ceb::InvtCancel& c) {
     auto r1 = check_sender(sender, kRoleAgent | kRoleEbc, {&c.agentCode, &c.ebcCode},
@@ -1315,8 +1315,8 @@ struct Engine::State {
   Status apply_admin(const ReturnArrival& a) {
     auto e = enterprises.find(a.operatorCode);
     if (e == enterprises.end() || (e->second.roles & kRoleOperator) == 0)
-      return PermissionDenied(fmt::format("{} is not a registered warehouse operator",
-                                          a.operatorCode));
+      return PermissionDenied(
+          fmt::format("{} is not a registered warehouse operator", a.operatorCode));
     ReturnsCtx ctx = returns_ctx();
     Status s = returns.arrival(ctx, a);
     if (s.ok()) reevaluate_held(HoldKind::kGuarantee);
@@ -1502,9 +1502,7 @@ std::string Engine::dump_state() const {
   return o.str();
 }
 
-const TaxBill* Engine::tax_bill(std::string_view invtNo) const {
-  return s_->tax_book.find(invtNo);
-}
+const TaxBill* Engine::tax_bill(std::string_view invtNo) const { return s_->tax_book.find(invtNo); }
 const ReturnRecord* Engine::cancel_record(std::string_view agentCode,
                                           std::string_view copNo) const {
   return s_->returns.cancel(agentCode, copNo);

@@ -21,11 +21,16 @@ int64_t days_since_release(TimeMs released_at, TimeMs t) {
 std::string_view return_state_name(ReturnRecord::State s) {
   using S = ReturnRecord::State;
   switch (s) {
-    case S::kDraft: return "draft";
-    case S::kCancelled: return "cancelled";
-    case S::kPending: return "pending";
-    case S::kArrived: return "arrived";
-    case S::kLapsed: return "lapsed";
+    case S::kDraft:
+      return "draft";
+    case S::kCancelled:
+      return "cancelled";
+    case S::kPending:
+      return "pending";
+    case S::kArrived:
+      return "arrived";
+    case S::kLapsed:
+      return "lapsed";
   }
   return "?";
 }
@@ -75,18 +80,16 @@ void check_head(const Head& h, const ListRecord& L, const std::string& prefix,
   }
   auto cmp = [&](const char* field, const std::string& mine, const std::string& list) {
     if (mine == list) return;
-    f->push_back(make_finding(rule, prefix + field,
-                              fmt::format("{}为{}，清单{}为{}", field, mine, L.invtNo, list),
-                              fmt::format("{} {} differs from list {}'s {}", field, mine,
-                                          L.invtNo, list)));
+    f->push_back(make_finding(
+        rule, prefix + field, fmt::format("{}为{}，清单{}为{}", field, mine, L.invtNo, list),
+        fmt::format("{} {} differs from list {}'s {}", field, mine, L.invtNo, list)));
   };
   cmp("ebpCode", h.ebpCode, lh.ebpCode);
   cmp("ebcCode", h.ebcCode, lh.ebcCode);
   cmp("orderNo", h.orderNo, lh.orderNo);
   cmp("logisticsCode", h.logisticsCode, lh.logisticsCode);
   cmp("logisticsNo", h.logisticsNo, lh.logisticsNo);
-  cmp("buyerIdNumber", normalize_id_number(h.buyerIdNumber),
-      normalize_id_number(lh.buyerIdNumber));
+  cmp("buyerIdNumber", normalize_id_number(h.buyerIdNumber), normalize_id_number(lh.buyerIdNumber));
 }
 
 const ceb::InventoryList* list_line(const ListRecord& L, int64_t gnum) {
@@ -157,16 +160,15 @@ void ReturnBook::on_release(const ListRecord& L, ReleaseFacts facts) {
 
 // ---- Cancel ----------------------------------------------------------------------------------
 
-bool ReturnBook::apply_cancel(ReturnsCtx& c, const std::string& sender,
-                              const ceb::InvtCancel& h, const SenderCheck& r1) {
+bool ReturnBook::apply_cancel(ReturnsCtx& c, const std::string& sender, const ceb::InvtCancel& h,
+                              const SenderCheck& r1) {
   const MessageType t = MessageType::kCEB623;
   Key key{h.agentCode, h.copNo};
   auto existing = cancels_.find(key);
   auto answer = [&](Problem p, std::vector<Finding> findings) {
-    Receipt r = record_receipt(t, sender, h,
-                               existing != cancels_.end() ? existing->second.rec.preNo
-                                                          : c.next_pre_no(),
-                               c.now);
+    Receipt r = record_receipt(
+        t, sender, h, existing != cancels_.end() ? existing->second.rec.preNo : c.next_pre_no(),
+        c.now);
     r.returnStatus = error_code(t, p);
     r.findings = std::move(findings);
     r.returnInfo = ceb::join_return_info(fmt::format("[{}]", r.returnStatus), r.findings);
@@ -221,10 +223,9 @@ bool ReturnBook::apply_cancel(ReturnsCtx& c, const std::string& sender,
 
   ListRecord* L = c.list_by_invt(h.invtNo);
   if (L == nullptr)
-    return answer(Problem::kNotFound,
-                  {make_finding(kCancelRule, "InvtCancel/invtNo",
-                                fmt::format("清单{}不存在", h.invtNo),
-                                fmt::format("list {} is unknown", h.invtNo))});
+    return answer(Problem::kNotFound, {make_finding(kCancelRule, "InvtCancel/invtNo",
+                                                    fmt::format("清单{}不存在", h.invtNo),
+                                                    fmt::format("list {} is unknown", h.invtNo))});
   std::vector<Finding> findings;
   bool wrong_declarer = false;
   check_head(h, *L, "InvtCancel/", kCancelRule, &wrong_declarer, &findings);
@@ -233,21 +234,21 @@ bool ReturnBook::apply_cancel(ReturnsCtx& c, const std::string& sender,
                   std::move(findings));
   auto fit = lists_.find(h.invtNo);
   if (L->state == ListState::kCancelled) {
-    return answer(Problem::kConflicting,
-                  {make_finding(kCancelRule, "InvtCancel/invtNo",
-                                fmt::format("清单{}已撤销", h.invtNo),
-                                fmt::format("list {} is already cancelled", h.invtNo))});
+    return answer(
+        Problem::kConflicting,
+        {make_finding(kCancelRule, "InvtCancel/invtNo", fmt::format("清单{}已撤销", h.invtNo),
+                      fmt::format("list {} is already cancelled", h.invtNo))});
   }
-  if (fit == lists_.end() ||
-      (L->state != ListState::kReleased && L->state != ListState::kClosed)) {
+  if (fit == lists_.end() || (L->state != ListState::kReleased && L->state != ListState::kClosed)) {
     return answer(
         Problem::kListNotReleased,
-        {make_finding(kCancelRule, "InvtCancel/invtNo",
-                      fmt::format("清单{}状态为{}，只有已放行的清单可以撤销(未审结的清单请用appType=3删除)",
-                                  h.invtNo, list_state_name(L->state)),
-                      fmt::format("list {} is {}: only a released list can be cancelled (delete "
-                                  "a list before its decision with appType 3)",
-                                  h.invtNo, list_state_name(L->state)))});
+        {make_finding(
+            kCancelRule, "InvtCancel/invtNo",
+            fmt::format("清单{}状态为{}，只有已放行的清单可以撤销(未审结的清单请用appType=3删除)",
+                        h.invtNo, list_state_name(L->state)),
+            fmt::format("list {} is {}: only a released list can be cancelled (delete "
+                        "a list before its decision with appType 3)",
+                        h.invtNo, list_state_name(L->state)))});
   }
   ListFacts& f = fit->second;
   if (!f.returns.empty()) {
@@ -267,16 +268,15 @@ bool ReturnBook::apply_cancel(ReturnsCtx& c, const std::string& sender,
     CivilDate released = beijing_date(bill->released_at);
     return answer(
         Problem::kOutsideWindow,
-        {make_finding(kCancelRule, "InvtCancel/invtNo",
-                      fmt::format("清单{}于{}放行，今天为放行后第{}天，撤销须在第{}天({})前",
-                                  h.invtNo, format_iso_date(released), day,
-                                  policy.cancel_window_days,
-                                  format_iso_date(add_days(released, policy.cancel_window_days))),
-                      fmt::format("list {} was released on {} (day 0); today is day {}, a cancel "
-                                  "must come by day {} ({})",
-                                  h.invtNo, format_iso_date(released), day,
-                                  policy.cancel_window_days,
-                                  format_iso_date(add_days(released, policy.cancel_window_days))))});
+        {make_finding(
+            kCancelRule, "InvtCancel/invtNo",
+            fmt::format("清单{}于{}放行，今天为放行后第{}天，撤销须在第{}天({})前", h.invtNo,
+                        format_iso_date(released), day, policy.cancel_window_days,
+                        format_iso_date(add_days(released, policy.cancel_window_days))),
+            fmt::format("list {} was released on {} (day 0); today is day {}, a cancel "
+                        "must come by day {} ({})",
+                        h.invtNo, format_iso_date(released), day, policy.cancel_window_days,
+                        format_iso_date(add_days(released, policy.cancel_window_days))))});
   }
   if (bill->paid_fen > 0) {
     return answer(Problem::kTaxAlreadyPaid,
@@ -305,8 +305,10 @@ bool ReturnBook::apply_cancel(ReturnsCtx& c, const std::string& sender,
     for (const auto& line : L->doc.lists)
       c.stock.restore({L->doc.head.emsNo, line.itemRecordNo}, line.qty.units);
   }
-  std::string stock_zh = !bonded ? "" : goods_in_zone ? "，保税库存已恢复" : "，货物已离区，库存不恢复";
-  std::string stock_en = !bonded ? ""
+  std::string stock_zh = !bonded         ? ""
+                         : goods_in_zone ? "，保税库存已恢复"
+                                         : "，货物已离区，库存不恢复";
+  std::string stock_en = !bonded         ? ""
                          : goods_in_zone ? "; bonded stock restored"
                                          : "; the goods had left the zone: stock not restored";
   std::string info = fmt::format(
@@ -316,9 +318,9 @@ bool ReturnBook::apply_cancel(ReturnsCtx& c, const std::string& sender,
       format_fen(voided), format_fen(quota_back), stock_en);
   L->state = ListState::kCancelled;
   L->returnStatus = st::kConcluded;
-  L->history.push_back(StatusEvent{c.now, st::kConcluded,
-                                   fmt::format("撤销(CEB623 {}) / cancelled by CEB623 {}",
-                                               h.copNo, h.copNo)});
+  L->history.push_back(
+      StatusEvent{c.now, st::kConcluded,
+                  fmt::format("撤销(CEB623 {}) / cancelled by CEB623 {}", h.copNo, h.copNo)});
   Entry& e = store(ReturnRecord::State::kCancelled, st::kConcluded, info);
   e.rec.tax_fen = voided;
   e.rec.quota_fen = quota_back;
@@ -344,9 +346,9 @@ std::optional<ReturnBook::Effect> ReturnBook::compute_effect(
       continue;
     }
     if (!seen.insert(rl.gnum).second) {
-      findings->push_back(make_finding(
-          kReturnRule, path + "gnum", fmt::format("第{}项在本退货单中重复", rl.gnum),
-          fmt::format("line gnum {} appears twice in this return", rl.gnum)));
+      findings->push_back(
+          make_finding(kReturnRule, path + "gnum", fmt::format("第{}项在本退货单中重复", rl.gnum),
+                       fmt::format("line gnum {} appears twice in this return", rl.gnum)));
       continue;
     }
     if (rl.gcode != line->gcode)
@@ -356,19 +358,19 @@ std::optional<ReturnBook::Effect> ReturnBook::compute_effect(
           fmt::format("line gnum {}: gcode {} differs from the list's {}", rl.gnum, rl.gcode,
                       line->gcode)));
     if (rl.unit != line->unit)
-      findings->push_back(make_finding(
-          kReturnRule, path + "unit",
-          fmt::format("第{}项计量单位{}与清单{}不一致", rl.gnum, rl.unit, line->unit),
-          fmt::format("line gnum {}: unit {} differs from the list's {}", rl.gnum, rl.unit,
-                      line->unit)));
+      findings->push_back(
+          make_finding(kReturnRule, path + "unit",
+                       fmt::format("第{}项计量单位{}与清单{}不一致", rl.gnum, rl.unit, line->unit),
+                       fmt::format("line gnum {}: unit {} differs from the list's {}", rl.gnum,
+                                   rl.unit, line->unit)));
     auto r = f.returned_units.find(rl.gnum);
     int64_t returned = r == f.returned_units.end() ? 0 : r->second;
     int64_t left = line->qty.units - returned;
     if (rl.qty.units <= 0) {
-      findings->push_back(make_finding(
-          kReturnRule, path + "qty", fmt::format("第{}项退货数量须大于0", rl.gnum),
-          fmt::format("line gnum {}: qty must be positive, got {}", rl.gnum,
-                      qty_text(rl.qty.units))));
+      findings->push_back(make_finding(kReturnRule, path + "qty",
+                                       fmt::format("第{}项退货数量须大于0", rl.gnum),
+                                       fmt::format("line gnum {}: qty must be positive, got {}",
+                                                   rl.gnum, qty_text(rl.qty.units))));
     } else if (rl.qty.units > left) {
       over = true;
       findings->push_back(make_finding(
@@ -427,7 +429,8 @@ std::optional<ReturnBook::Effect> ReturnBook::compute_effect(
       d.vat_fen = now_levied->vat_fen;
     } else {
       // Never more than the line still bears (earlier lapses put back what they took).
-      d.dutiable_fen = std::min(t_cur->dutiable_fen - t_new->dutiable_fen, now_levied->dutiable_fen);
+      d.dutiable_fen =
+          std::min(t_cur->dutiable_fen - t_new->dutiable_fen, now_levied->dutiable_fen);
       d.tariff_fen = std::min(t_cur->tariff_fen - t_new->tariff_fen, now_levied->tariff_fen);
       d.ct_fen = std::min(t_cur->ct_fen - t_new->ct_fen, now_levied->ct_fen);
       d.vat_fen = std::min(t_cur->vat_fen - t_new->vat_fen, now_levied->vat_fen);
@@ -512,10 +515,9 @@ void ReturnBook::apply_return(ReturnsCtx& c, const std::string& sender, const ce
   Key key{h.agentCode, h.copNo};
   auto existing = refunds_.find(key);
   auto answer = [&](Problem p, std::vector<Finding> findings) {
-    Receipt r = record_receipt(t, sender, h,
-                               existing != refunds_.end() ? existing->second.rec.preNo
-                                                          : c.next_pre_no(),
-                               c.now);
+    Receipt r = record_receipt(
+        t, sender, h, existing != refunds_.end() ? existing->second.rec.preNo : c.next_pre_no(),
+        c.now);
     r.returnStatus = error_code(t, p);
     r.findings = std::move(findings);
     r.returnInfo = ceb::join_return_info(fmt::format("[{}]", r.returnStatus), r.findings);
@@ -531,10 +533,10 @@ void ReturnBook::apply_return(ReturnsCtx& c, const std::string& sender, const ce
   };
   if (r1) return answer(r1->first, {r1->second});
   if (h.copNo.empty())
-    return answer(Problem::kMissingKey,
-                  {make_finding("F", "InvtRefund/InvtRefundHead/copNo",
-                                "退货申请单须填写企业内部编号copNo",
-                                "copNo is required: it is the key of the return")});
+    return answer(
+        Problem::kMissingKey,
+        {make_finding("F", "InvtRefund/InvtRefundHead/copNo", "退货申请单须填写企业内部编号copNo",
+                      "copNo is required: it is the key of the return")});
   uint64_t digest = ceb::record_digest(rec);
   using S = ReturnRecord::State;
   if (existing != refunds_.end() && existing->second.rec.digest == digest) {
@@ -545,12 +547,13 @@ void ReturnBook::apply_return(ReturnsCtx& c, const std::string& sender, const ce
   const S old_state = exists ? existing->second.rec.state : S::kDraft;
   const std::string field_app_type = "InvtRefund/InvtRefundHead/appType";
   if (h.appType == "1" && exists && old_state != S::kDraft) {
-    return answer(Problem::kDuplicate,
-                  {make_finding("A", "InvtRefund/InvtRefundHead/copNo",
-                                fmt::format("退货申请{}已申报且内容不同(变更请使用appType=2)", h.copNo),
-                                fmt::format("return {} was already declared with other content "
-                                            "(use appType 2 to modify a pending return)",
-                                            h.copNo))});
+    return answer(
+        Problem::kDuplicate,
+        {make_finding("A", "InvtRefund/InvtRefundHead/copNo",
+                      fmt::format("退货申请{}已申报且内容不同(变更请使用appType=2)", h.copNo),
+                      fmt::format("return {} was already declared with other content "
+                                  "(use appType 2 to modify a pending return)",
+                                  h.copNo))});
   }
   if (h.appType != "1") {
     if (!exists)
@@ -561,14 +564,14 @@ void ReturnBook::apply_return(ReturnsCtx& c, const std::string& sender, const ce
                                               "withdraw",
                                               h.appType, h.copNo))});
     if (old_state == S::kArrived || old_state == S::kLapsed)
-      return answer(Problem::kNotModifiable,
-                    {make_finding("A", field_app_type,
-                                  fmt::format("appType={}：退货申请{}已{}，不能变更或撤回",
-                                              h.appType, h.copNo,
-                                              old_state == S::kArrived ? "完成入区" : "失效"),
-                                  fmt::format("appType {}: return {} is {}: it can no longer be "
-                                              "modified or withdrawn",
-                                              h.appType, h.copNo, return_state_name(old_state)))});
+      return answer(
+          Problem::kNotModifiable,
+          {make_finding("A", field_app_type,
+                        fmt::format("appType={}：退货申请{}已{}，不能变更或撤回", h.appType,
+                                    h.copNo, old_state == S::kArrived ? "完成入区" : "失效"),
+                        fmt::format("appType {}: return {} is {}: it can no longer be "
+                                    "modified or withdrawn",
+                                    h.appType, h.copNo, return_state_name(old_state)))});
   }
   if (h.appType == "3") {
     Entry& e = existing->second;
@@ -578,10 +581,11 @@ void ReturnBook::apply_return(ReturnsCtx& c, const std::string& sender, const ce
       TaxBill* bill = c.bills.find(e.rec.invtNo);
       CBEC_ASSERT(bill != nullptr);
       undo_effect(c, f, *bill, e);
-      info = fmt::format("撤回成功：税款{}与年度累计{}恢复 / withdrawn: tax {} and annual total {} "
-                         "reinstated",
-                         format_fen(e.rec.tax_fen), format_fen(e.rec.quota_fen),
-                         format_fen(e.rec.tax_fen), format_fen(e.rec.quota_fen));
+      info = fmt::format(
+          "撤回成功：税款{}与年度累计{}恢复 / withdrawn: tax {} and annual total {} "
+          "reinstated",
+          format_fen(e.rec.tax_fen), format_fen(e.rec.quota_fen), format_fen(e.rec.tax_fen),
+          format_fen(e.rec.quota_fen));
     }
     Receipt r = record_receipt(t, sender, h, e.rec.preNo, c.now);
     r.returnStatus = st::kDeclaring;
@@ -592,10 +596,10 @@ void ReturnBook::apply_return(ReturnsCtx& c, const std::string& sender, const ce
   }
   if (h.appStatus == "1") {
     if (exists && old_state == S::kPending)
-      return answer(Problem::kNotModifiable,
-                    {make_finding("A", "InvtRefund/InvtRefundHead/appStatus",
-                                  "已申报的退货申请不能改回暂存",
-                                  "a declared return cannot become a draft again")});
+      return answer(
+          Problem::kNotModifiable,
+          {make_finding("A", "InvtRefund/InvtRefundHead/appStatus", "已申报的退货申请不能改回暂存",
+                        "a declared return cannot become a draft again")});
     Entry& e = refunds_[key];
     if (e.rec.preNo.empty()) e.rec.preNo = c.next_pre_no();
     e.rec.kind = ReturnRecord::Kind::kReturn;
@@ -630,13 +634,12 @@ void ReturnBook::apply_return(ReturnsCtx& c, const std::string& sender, const ce
     return answer(wrong_declarer ? Problem::kSenderNotPermitted : Problem::kInvalidValue,
                   std::move(findings));
   if (L->state == ListState::kCancelled)
-    return answer(Problem::kConflicting,
-                  {make_finding(kReturnRule, head + "invtNo",
-                                fmt::format("清单{}已撤销，不能退货", h.invtNo),
-                                fmt::format("list {} is cancelled: nothing to return", h.invtNo))});
+    return answer(
+        Problem::kConflicting,
+        {make_finding(kReturnRule, head + "invtNo", fmt::format("清单{}已撤销，不能退货", h.invtNo),
+                      fmt::format("list {} is cancelled: nothing to return", h.invtNo))});
   auto fit = lists_.find(h.invtNo);
-  if (fit == lists_.end() ||
-      (L->state != ListState::kReleased && L->state != ListState::kClosed))
+  if (fit == lists_.end() || (L->state != ListState::kReleased && L->state != ListState::kClosed))
     return answer(Problem::kListNotReleased,
                   {make_finding(kReturnRule, head + "invtNo",
                                 fmt::format("清单{}状态为{}，只有已放行的清单可以退货", h.invtNo,
@@ -652,16 +655,15 @@ void ReturnBook::apply_return(ReturnsCtx& c, const std::string& sender, const ce
   if (day > policy.return_apply_days)
     return answer(
         Problem::kOutsideWindow,
-        {make_finding(kReturnRule, head + "invtNo",
-                      fmt::format("清单{}于{}放行，今天为放行后第{}天，退货须在第{}天({})前申请",
-                                  h.invtNo, format_iso_date(released), day,
-                                  policy.return_apply_days,
-                                  format_iso_date(add_days(released, policy.return_apply_days))),
-                      fmt::format("list {} was released on {} (day 0); today is day {}, a return "
-                                  "must be applied for by day {} ({})",
-                                  h.invtNo, format_iso_date(released), day,
-                                  policy.return_apply_days,
-                                  format_iso_date(add_days(released, policy.return_apply_days))))});
+        {make_finding(
+            kReturnRule, head + "invtNo",
+            fmt::format("清单{}于{}放行，今天为放行后第{}天，退货须在第{}天({})前申请", h.invtNo,
+                        format_iso_date(released), day, policy.return_apply_days,
+                        format_iso_date(add_days(released, policy.return_apply_days))),
+            fmt::format("list {} was released on {} (day 0); today is day {}, a return "
+                        "must be applied for by day {} ({})",
+                        h.invtNo, format_iso_date(released), day, policy.return_apply_days,
+                        format_iso_date(add_days(released, policy.return_apply_days))))});
   if (bill->paid_fen > 0)
     return answer(Problem::kTaxAlreadyPaid,
                   {make_finding(kReturnRule, head + "invtNo",
@@ -672,8 +674,7 @@ void ReturnBook::apply_return(ReturnsCtx& c, const std::string& sender, const ce
                                             h.invtNo, format_fen(bill->paid_fen)))});
 
   // The state as it would be without the pending return this one replaces.
-  const Entry* replacing =
-      exists && old_state == S::kPending ? &existing->second : nullptr;
+  const Entry* replacing = exists && old_state == S::kPending ? &existing->second : nullptr;
   ListFacts f_view = f;
   tax::ListTax levied_view = bill->levied;
   if (replacing != nullptr) {
@@ -704,18 +705,17 @@ void ReturnBook::apply_return(ReturnsCtx& c, const std::string& sender, const ce
   e.caps = std::move(effect->caps);
   apply_effect(c, f, *bill, e);
   CivilDate by = add_days(released, policy.return_arrival_days);
-  receipt(e, st::kAccepted,
-          fmt::format("{}：不予征税{}(税单{}现为{})，年度累计返还{}；退货须于{}(放行后第{}天)前运抵"
-                      "入区 / {}: tax not levied {} (bill {} now {}), annual total −{}; the "
-                      "goods must be back in the zone by {} (day {})",
-                      replacing ? "退货申请变更成功" : "退货申请受理", format_fen(e.rec.tax_fen),
-                      bill->taxNo, format_fen(bill->levied.total_fen()),
-                      format_fen(e.rec.quota_fen), format_iso_date(by),
-                      policy.return_arrival_days,
-                      replacing ? "return modified" : "return accepted",
-                      format_fen(e.rec.tax_fen), bill->taxNo,
-                      format_fen(bill->levied.total_fen()), format_fen(e.rec.quota_fen),
-                      format_iso_date(by), policy.return_arrival_days));
+  receipt(
+      e, st::kAccepted,
+      fmt::format("{}：不予征税{}(税单{}现为{})，年度累计返还{}；退货须于{}(放行后第{}天)前运抵"
+                  "入区 / {}: tax not levied {} (bill {} now {}), annual total −{}; the "
+                  "goods must be back in the zone by {} (day {})",
+                  replacing ? "退货申请变更成功" : "退货申请受理", format_fen(e.rec.tax_fen),
+                  bill->taxNo, format_fen(bill->levied.total_fen()), format_fen(e.rec.quota_fen),
+                  format_iso_date(by), policy.return_arrival_days,
+                  replacing ? "return modified" : "return accepted", format_fen(e.rec.tax_fen),
+                  bill->taxNo, format_fen(bill->levied.total_fen()), format_fen(e.rec.quota_fen),
+                  format_iso_date(by), policy.return_arrival_days));
 }
 
 Status ReturnBook::arrival(ReturnsCtx& c, const ReturnArrival& a) {
@@ -728,8 +728,8 @@ Status ReturnBook::arrival(ReturnsCtx& c, const ReturnArrival& a) {
     case S::kDraft:
       return FailedPrecondition(fmt::format("return {} is a draft: nothing to receive", a.copNo));
     case S::kArrived:
-      return AlreadyExists(fmt::format("the goods of return {} were confirmed back at {}",
-                                       a.copNo, format_datetime14(e.rec.arrived_at)));
+      return AlreadyExists(fmt::format("the goods of return {} were confirmed back at {}", a.copNo,
+                                       format_datetime14(e.rec.arrived_at)));
     case S::kLapsed:
       return FailedPrecondition(fmt::format(
           "return {} lapsed at {} (goods not back by day {}): tax and annual total were "
@@ -767,8 +767,8 @@ Status ReturnBook::arrival(ReturnsCtx& c, const ReturnArrival& a) {
   r.findings.clear();
   r.returnInfo = fmt::format(
       "退货已运抵入区({})，税款{}不予征收{} / goods back in the zone ({}): tax {} not levied{}",
-      a.operatorCode, format_fen(e.rec.tax_fen), bonded ? "，保税库存已恢复" : "",
-      a.operatorCode, format_fen(e.rec.tax_fen), bonded ? "; bonded stock restored" : "");
+      a.operatorCode, format_fen(e.rec.tax_fen), bonded ? "，保税库存已恢复" : "", a.operatorCode,
+      format_fen(e.rec.tax_fen), bonded ? "; bonded stock restored" : "");
   e.rec.returnStatus = r.returnStatus;
   e.last = r;
   c.emit(std::move(r));
@@ -786,8 +786,8 @@ void ReturnBook::lapse_due(ReturnsCtx& c) {
     undo_effect(c, f, *bill, e);  // also drops the lapse entry
     e.rec.state = ReturnRecord::State::kLapsed;
     c.bills.record_credit(e.rec.agentCode,
-                          TaxCreditEvent{TaxCreditEvent::Kind::kLapsedReturn, c.now,
-                                         e.rec.invtNo, e.rec.copNo, e.rec.tax_fen});
+                          TaxCreditEvent{TaxCreditEvent::Kind::kLapsedReturn, c.now, e.rec.invtNo,
+                                         e.rec.copNo, e.rec.tax_fen});
     Receipt r = e.last;
     r.returnStatus = st::kRejected;
     r.returnTime = c.now;

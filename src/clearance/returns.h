@@ -96,7 +96,7 @@ class ReturnBook {
   struct ListFacts {
     uint64_t list_id = 0;
     ReleaseFacts release;
-    std::map<int64_t, CapKey> line_caps;       // gnum -> the cap its qty1 counted in
+    std::map<int64_t, CapKey> line_caps;        // gnum -> the cap its qty1 counted in
     std::map<int64_t, int64_t> returned_units;  // gnum -> returned by pending/arrived returns
     Fen quota_counted_fen = 0;                  // what the list still counts in the annual total
     std::set<Key> returns;                      // pending or arrived returns
@@ -116,10 +116,9 @@ class ReturnBook {
     Fen quota_fen = 0;
   };
   // `f` and `levied` are as they would be without the return being replaced (appType 2).
-  std::optional<Effect> compute_effect(const ReturnsCtx& c, const ListRecord& L,
-                                       const ListFacts& f, const TaxBill& bill,
-                                       const tax::ListTax& levied, const ceb::InvtRefund& rec,
-                                       Problem* problem,
+  std::optional<Effect> compute_effect(const ReturnsCtx& c, const ListRecord& L, const ListFacts& f,
+                                       const TaxBill& bill, const tax::ListTax& levied,
+                                       const ceb::InvtRefund& rec, Problem* problem,
                                        std::vector<ceb::Finding>* findings) const;
   void apply_effect(ReturnsCtx& c, ListFacts& f, TaxBill& bill, Entry& e);
   void undo_effect(ReturnsCtx& c, ListFacts& f, TaxBill& bill, Entry& e);

@@ -12,23 +12,34 @@ using Kind = TaxJournalEntry::Kind;
 
 std::string_view tax_bill_state_name(TaxBill::State s) {
   switch (s) {
-    case State::kOpen: return "open";
-    case State::kPaid: return "paid";
-    case State::kVoid: return "void";
-    case State::kPayable: return "payable";
-    case State::kOverdue: return "overdue";
+    case State::kOpen:
+      return "open";
+    case State::kPaid:
+      return "paid";
+    case State::kVoid:
+      return "void";
+    case State::kPayable:
+      return "payable";
+    case State::kOverdue:
+      return "overdue";
   }
   return "?";
 }
 
 std::string_view journal_kind_name(TaxJournalEntry::Kind k) {
   switch (k) {
-    case Kind::kBill: return "bill";
-    case Kind::kReduction: return "reduction";
-    case Kind::kReinstatement: return "reinstatement";
-    case Kind::kVoid: return "void";
-    case Kind::kPayment: return "payment";
-    case Kind::kDeposit: return "deposit";
+    case Kind::kBill:
+      return "bill";
+    case Kind::kReduction:
+      return "reduction";
+    case Kind::kReinstatement:
+      return "reinstatement";
+    case Kind::kVoid:
+      return "void";
+    case Kind::kPayment:
+      return "payment";
+    case Kind::kDeposit:
+      return "deposit";
   }
   return "?";
 }
@@ -36,11 +47,14 @@ std::string_view journal_kind_name(TaxJournalEntry::Kind k) {
 Fen TaxJournalEntry::signed_fen() const {
   switch (kind) {
     case Kind::kBill:
-    case Kind::kReinstatement: return amount_fen;
+    case Kind::kReinstatement:
+      return amount_fen;
     case Kind::kReduction:
     case Kind::kVoid:
-    case Kind::kPayment: return -amount_fen;
-    case Kind::kDeposit: return 0;
+    case Kind::kPayment:
+      return -amount_fen;
+    case Kind::kDeposit:
+      return 0;
   }
   return 0;
 }
@@ -75,8 +89,8 @@ TaxBill& TaxBook::open(const ListRecord& L, TimeMs now, const ref::Policy& polic
   by_assure_[bill.assureCode].push_back(idx);
   timers_.insert({bill.payable_at, idx});
   timers_.insert({bill.overdue_at, idx});
-  journal(bill.assureCode, TaxJournalEntry{Kind::kBill, now, bill.invtNo, bill.taxNo,
-                                           bill.tax.total_fen()});
+  journal(bill.assureCode,
+          TaxJournalEntry{Kind::kBill, now, bill.invtNo, bill.taxNo, bill.tax.total_fen()});
   refresh(bill, now);
   return bill;
 }
@@ -121,8 +135,8 @@ void TaxBook::refresh(TaxBill& b, TimeMs now) {
     TaxCreditRecord& c = credit_[b.assureCode];
     ++c.overdue_bills;
     c.overdue_fen += outstanding;
-    c.events.push_back(TaxCreditEvent{TaxCreditEvent::Kind::kOverdueBill, now, b.invtNo, b.taxNo,
-                                      outstanding});
+    c.events.push_back(
+        TaxCreditEvent{TaxCreditEvent::Kind::kOverdueBill, now, b.invtNo, b.taxNo, outstanding});
   }
   b.state = next;
 }
@@ -169,8 +183,8 @@ void TaxBook::reduce(TaxBill& b, const TaxDelta& d, TimeMs now, std::string_view
   CBEC_ASSERT(b.state != State::kVoid);
   add_tax_delta(&b.levied, d, -1);
   b.pending_return_fen += d.total_fen();
-  journal(b.assureCode, TaxJournalEntry{Kind::kReduction, now, b.invtNo, std::string(reference),
-                                        d.total_fen()});
+  journal(b.assureCode,
+          TaxJournalEntry{Kind::kReduction, now, b.invtNo, std::string(reference), d.total_fen()});
   refresh(b, now);
 }
 
@@ -186,8 +200,8 @@ void TaxBook::reinstate(TaxBill& b, const TaxDelta& d, TimeMs now, std::string_v
   CBEC_ASSERT(b.pending_return_fen >= d.total_fen());
   add_tax_delta(&b.levied, d, +1);
   b.pending_return_fen -= d.total_fen();
-  journal(b.assureCode, TaxJournalEntry{Kind::kReinstatement, now, b.invtNo,
-                                        std::string(reference), d.total_fen()});
+  journal(b.assureCode, TaxJournalEntry{Kind::kReinstatement, now, b.invtNo, std::string(reference),
+                                        d.total_fen()});
   refresh(b, now);
 }
 
@@ -219,9 +233,9 @@ Status TaxBook::pay(const TaxPayment& p, TimeMs now, ledger::GuaranteeLedger& g)
       return PermissionDenied(fmt::format("the bill of list {} is guaranteed by {}, not {}",
                                           b.invtNo, b.assureCode, p.assureCode));
     if (b.state == State::kOpen)
-      return FailedPrecondition(fmt::format(
-          "the bill of list {} is payable from {} (after the cancel and return window)", b.invtNo,
-          format_iso_date(beijing_date(b.payable_at))));
+      return FailedPrecondition(
+          fmt::format("the bill of list {} is payable from {} (after the cancel and return window)",
+                      b.invtNo, format_iso_date(beijing_date(b.payable_at))));
     if (b.outstanding_fen() == 0)
       return FailedPrecondition(fmt::format("the bill of list {} is {}: nothing outstanding",
                                             b.invtNo, tax_bill_state_name(b.state)));
@@ -268,8 +282,8 @@ const TaxCreditRecord* TaxBook::credit(std::string_view code) const {
   return it == credit_.end() ? nullptr : &it->second;
 }
 
-Result<TaxStatement> TaxBook::statement(std::string_view assureCode, CivilDate from,
-                                        CivilDate to, const ledger::GuaranteeLedger& g) const {
+Result<TaxStatement> TaxBook::statement(std::string_view assureCode, CivilDate from, CivilDate to,
+                                        const ledger::GuaranteeLedger& g) const {
   int64_t days = days_from_civil(to) - days_from_civil(from) + 1;
   if (days < 1) return InvalidArgument("the period ends before it starts (to < from)");
   if (days > kMaxStatementDays)
@@ -289,12 +303,24 @@ Result<TaxStatement> TaxBook::statement(std::string_view assureCode, CivilDate f
         continue;
       }
       switch (e.kind) {
-        case Kind::kBill: st.bills_fen += e.amount_fen; break;
-        case Kind::kReinstatement: st.reinstated_fen += e.amount_fen; break;
-        case Kind::kReduction: st.reductions_fen += e.amount_fen; break;
-        case Kind::kVoid: st.voids_fen += e.amount_fen; break;
-        case Kind::kPayment: st.payments_fen += e.amount_fen; break;
-        case Kind::kDeposit: st.deposits_fen += e.amount_fen; break;
+        case Kind::kBill:
+          st.bills_fen += e.amount_fen;
+          break;
+        case Kind::kReinstatement:
+          st.reinstated_fen += e.amount_fen;
+          break;
+        case Kind::kReduction:
+          st.reductions_fen += e.amount_fen;
+          break;
+        case Kind::kVoid:
+          st.voids_fen += e.amount_fen;
+          break;
+        case Kind::kPayment:
+          st.payments_fen += e.amount_fen;
+          break;
+        case Kind::kDeposit:
+          st.deposits_fen += e.amount_fen;
+          break;
       }
       st.entries.push_back(e);
     }
@@ -331,8 +357,8 @@ void TaxBook::check_invariants(const ledger::GuaranteeLedger& g) const {
 
 void TaxBook::dump(std::ostream& o) const {
   for (const TaxBill& b : bills_) {
-    o << "bill " << b.invtNo << " " << b.taxNo << " " << b.assureCode << " " << b.released_at
-      << " " << tax_bill_state_name(b.state) << " tax " << b.tax.total_fen() << " levied "
+    o << "bill " << b.invtNo << " " << b.taxNo << " " << b.assureCode << " " << b.released_at << " "
+      << tax_bill_state_name(b.state) << " tax " << b.tax.total_fen() << " levied "
       << b.levied.total_fen() << " paid " << b.paid_fen << " pending " << b.pending_return_fen
       << " due " << b.payable_at << "/" << b.overdue_at << (b.overdue_recorded ? " overdue" : "");
     for (const auto& l : b.levied.lines)
@@ -354,8 +380,8 @@ void TaxBook::dump(std::ostream& o) const {
     o << "tax_credit " << code << " " << c.overdue_bills << " " << c.overdue_fen << " "
       << c.lapsed_returns;
     for (const auto& e : c.events)
-      o << " " << static_cast<int>(e.kind) << ":" << e.time << ":" << e.invtNo << ":"
-        << e.reference << ":" << e.amount_fen;
+      o << " " << static_cast<int>(e.kind) << ":" << e.time << ":" << e.invtNo << ":" << e.reference
+        << ":" << e.amount_fen;
     o << "\n";
   }
   o << "tax_serial " << serial_ << "\n";

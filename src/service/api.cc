@@ -632,7 +632,8 @@ struct Api::Impl {
   void post_tax_payment(const HttpRequest& r, const Caller& c, Respond respond) {
     rapidjson::Document d;
     d.Parse(r.body.c_str(), r.body.size());
-    if (d.HasParseError() || !d.IsObject()) return respond(error(400, "body must be a JSON object"));
+    if (d.HasParseError() || !d.IsObject())
+      return respond(error(400, "body must be a JSON object"));
     std::string code = str(d, "assureCode").empty() ? c.code : str(d, "assureCode");
     if (code.empty()) return respond(error(400, "assureCode is required"));
     if (!c.regulator && code != c.code)
@@ -651,7 +652,8 @@ struct Api::Impl {
   void post_return_arrival(const HttpRequest& r, const Caller& c, Respond respond) {
     rapidjson::Document d;
     d.Parse(r.body.c_str(), r.body.size());
-    if (d.HasParseError() || !d.IsObject()) return respond(error(400, "body must be a JSON object"));
+    if (d.HasParseError() || !d.IsObject())
+      return respond(error(400, "body must be a JSON object"));
     std::string op = str(d, "operatorCode").empty() ? c.code : str(d, "operatorCode");
     if (op.empty()) return respond(error(400, "operatorCode is required"));
     if (!c.regulator && op != c.code)

@@ -334,8 +334,8 @@ Result<EncodedCommand> decode_command(uint8_t kind_byte, std::string_view payloa
                                  get(d, "clerk")};
       return c;
     case CommandKind::kReturnArrival:
-      c.body = clearance::ReturnArrival{get(d, "operatorCode"), get(d, "agentCode"),
-                                        get(d, "copNo")};
+      c.body =
+          clearance::ReturnArrival{get(d, "operatorCode"), get(d, "agentCode"), get(d, "copNo")};
       return c;
     case CommandKind::kTaxPayment:
       c.body = clearance::TaxPayment{get(d, "assureCode"), get(d, "invtNo"), get(d, "paymentRef"),

@@ -131,8 +131,7 @@ std::string tax_statement_csv(const clearance::TaxStatement& st) {
     out += fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{}\r\n", csv_field(record),
                        csv_field(time), csv_field(invt), csv_field(tax_no), csv_field(gnum),
                        csv_field(gcode), csv_field(price), csv_field(tariff), csv_field(ct),
-                       csv_field(vat), csv_field(amount), csv_field(balance),
-                       csv_field(reference));
+                       csv_field(vat), csv_field(amount), csv_field(balance), csv_field(reference));
   };
   Fen balance = st.opening_fen;
   row("opening", format_iso_date(st.from), "", "", "", "", "", "", "", "",
@@ -147,23 +146,20 @@ std::string tax_statement_csv(const clearance::TaxStatement& st) {
           format_fen(t.dutiable_fen), format_fen(t.tariff_fen), format_fen(t.ct_fen),
           format_fen(t.vat_fen), format_fen(e.amount_fen), format_fen(balance), e.reference);
       for (const auto& l : t.lines)
-        row("bill_line", format_datetime14(e.time), e.invtNo, bill->taxNo,
-            std::to_string(l.gnum), l.gcode, format_fen(l.dutiable_fen),
-            format_fen(l.tariff_fen), format_fen(l.ct_fen), format_fen(l.vat_fen),
-            format_fen(l.total_fen()), "", "");
+        row("bill_line", format_datetime14(e.time), e.invtNo, bill->taxNo, std::to_string(l.gnum),
+            l.gcode, format_fen(l.dutiable_fen), format_fen(l.tariff_fen), format_fen(l.ct_fen),
+            format_fen(l.vat_fen), format_fen(l.total_fen()), "", "");
       continue;
     }
     row(clearance::journal_kind_name(e.kind), format_datetime14(e.time), e.invtNo,
         bill ? bill->taxNo : "", "", "", "", "", "", "", format_fen(e.amount_fen),
         format_fen(balance), e.reference);
   }
-  row("closing", format_iso_date(st.to), "", "", "", "", "", "", "", "",
-      format_fen(st.closing_fen), format_fen(balance), st.assureCode);
-  row("guarantee", "", "", "", "", "", "", "", "", "", format_fen(st.guarantee.remaining_fen()),
-      "", fmt::format("deposited {} open bills {} reserved {}",
-                      format_fen(st.guarantee.deposited_fen),
-                      format_fen(st.guarantee.open_bills_fen),
-                      format_fen(st.guarantee.reserved_fen)));
+  row("closing", format_iso_date(st.to), "", "", "", "", "", "", "", "", format_fen(st.closing_fen),
+      format_fen(balance), st.assureCode);
+  row("guarantee", "", "", "", "", "", "", "", "", "", format_fen(st.guarantee.remaining_fen()), "",
+      fmt::format("deposited {} open bills {} reserved {}", format_fen(st.guarantee.deposited_fen),
+                  format_fen(st.guarantee.open_bills_fen), format_fen(st.guarantee.reserved_fen)));
   return out;
 }
 
