@@ -5,6 +5,7 @@
 #include <numeric>
 
 #include "clearance/error_codes.h"
+#include "clearance/supervision.h"
 #include "clearance_fixture.h"
 #include "gtest/gtest.h"
 #include "rapidjson/document.h"
@@ -471,6 +472,10 @@ TEST(Return, ArrivalOnDay45IsInTimeAndTheReturnLapsesAtTheStartOfDay46) {
   EXPECT_EQ(credit->lapsed_returns, 1u);
   EXPECT_EQ(credit->overdue_bills, 1u);
   EXPECT_EQ(credit->overdue_fen, 5515);
+  // Both count in the enterprise's credit score (§8): one lapsed return, one late bill.
+  auto score = h.engine().supervision().credit(kAgent, h.now(), h.ref().policy_at({2026, 6, 1}));
+  EXPECT_EQ(score.counts[static_cast<size_t>(clearance::CreditEventKind::kReturn)], 1);
+  EXPECT_EQ(score.counts[static_cast<size_t>(clearance::CreditEventKind::kLateTax)], 1);
   // Goods arriving on day 46 are too late.
   go_to(h, day_start(46) + 10 * kMsPerHour);
   Status late = h.apply(ReturnArrival{kAgent, kAgent, "RT0001"});

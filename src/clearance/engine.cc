@@ -1345,6 +1345,12 @@ struct Engine::State {
 Engine::Engine(EngineOptions options) : s_(std::make_unique<State>()) {
   CBEC_ASSERT(options.reference != nullptr);
   s_->opt = std::move(options);
+  // Late tax and lapsed returns count in the credit score (§8).
+  s_->tax_book.on_credit_event = [s = s_.get()](const std::string& code, const TaxCreditEvent& e) {
+    CreditEventKind kind = e.kind == TaxCreditEvent::Kind::kOverdueBill ? CreditEventKind::kLateTax
+                                                                        : CreditEventKind::kReturn;
+    s->sup.credit_event(code, kind, s->now, s->policy_now(), s->grade_of(code));
+  };
 }
 Engine::~Engine() = default;
 

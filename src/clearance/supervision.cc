@@ -491,14 +491,14 @@ CreditSummary Supervisor::credit(std::string_view code, TimeMs now, const ref::P
   int64_t lists = std::max<int64_t>(n(CreditEventKind::kRelease), p.credit_min_lists);
   s.score = weighted * 1000 / lists;
   s.explanation_en = fmt::format(
-      "last {} days: findings {}×{} + rejections {}×{} + late tax {}×{} + returns {}×{} = {} "
+      "last {} days: findings {}×{} + rejections {}×{} + late tax {}×{} + lapsed returns {}×{} = {} "
       "per {} lists (released {}, floor {}) = score {} per 1,000",
       p.credit_window_days, n(CreditEventKind::kFinding), p.credit_weight_finding,
       n(CreditEventKind::kRejection), p.credit_weight_rejection, n(CreditEventKind::kLateTax),
       p.credit_weight_late_tax, n(CreditEventKind::kReturn), p.credit_weight_return, weighted,
       lists, n(CreditEventKind::kRelease), p.credit_min_lists, s.score);
   s.explanation_zh = fmt::format(
-      "近{}天: 查验发现{}×{} + 退单{}×{} + 税款逾期{}×{} + 退货撤单{}×{} = {}, 按{}票计(放行{}票,"
+      "近{}天: 查验发现{}×{} + 退单{}×{} + 税款逾期{}×{} + 退货逾期未运回{}×{} = {}, 按{}票计(放行{}票,"
       "下限{}), 风险分{}(每千票)",
       p.credit_window_days, n(CreditEventKind::kFinding), p.credit_weight_finding,
       n(CreditEventKind::kRejection), p.credit_weight_rejection, n(CreditEventKind::kLateTax),

@@ -137,6 +137,7 @@ void TaxBook::refresh(TaxBill& b, TimeMs now) {
     c.overdue_fen += outstanding;
     c.events.push_back(
         TaxCreditEvent{TaxCreditEvent::Kind::kOverdueBill, now, b.invtNo, b.taxNo, outstanding});
+    if (on_credit_event) on_credit_event(b.assureCode, c.events.back());
   }
   b.state = next;
 }
@@ -275,6 +276,7 @@ void TaxBook::record_credit(std::string_view code, TaxCreditEvent e) {
   TaxCreditRecord& c = credit_[std::string(code)];
   if (e.kind == TaxCreditEvent::Kind::kLapsedReturn) ++c.lapsed_returns;
   c.events.push_back(std::move(e));
+  if (on_credit_event) on_credit_event(std::string(code), c.events.back());
 }
 
 const TaxCreditRecord* TaxBook::credit(std::string_view code) const {

@@ -14,6 +14,7 @@
 // returned (nothing levied, nothing pending).
 #pragma once
 
+#include <functional>
 #include <map>
 #include <ostream>
 #include <set>
@@ -40,6 +41,10 @@ void add_tax_delta(tax::ListTax* levied, const TaxDelta& d, int sign);
 
 class TaxBook {
  public:
+  // Called with every credit event as it is recorded (an overdue bill for its guarantor, a
+  // lapsed return for its declarer): the engine feeds the credit score (supervision.h).
+  std::function<void(const std::string& code, const TaxCreditEvent& e)> on_credit_event;
+
   // Opens the bill of list L released at `now`; `policy` is the one in force on the release
   // date (its tax_payable_days and tax_due_days fix the bill's dates).
   // REQUIRES: L.tax is set. The returned reference is valid until the next open().

@@ -131,7 +131,7 @@ struct Policy {
   int credit_weight_finding = 10;               // inspection finding
   int credit_weight_rejection = 5;              // officer rejection
   int credit_weight_late_tax = 3;               // tax bill paid after its due day
-  int credit_weight_return = 1;                 // cancel or return
+  int credit_weight_return = 5;                 // a return whose goods did not come back in time
   int credit_downgrade_score = 50;              // score ≥ this: propose one grade down
   int credit_dishonest_score = 200;             // score ≥ this: propose 失信 (dishonest)
   int credit_upgrade_min_lists = 1000;          // clean record over this many lists: one up
