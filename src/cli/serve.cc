@@ -260,11 +260,14 @@ int serve(const ServeArgs& args) {
                    "  health       {}/healthz\n  metrics      {}/metrics\n",
                    base, base, base)
             << fmt::format("  hall board   {}/board\n  pickup desk  {}/pickup\n"
-                           "  my orders    {}/my\n  statistics   {}/dashboard\n",
-                           base, base, base, base)
+                           "  my orders    {}/my\n  statistics   {}/dashboard\n"
+                           "  officer desk {}/officer\n",
+                           base, base, base, base, base)
             << (args.demo ? fmt::format("  receipts     curl -H 'X-API-Key: demo-key-4101960003' "
                                         "'{}/api/v1/receipts?limit=5'\n"
-                                        "  officer      curl -H 'X-API-Key: demo-officer-key-461200101' "
+                                        "  officer      key demo-officer-key-461200101 … -461200105 (site "
+                                        "4612: officer console)\n"
+                                        "               curl -H 'X-API-Key: demo-officer-key-461200101' "
                                         "'{}/api/v1/officer/queues'\n"
                                         "  draw audit   {}/api/v1/audit/seeds\n"
                                         "  regulator    key demo-regulator-key (statistics: the "

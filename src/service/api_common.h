@@ -39,7 +39,9 @@ inline HttpResponse error(int status, std::string_view message) {
   w.Key("error");
   w.String(message.data(), static_cast<rapidjson::SizeType>(message.size()));
   w.EndObject();
-  return json_response(status, b.GetString());
+  HttpResponse r = json_response(status, b.GetString());
+  r.headers.emplace_back("Cache-Control", "no-store");  // a 404 must not be cached by a browser
+  return r;
 }
 
 inline int http_status_of(const Status& s) {

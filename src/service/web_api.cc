@@ -1,5 +1,7 @@
 #include "service/web_api.h"
 
+#include "service/api_common.h"
+
 #include <atomic>
 #include <chrono>
 #include <map>
@@ -22,9 +24,6 @@ namespace cbec::service {
 
 namespace {
 
-using server::HttpRequest;
-using server::HttpResponse;
-using Writer = rapidjson::Writer<rapidjson::StringBuffer>;
 namespace cl = clearance;
 
 HttpResponse json(int status, std::string body) {
@@ -33,31 +32,6 @@ HttpResponse json(int status, std::string body) {
   r.body = std::move(body);
   r.headers.emplace_back("Cache-Control", "no-store");
   return r;
-}
-
-HttpResponse error(int status, std::string_view message) {
-  rapidjson::StringBuffer b;
-  Writer w(b);
-  w.StartObject();
-  w.Key("error");
-  w.String(message.data(), static_cast<rapidjson::SizeType>(message.size()));
-  w.EndObject();
-  return json(status, b.GetString());
-}
-
-int http_status_of(const Status& s) {
-  switch (s.code()) {
-    case StatusCode::kOk: return 200;
-    case StatusCode::kInvalidArgument: return 400;
-    case StatusCode::kNotFound: return 404;
-    case StatusCode::kAlreadyExists:
-    case StatusCode::kFailedPrecondition: return 409;
-    case StatusCode::kResourceExhausted: return 429;
-    case StatusCode::kPermissionDenied: return 403;
-    case StatusCode::kUnavailable: return 503;
-    case StatusCode::kInternal: return 500;
-  }
-  return 500;
 }
 
 // A refused pickup: the reason code and both languages, as the counter shows them.
