@@ -5,6 +5,7 @@
 #include "service/api.h"
 
 #include <sys/resource.h>
+#include <sys/wait.h>
 
 #include <algorithm>
 #include <atomic>
@@ -23,6 +24,7 @@
 #include <vector>
 
 #include "demo/demo.h"
+#include "fmt/format.h"
 #include "gen/gen.h"
 #include "gtest/gtest.h"
 #include "messages/ceb.h"
@@ -31,6 +33,7 @@
 #include "rapidjson/writer.h"
 #include "audit/audit.h"
 #include "clearance/supervision.h"
+#include "log/log.h"
 #include "server/http.h"
 #include "service/service.h"
 
@@ -1219,6 +1222,52 @@ TEST_F(ApiSupervisionTest, SeedsArePublishedInAdvanceAndRevealedAfterTheDay) {
   auto report = audit::verify_draws(*published, &*replayed, *reference());
   EXPECT_TRUE(report.ok()) << (report.mismatches.empty() ? "" : report.mismatches[0]);
   EXPECT_EQ(report.selected, red);
+
+  // A forged log: the same records with valid checksums, but the officer's grade decision says
+  // "regular" instead of "dishonest". Its replay no longer gives the published decisions.
+  fs::path forged = dir_ / "forged";
+  fs::create_directories(forged);
+  {
+    auto original = cmdlog::CommandLog::Open((dir_ / "data" / "log").string(), {});
+    ASSERT_TRUE(original.ok()) << original.status().ToString();
+    auto copy = cmdlog::CommandLog::Open((forged / "log").string(), {});
+    ASSERT_TRUE(copy.ok()) << copy.status().ToString();
+    int altered = 0;
+    ASSERT_TRUE((*original)
+                    ->Replay((*original)->first_seq(),
+                             [&](const cmdlog::RecordView& r) -> Status {
+                               std::string payload(r.payload);
+                               if (r.kind == static_cast<uint8_t>(CommandKind::kConfirmGrade)) {
+                                 auto at = payload.find("\"dishonest\"");
+                                 if (at != std::string::npos) {
+                                   payload.replace(at, 11, "\"regular\"");
+                                   ++altered;
+                                 }
+                               }
+                               cmdlog::RecordView v{r.seq, r.time_ms, r.kind, payload};
+                               return (*copy)->AppendDurable(std::span(&v, 1));
+                             })
+                    .ok());
+    ASSERT_EQ(altered, 1);
+  }
+  auto from_forged = Service::ReplayDraws(forged.string(), reference(), CivilDate{2025, 6, 18});
+  ASSERT_TRUE(from_forged.ok()) << from_forged.status().ToString();
+  auto caught = audit::verify_draws(*published, &*from_forged, *reference());
+  EXPECT_FALSE(caught.ok());
+
+  // The same through the command-line tool an auditor runs: exit 0, and 1 on the forged log.
+  std::ofstream(dir_ / "seeds.json") << seeds.body;
+  std::ofstream(dir_ / "draws.json") << draws.body;
+  auto verify = [&](const fs::path& data) {
+    std::string cmd = fmt::format(
+        "{}/cbec audit verify-draws --day 2025-06-18 --seeds {} --draws {} --data-dir {} > {} 2>&1",
+        CBEC_BINARY_DIR, (dir_ / "seeds.json").string(), (dir_ / "draws.json").string(),
+        data.string(), (dir_ / "verify.out").string());
+    int rc = std::system(cmd.c_str());
+    return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+  };
+  EXPECT_EQ(verify(dir_ / "data"), 0);
+  EXPECT_EQ(verify(forged), 1);
   // An enterprise sees its own decisions only: the agent's, not another's.
   EXPECT_EQ(parse(own.body)["draws"].Size(), 10u);
   EXPECT_EQ(parse(other.body)["draws"].Size(), 0u);
