@@ -44,6 +44,7 @@ struct ServeArgs {
   double feed_rate = 0;      // with --demo: generated lists per second fed over HTTP
   double hall_share = 0.2;   // with --feed: share of bonded orders bought at the O2O hall
   std::string port_file;     // write the bound port here (tests use port 0)
+  std::string fixed_draw_seed;  // 64 hex: the same draw seed every day (tests only)
 };
 // cbec serve: the durable service; blocks until SIGTERM/SIGINT, then drains and stops.
 int serve(const ServeArgs& args);

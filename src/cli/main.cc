@@ -51,6 +51,8 @@ int main(int argc, char** argv) {
                     "with --feed: share of bonded orders bought at the O2O hall (0..1)")
       ->check(CLI::Range(0.0, 1.0));
   serve->add_option("--port-file", sv.port_file, "write the bound port to this file");
+  serve->add_option("--fixed-draw-seed", sv.fixed_draw_seed,
+                    "tests only: this 64-hex seed for every day's random draws (predictable)");
 
   std::string url = "http://127.0.0.1:8080", key;
   std::vector<std::string> submit_files;

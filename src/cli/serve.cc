@@ -10,6 +10,8 @@
 #include <thread>
 
 #include "cli/commands.h"
+#include "clearance/supervision.h"
+#include "common/crypto.h"
 #include "demo/demo.h"
 #include "fmt/format.h"
 #include "server/http.h"
@@ -219,6 +221,18 @@ int serve(const ServeArgs& args) {
   service::ServiceOptions so;
   so.data_dir = args.data_dir;
   so.reference = *reference;
+  if (!args.fixed_draw_seed.empty()) {
+    // Tests and reproducible demos only: every day's draw seed is this one, so the random
+    // lanes can be predicted. A zone never runs with it.
+    auto seed = hex_decode(args.fixed_draw_seed);
+    if (!seed || seed->size() != clearance::kDrawSeedBytes) {
+      spdlog::error("event=bad_option option=--fixed-draw-seed reason=\"{} hex characters\"",
+                    2 * clearance::kDrawSeedBytes);
+      return 2;
+    }
+    spdlog::warn("event=fixed_draw_seed reason=\"draws are predictable: tests only\"");
+    so.draw_seed = [s = *seed](CivilDate) { return s; };
+  }
   auto svc = service::Service::Open(so);
   if (!svc.ok()) {
     spdlog::error("event=open_failed data_dir={} reason=\"{}\"", args.data_dir,

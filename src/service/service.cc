@@ -128,6 +128,9 @@ Result<std::unique_ptr<Service>> Service::Open(ServiceOptions options) {
     for (const auto& [code, config] : s->webhooks_) s->dispatcher_->Configure(code, config);
   }
   s->dispatcher_->Start();
+  // Days whose seed is already in the log get no new one.
+  for (const auto& [day, seed] : s->engine_->supervision().seeds()) s->seeds_logged_.insert(day);
+  s->applier_ = std::thread([p = s.get()] { p->ApplyLoop(); });
   s->writer_ = std::thread([p = s.get()] { p->WriterLoop(); });
   return s;
 }
@@ -138,7 +141,8 @@ Service::~Service() {
     stopping_ = true;
   }
   queue_cv_.notify_all();
-  if (writer_.joinable()) writer_.join();
+  if (writer_.joinable()) writer_.join();  // the log stage ends first, then the apply stage
+  if (applier_.joinable()) applier_.join();
   // After the writer (which configures and notifies it), before db_ closes.
   if (dispatcher_) dispatcher_->Stop();
   dispatcher_.reset();
@@ -319,11 +323,10 @@ Result<Applied> Service::SubmitAndWait(EncodedCommand command) {
   return std::move(*result);
 }
 
+// The log stage: takes what arrived, appends it with one fdatasync, hands it on (ApplyLoop).
 void Service::WriterLoop() {
   std::vector<Pending> batch;
   std::vector<cmdlog::RecordView> views;
-  std::vector<Applied> applied;
-  std::vector<Applied*> ptrs;
   batch.reserve(kMaxBatchCommands);
   for (;;) {
     batch.clear();
@@ -346,11 +349,12 @@ void Service::WriterLoop() {
     }
     TimeMs now = std::max(last_time_, Now());
     if (options_.draw_seeds) {
-      // Seeds go first: a list of this batch may need today's.
+      // Seeds go first: a list of this batch may need today's. seeds_logged_ holds every day
+      // the log has a seed for (filled from the core at start-up), so this stage never reads
+      // the core, which the apply stage is changing.
       std::vector<Pending> seeds;
       for (int ahead = 0; ahead <= 1; ++ahead) {
         CivilDate day = civil_from_days(days_from_civil(beijing_date(now)) + ahead);
-        if (engine_->supervision().seed(day) != nullptr) continue;  // writer: no lock needed
         if (seeds_logged_.count(day) != 0) continue;
         seeds.push_back(Pending{encode_admin(clearance::SetDrawSeed{day, MakeSeed(day)}), nullptr});
         seeds_logged_.insert(day);
@@ -383,6 +387,39 @@ void Service::WriterLoop() {
       continue;
     }
     last_time_ = now;
+    // Durable: hand the batch to the apply stage and go on syncing the next one meanwhile.
+    {
+      std::unique_lock lk(apply_mu_);
+      apply_cv_.wait(lk, [&] { return apply_queue_.size() < kMaxBatchesInFlight; });
+      apply_queue_.push_back(Durable{std::move(batch), seq0, now});
+    }
+    apply_cv_.notify_all();
+    batch = {};
+    batch.reserve(kMaxBatchCommands);
+  }
+  {
+    std::lock_guard lk(apply_mu_);
+    log_stage_done_ = true;
+  }
+  apply_cv_.notify_all();
+}
+
+void Service::ApplyLoop() {
+  std::vector<Applied> applied;
+  std::vector<Applied*> ptrs;
+  for (;;) {
+    Durable d;
+    {
+      std::unique_lock lk(apply_mu_);
+      apply_cv_.wait(lk, [&] { return !apply_queue_.empty() || log_stage_done_; });
+      if (apply_queue_.empty()) break;  // the log stage ended and everything is applied
+      d = std::move(apply_queue_.front());
+      apply_queue_.pop_front();
+    }
+    apply_cv_.notify_all();  // room for the log stage
+    std::vector<Pending>& batch = d.batch;
+    const uint64_t seq0 = d.seq0;
+    const TimeMs now = d.time;
     applied.assign(batch.size(), Applied{});
     {
       std::unique_lock lk(engine_mu_);

@@ -1,9 +1,11 @@
 // The durable clearance service: command log + clearance core + receipt store.
 //
-// Public face of src/service/. Any thread submits commands; one writer thread takes every
-// command that arrived while the previous batch was being made durable, appends them to the
-// command log with one fdatasync (group commit), applies them to the clearance core in log
-// order, stores their receipts (RocksDB), and only then calls each submitter back. So a receipt
+// Public face of src/service/. Any thread submits commands; the log stage (one thread) takes
+// every command that arrived while the previous batch was being made durable and appends them
+// to the command log with one fdatasync (group commit); the apply stage (another thread) then
+// applies each durable batch to the clearance core in log order, stores its receipts (RocksDB),
+// and only then calls each submitter back. The two stages overlap: batch N is applied while
+// batch N+1 syncs. So a receipt
 // that says "accepted" is always backed by a durable command, and a crash at any moment loses
 // nothing that was acknowledged: Open() replays the log into a fresh core.
 //
@@ -44,6 +46,9 @@ class DB;
 namespace cbec::service {
 
 inline constexpr size_t kMaxBatchCommands = 4096;  // == cmdlog::kMaxBatchRecords
+// Durable batches waiting for the apply stage: one being applied while the next syncs is the
+// point; more would only add latency.
+inline constexpr size_t kMaxBatchesInFlight = 2;
 inline constexpr size_t kMaxQueuedCommands = 100000;  // beyond this, Submit answers kUnavailable
 inline constexpr TimeMs kTickIntervalMs = 60 * kMsPerSecond;  // lets waiting lists expire
 inline constexpr int kMaxReceiptPage = 1000;
@@ -245,7 +250,8 @@ class Service {
  private:
   explicit Service(ServiceOptions options);
   Status Recover();
-  void WriterLoop();
+  void WriterLoop();  // the log stage
+  void ApplyLoop();   // the apply stage
   void ApplyOne(const EncodedCommand& c, uint64_t seq, TimeMs time, Applied* out);
   Status ApplyWebhook(const WebhookSetting& w);  // REQUIRES: engine_mu_ held exclusively
   Status StoreReceipts(const std::vector<Applied*>& applied, uint64_t last_seq);
@@ -266,6 +272,18 @@ class Service {
   std::deque<Pending> queue_;
   bool stopping_ = false;
   std::thread writer_;
+  // Pipeline: the log stage syncs batch N+1 while the apply stage applies batch N, stores its
+  // receipts and answers. At most kMaxBatchesInFlight durable batches wait to be applied.
+  struct Durable {
+    std::vector<Pending> batch;
+    uint64_t seq0 = 0;
+    TimeMs time = 0;
+  };
+  std::mutex apply_mu_;
+  std::condition_variable apply_cv_;
+  std::deque<Durable> apply_queue_;  // guarded by apply_mu_
+  bool log_stage_done_ = false;      // guarded by apply_mu_
+  std::thread applier_;
 
   mutable std::mutex webhooks_mu_;
   std::map<std::string, WebhookConfig> webhooks_;  // enterprise code -> webhook
@@ -285,7 +303,7 @@ class Service {
   TimeMs last_time_ = 0;
   TimeMs last_tick_ = 0;
   Status stopped_;  // why intake stopped (guarded by queue_mu_)
-  std::set<CivilDate> seeds_logged_;  // writer thread only: a refused seed is not retried
+  std::set<CivilDate> seeds_logged_;  // log stage only: a refused seed is not retried
   ServiceStats stats_;
   Board board_{options_.board};
   StatsCentre statistics_;

@@ -29,7 +29,9 @@ async function waitFor(fn, what, ms = 15000) {
 export async function startServer({ dataDir, port = 0 } = {}) {
   const dir = dataDir || mkdtempSync(join(tmpdir(), 'cbec-browser-'));
   const portFile = join(dir, `port-${Date.now()}`);
-  const child = spawn(CBEC, ['serve', '--demo', '--data-dir', join(dir, 'data'), '--listen', `127.0.0.1:${port}`, '--port-file', portFile], { stdio: ['ignore', 'pipe', 'pipe'] });
+  // A fixed draw seed: the random lanes are the same on every run, so no list of a test is
+  // sent to inspection by chance one day in a hundred.
+  const child = spawn(CBEC, ['serve', '--demo', '--data-dir', join(dir, 'data'), '--listen', `127.0.0.1:${port}`, '--port-file', portFile, '--fixed-draw-seed', '5eed'.repeat(16)], { stdio: ['ignore', 'pipe', 'pipe'] });
   let log = '';
   child.stdout.on('data', (d) => { log += d; });
   child.stderr.on('data', (d) => { log += d; });
