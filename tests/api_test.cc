@@ -1291,6 +1291,19 @@ TEST_F(ApiSupervisionTest, OfficersWorkTheirQueuesControlOrdersAndCredit) {
   EXPECT_EQ(qd["redTotal"].GetUint64(), 3u);
   EXPECT_EQ(qd["yellowTotal"].GetUint64(), 0u);
   EXPECT_FALSE(str_of(qd["red"][0], "assigned").empty());
+  // The lane decision of one list: its rate, HMAC and who decided, for customs and the enterprise.
+  HttpResponse one = Get("/api/v1/audit/draws?invtNo=" + red[0], officer("461200103"));
+  ASSERT_EQ(one.status, 200) << one.body;
+  rapidjson::Document od = parse(one.body);
+  ASSERT_EQ(od["draws"].Size(), 1u) << one.body;
+  EXPECT_EQ(str_of(od["draws"][0], "lane"), "red");
+  EXPECT_EQ(str_of(od["draws"][0], "decided_by"), "draw");
+  EXPECT_EQ(int_of(od["draws"][0], "rate_bp"), 10000);
+  EXPECT_EQ(parse(Get("/api/v1/audit/draws?invtNo=" + red[0], enterprise(kAgent)).body)["draws"].Size(),
+            1u);
+  EXPECT_EQ(
+      parse(Get("/api/v1/audit/draws?invtNo=" + red[0], enterprise("4101960001")).body)["draws"].Size(),
+      0u);
   HttpResponse me = Get("/api/v1/officer/me", officer("461200103"));
   EXPECT_NE(me.body.find("\"site\":\"4612\""), std::string::npos) << me.body;
 

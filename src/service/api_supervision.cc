@@ -72,9 +72,31 @@ bool flag(const rapidjson::Value& d, const char* k) {
 
 // ---- /api/v1/audit ------------------------------------------------------------------------
 
+// ?invtNo=: the decisions of one list, for those who may read the list (customs, or the
+// enterprise whose grade set the rate).
+HttpResponse audit_draws_of_list(Service* service, const HttpRequest& r, const Caller& c) {
+  auto draws = service->DrawsOfList(std::string(r.param("invtNo")));
+  if (!draws.ok()) return error(http_status_of(draws.status()), draws.status().message());
+  rapidjson::StringBuffer b;
+  Writer w(b);
+  w.StartObject();
+  s(w, "invtNo", r.param("invtNo"));
+  w.Key("draws");
+  w.StartArray();
+  for (const auto& d : *draws) {
+    if (!c.customs() && d.enterprise != c.code) continue;
+    std::string j = clearance::draw_record_json(d);
+    w.RawValue(j.data(), j.size(), rapidjson::kObjectType);
+  }
+  w.EndArray();
+  w.EndObject();
+  return json_response(200, b.GetString());
+}
+
 HttpResponse audit_draws(Service* service, const HttpRequest& r, const Caller& c) {
+  if (r.has_param("invtNo")) return audit_draws_of_list(service, r, c);
   auto day = parse_day(r.param("day"));
-  if (!day) return error(400, "day=yyyyMMdd is required");
+  if (!day) return error(400, "day=yyyyMMdd (or invtNo=) is required");
   uint64_t after = 0;
   try {
     if (r.has_param("after")) after = std::stoull(std::string(r.param("after")));

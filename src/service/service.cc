@@ -34,6 +34,10 @@ std::string all_receipts_key(uint64_t no) { return "a/" + pad20(no); }
 std::string draw_key(CivilDate day, uint64_t seq, std::string_view invtNo) {
   return fmt::format("d/{}/{}/{}", format_date8(day), pad20(seq), invtNo);
 }
+// The same decisions by list (a list modified after a decision is drawn again).
+std::string draw_by_list_key(std::string_view invtNo, uint64_t seq) {
+  return fmt::format("di/{}/{}", invtNo, pad20(seq));
+}
 
 Status from_rocks(const rocksdb::Status& s, std::string_view what) {
   if (s.ok()) return Status::Ok();
@@ -243,7 +247,11 @@ Status Service::StoreReceipts(const std::vector<Applied*>& applied, uint64_t las
       batch.Put(receipt_key(a->receipts[i].receiver, no), json);
       batch.Put(all_receipts_key(no), json);
     }
-    for (const auto& d : a->draws) batch.Put(draw_key(d.day, d.seq, d.invtNo), draw_record_json(d));
+    for (const auto& d : a->draws) {
+      std::string json = draw_record_json(d);
+      batch.Put(draw_key(d.day, d.seq, d.invtNo), json);
+      batch.Put(draw_by_list_key(d.invtNo, d.seq), json);
+    }
   }
   batch.Put(std::string(kMetaAppliedSeq), pad20(last_seq));
   rocksdb::WriteOptions wo;
@@ -572,6 +580,20 @@ Result<std::string> Service::ReplayToDump(const std::string& data_dir,
       [](clearance::Engine& e) { e.take_draws(nullptr); },
       [&](const clearance::Engine& e) { dump = e.dump_state(); }));
   return dump;
+}
+
+Result<std::vector<clearance::DrawRecord>> Service::DrawsOfList(const std::string& invtNo) const {
+  std::string prefix = "di/" + invtNo + "/";
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
+  std::vector<clearance::DrawRecord> out;
+  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+    auto d = clearance::parse_draw_record_json(it->value().ToStringView());
+    if (!d.ok()) return d.status();
+    out.push_back(std::move(*d));
+    if (out.size() >= kMaxDrawsPerList) break;
+  }
+  TRY(from_rocks(it->status(), "read draws"));
+  return out;
 }
 
 Result<std::vector<clearance::DrawRecord>> Service::ReplayDraws(

@@ -52,6 +52,7 @@ inline constexpr size_t kMaxBatchesInFlight = 2;
 inline constexpr size_t kMaxQueuedCommands = 100000;  // beyond this, Submit answers kUnavailable
 inline constexpr TimeMs kTickIntervalMs = 60 * kMsPerSecond;  // lets waiting lists expire
 inline constexpr int kMaxReceiptPage = 1000;
+inline constexpr size_t kMaxDrawsPerList = 100;
 static_assert(kMaxBatchCommands <= cmdlog::kMaxBatchRecords);
 
 // Webhook delivery. A failed batch is retried after kWebhookBackoffFirstMs, doubling each time up
@@ -214,6 +215,9 @@ class Service {
   // whose grade set the rate), at most limit after the decision numbered `after` (seq-ordered).
   Result<std::vector<clearance::DrawRecord>> Draws(CivilDate day, const std::string& enterprise,
                                                    uint64_t after_seq, int limit) const;
+  // The lane decisions of one list, oldest first (more than one if it was modified and drawn
+  // again), at most kMaxDrawsPerList.
+  Result<std::vector<clearance::DrawRecord>> DrawsOfList(const std::string& invtNo) const;
 
   Status health() const;  // kUnavailable with the reason once intake stopped
   // The clock that stamps log time (ServiceOptions::clock or the wall clock), for callers that

@@ -19,7 +19,7 @@
       assigned: '分派 {who}', claimed: '已认领 {who}', me: '我', random: '随机抽中', dutiable: '完税价格', tax: '税款', lines: '{n} 项商品',
       onDuty: '在岗', offDuty: '不在岗', open: '待办 {n}', officerNo: '工号 {id}', site: '{site} 关区',
       // detail
-      invt: '清单编号', order: '订单编号', declaredAt: '申报时间', queuedAt: '入队时间', lane: '通道', assignedTo: '分派关员',
+      invt: '清单编号', order: '订单编号', declaredAt: '申报时间', queuedAt: '入队时间', lane: '通道', assignedTo: '分派关员', drawRate: '双随机抽检率', drawSelected: '随机抽中', drawNotSelected: '未抽中', drawByControl: '布控 {id}', drawByRisk: '风险规则 {rule}',
       claimedBy: '认领关员', nobody: '未认领', claim: '认领', unclaim: '取消认领', claimedOk: '已认领，可以处置',
       unclaimedOk: '已取消认领，清单回到分派关员名下', findings: '命中与风险提示', noFindings: '无规则命中：本票由双随机抽中',
       field: '字段', ruleOfficer: '关员', docs: '四单比对', docsSub: '以清单为准逐项比对；橙色为单证间不一致，红色为风险或布控命中字段',
@@ -81,7 +81,7 @@
       emptyQueue: 'Nothing waiting in this queue', emptyMine: 'Nothing assigned to or claimed by you', waited: 'waiting {d}',
       assigned: 'assigned {who}', claimed: 'claimed {who}', me: 'me', random: 'random draw', dutiable: 'Dutiable', tax: 'Tax', lines: '{n} lines',
       onDuty: 'on duty', offDuty: 'off duty', open: '{n} open', officerNo: 'No. {id}', site: 'site {site}',
-      invt: 'List', order: 'Order', declaredAt: 'Declared', queuedAt: 'Queued', lane: 'Lane', assignedTo: 'Assigned to',
+      invt: 'List', order: 'Order', declaredAt: 'Declared', queuedAt: 'Queued', lane: 'Lane', assignedTo: 'Assigned to', drawRate: 'Random-inspection rate', drawSelected: 'selected by the draw', drawNotSelected: 'not selected', drawByControl: 'control order {id}', drawByRisk: 'risk rule {rule}',
       claimedBy: 'Claimed by', nobody: 'not claimed', claim: 'Claim', unclaim: 'Unclaim', claimedOk: 'Claimed: you can decide it',
       unclaimedOk: 'Unclaimed: the list is back with its assigned officer', findings: 'Rule hits and risk findings', noFindings: 'No rule hit: selected by the random draw',
       field: 'Field', ruleOfficer: 'officer', docs: 'Documents compared', docsSub: 'Checked against the list; amber where documents disagree, red where a finding or control order points',
@@ -369,6 +369,10 @@
       return;
     }
     state.detail = r.data;
+    // The list's lane decision as the audit publishes it (rate, HMAC, who decided).
+    const dr = await call(`/api/v1/audit/draws?invtNo=${encodeURIComponent(invt)}`);
+    if (state.selected !== invt) return;
+    state.draw = dr.status === 200 && dr.data.draws && dr.data.draws.length ? dr.data.draws[dr.data.draws.length - 1] : null;
     renderDetail();
   }
 
@@ -462,6 +466,16 @@
     meta.append(kv('order', lh.orderNo, 'mono'), kv('f_ebc', lh.ebcName || lh.ebcCode), kv('declaredAt', fmtTime14(lh.appTime)));
     if (q) {
       meta.append(kv('queuedAt', `${when(q.queuedAt)} · ${t('waited', { d: age(q.queuedAt) })}`), kv('assignedTo', who(q.assigned)), kv('claimedBy', q.claimedBy ? who(q.claimedBy) : t('nobody')));
+    }
+    const dr = state.draw && state.draw.invtNo === d.invtNo ? state.draw : null;
+    if (dr) {
+      const by = dr.decided_by === 'draw' ? (dr.selected ? t('drawSelected') : t('drawNotSelected'))
+        : dr.decided_by.startsWith('control_order:') ? t('drawByControl', { id: dr.decided_by.slice(14) })
+        : dr.decided_by.startsWith('risk:') ? t('drawByRisk', { rule: dr.decided_by.slice(5) }) : dr.decided_by;
+      const cell = kv('drawRate', `${(dr.rate_bp / 100).toFixed(2)}% · ${by}`);
+      cell.title = `HMAC-SHA-256 ${dr.hmac || '—'}`;
+      cell.id = 'drawInfo';
+      meta.append(cell);
     }
     const claimBox = el('div', 'claimbox');
     if (q) {

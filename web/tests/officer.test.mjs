@@ -68,6 +68,9 @@ test('an officer works the yellow and red queues, control orders and credit', as
     await yItem.click();
     await page.waitForSelector('#detail .dhead');
     assert.match(await page.textContent('#detail .findings'), /布控T-YELLOW命中/);
+    // The lane decision as the audit published it: the control order decided, the rate is shown.
+    await page.waitForSelector('#drawInfo');
+    assert.match(await page.textContent('#drawInfo'), /%.*布控 T-YELLOW/);
     assert.ok(await page.locator('table.cmp td.flag[data-field="buyerIdNumber"]').count() >= 1, 'buyer ID marked');
     await shot(page, 'officer-1-yellow-detail');
 
