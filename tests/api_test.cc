@@ -36,6 +36,7 @@
 #include "log/log.h"
 #include "server/http.h"
 #include "service/service.h"
+#include "service_fixture.h"
 
 namespace cbec::service {
 namespace {
@@ -196,10 +197,8 @@ std::vector<uint64_t> numbers(const std::vector<Rc>& rs) {
 class ApiTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::string name = ::testing::UnitTest::GetInstance()->current_test_info()->name();
-    dir_ = fs::path(CBEC_BINARY_DIR) / "test-data" / ("api-" + name);
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
+    dir_ = testing::temp_dir(
+        "api-" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
     ServiceOptions o;
     o.data_dir = (dir_ / "data").string();
     o.reference = reference();
@@ -216,28 +215,12 @@ class ApiTest : public ::testing::Test {
                                                       : clearance::Lane::kGreen;
       };
     }
-    auto s = Service::Open(std::move(o));
-    ASSERT_TRUE(s.ok()) << s.status().ToString();
-    service_ = std::move(*s);
-    Status st = demo::register_zone(
-        *service_, gen::demo_zone(), 100'000'000'00,
-        [](std::string_view code) { return key_of(std::string(code)); }, officer_key_of);
+    Status st = testing::start_http_zone(std::move(o), kRegulatorKey, kClientTimeoutMs, &service_,
+                                         &api_, &server_, &client_);
     ASSERT_TRUE(st.ok()) << st.ToString();
-    api_ = std::make_shared<Api>(service_.get(), ApiOptions{kRegulatorKey});
-    server_ = StartServer(api_, server::ServerOptions{});
-    ASSERT_NE(server_, nullptr);
-    api_->set_server(server_.get());
-    client_ = Connect(server_->port());
-    ASSERT_NE(client_, nullptr);
   }
 
-  void TearDown() override {
-    client_.reset();
-    if (server_) server_->Stop();
-    server_.reset();
-    api_.reset();
-    service_.reset();
-  }
+  void TearDown() override { testing::stop_http_zone(&client_, &server_, &api_, &service_); }
 
   static std::unique_ptr<server::HttpServer> StartServer(std::shared_ptr<server::Handler> handler,
                                                          server::ServerOptions options) {

@@ -19,6 +19,7 @@
 #include "server/http.h"
 #include "service/api.h"
 #include "service/service.h"
+#include "service_fixture.h"
 
 namespace cbec::service {
 namespace {
@@ -77,39 +78,14 @@ std::vector<std::string> csv_fields(const std::string& line) {
 class TaxApiTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::string name = ::testing::UnitTest::GetInstance()->current_test_info()->name();
-    dir_ = fs::path(CBEC_BINARY_DIR) / "test-data" / ("api-tax-" + name);
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
+    dir_ = testing::temp_dir(
+        "api-tax-" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
     clock_->store(beijing_midnight(CivilDate{2025, 6, 18}) + 9 * kMsPerHour);
-    auto s = Service::Open(Options());
-    ASSERT_TRUE(s.ok()) << s.status().ToString();
-    service_ = std::move(*s);
-    for (auto& body : demo::setup_commands(gen::demo_zone(), 100'000'000'00)) {
-      std::string hash;
-      if (auto* r = std::get_if<clearance::RegisterEnterprise>(&body))
-        hash = sha256_hex("key-" + r->enterprise.code);
-      auto a = service_->SubmitAndWait(encode_admin(std::move(body), hash));
-      ASSERT_TRUE(a.ok() && a->status.ok());
-    }
-    api_ = std::make_shared<Api>(service_.get(), ApiOptions{kRegulatorKey});
-    server::ServerOptions so;
-    so.host = "127.0.0.1";
-    so.port = 0;
-    auto srv = server::HttpServer::Start(so, api_);
-    ASSERT_TRUE(srv.ok()) << srv.status().ToString();
-    server_ = std::move(*srv);
-    auto c = server::HttpClient::Connect("127.0.0.1", server_->port(), kClientTimeoutMs);
-    ASSERT_TRUE(c.ok()) << c.status().ToString();
-    client_ = std::move(*c);
+    Status st = testing::start_http_zone(Options(), kRegulatorKey, kClientTimeoutMs, &service_,
+                                         &api_, &server_, &client_);
+    ASSERT_TRUE(st.ok()) << st.ToString();
   }
-  void TearDown() override {
-    client_.reset();
-    if (server_) server_->Stop();
-    server_.reset();
-    api_.reset();
-    service_.reset();
-  }
+  void TearDown() override { testing::stop_http_zone(&client_, &server_, &api_, &service_); }
 
   ServiceOptions Options() {
     ServiceOptions o;

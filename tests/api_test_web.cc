@@ -17,6 +17,7 @@
 #include "server/http.h"
 #include "service/api.h"
 #include "service/service.h"
+#include "service_fixture.h"
 #include "service/web_api.h"
 
 namespace cbec::service {
@@ -62,10 +63,8 @@ std::string url(std::string_view v) {
 class WebApiTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::string name = ::testing::UnitTest::GetInstance()->current_test_info()->name();
-    dir_ = fs::path(CBEC_BINARY_DIR) / "test-data" / ("web-" + name);
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
+    dir_ = testing::temp_dir(
+        "web-" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
     ServiceOptions o;
     o.data_dir = (dir_ / "data").string();
     o.reference = reference();
@@ -76,29 +75,12 @@ class WebApiTest : public ::testing::Test {
       return yellow->count(c.inventory->head.copNo) ? clearance::Lane::kYellow
                                                     : clearance::Lane::kGreen;
     };
-    auto s = Service::Open(std::move(o));
-    ASSERT_TRUE(s.ok()) << s.status().ToString();
-    service_ = std::move(*s);
-    Status st = demo::register_zone(
-        *service_, gen::demo_zone(), 100'000'000'00,
-        [](std::string_view code) { return "key-" + std::string(code); },
-        [](std::string_view id) { return "officer-key-" + std::string(id); });
+    Status st = testing::start_http_zone(std::move(o), kRegulatorKey,
+                                         server::kDefaultClientTimeoutMs, &service_, &api_,
+                                         &server_, &client_);
     ASSERT_TRUE(st.ok()) << st.ToString();
-    api_ = std::make_shared<Api>(service_.get(), ApiOptions{kRegulatorKey});
-    auto srv = server::HttpServer::Start(server::ServerOptions{"127.0.0.1", 0}, api_);
-    ASSERT_TRUE(srv.ok()) << srv.status().ToString();
-    server_ = std::move(*srv);
-    auto c = server::HttpClient::Connect("127.0.0.1", server_->port());
-    ASSERT_TRUE(c.ok());
-    client_ = std::move(*c);
   }
-  void TearDown() override {
-    client_.reset();
-    if (server_) server_->Stop();
-    server_.reset();
-    api_.reset();
-    service_.reset();
-  }
+  void TearDown() override { testing::stop_http_zone(&client_, &server_, &api_, &service_); }
 
   HttpResponse Call(const std::string& method, const std::string& target, const std::string& body,
                     const Headers& h) {
