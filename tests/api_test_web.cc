@@ -355,6 +355,25 @@ TEST_F(WebApiTest, ConsumerSeesOwnOrderOnlyWithNameAndIdAndIsRateLimited) {
   EXPECT_GT(limited, 0);
 }
 
+TEST_F(WebApiTest, LanesCountWhenChosenAndTheAutomatedRateIsOfChosenLanes) {
+  // Proves: a list sent to an officer shows in the lanes at once (not only once an officer has
+  // finished), and the automated-release rate is green releases over lists whose lane was chosen.
+  auto sets = HallSets(4, 16);
+  yellow_->insert(sets[3].inventory.head.copNo);
+  for (const auto& s : sets) PostAll(s);
+  TimeMs day = beijing_midnight(CivilDate{2025, 6, 18});
+  HttpResponse z = Get(fmt::format("/api/v1/stats?from={}&to={}&granularity=hour", day,
+                                   day + kMsPerDay),
+                       regulator());
+  ASSERT_EQ(z.status, 200) << z.body;
+  rapidjson::Document d = parse(z.body);
+  const auto& total = d["zone"]["total"];
+  EXPECT_EQ(total["released"].GetUint64(), 3u);
+  EXPECT_EQ(total["lanes"]["green"].GetUint64(), 3u);
+  EXPECT_EQ(total["lanes"]["yellow"].GetUint64(), 1u);
+  EXPECT_DOUBLE_EQ(total["automatedRate"].GetDouble(), 0.75);
+}
+
 TEST_F(WebApiTest, StatisticsForTheRegulatorAndForAnEnterpriseBesideTheZone) {
   auto sets = HallSets(4, 15);
   for (const auto& s : sets) PostAll(s);

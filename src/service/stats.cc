@@ -93,8 +93,9 @@ void counts_json(Writer& w, const Aggregate& a) {
   w.Int64(a.tax_fen);
   w.Key("releaseRate");
   w.Double(ratio(a.released, a.released + a.rejected));
+  // Of the lists whose lane was chosen, the share released with no officer (DOMAIN.md §6's 98 %).
   w.Key("automatedRate");
-  w.Double(ratio(a.released_automated, a.released));
+  w.Double(ratio(a.released_automated, a.lanes[0] + a.lanes[1] + a.lanes[2]));
   w.Key("p50Ms");
   w.Int64(clearance_percentile_ms(a.clearance, 0.50));
   w.Key("p95Ms");
@@ -162,6 +163,14 @@ void StatsCentre::add(const std::string& scope, TimeMs time, const Aggregate& d)
   daily_[scope][bucket_start(time, Granularity::kDay)].add(d);
 }
 
+// The zone's buckets ("") and those of every party to the list.
+void StatsCentre::add_everywhere(const ceb::InventoryHead& h, TimeMs time, const Aggregate& d) {
+  add("", time, d);
+  std::set<std::string> parties{h.ebpCode, h.ebcCode, h.agentCode, h.logisticsCode, h.assureCode};
+  parties.erase("");
+  for (const auto& p : parties) add(p, time, d);
+}
+
 void StatsCentre::Observe(const clearance::Engine& e, const ObservedCommand& c) {
   namespace st = ceb::status;
   std::lock_guard lk(mu_);
@@ -174,12 +183,33 @@ void StatsCentre::Observe(const clearance::Engine& e, const ObservedCommand& c) 
     if (c.replayed_lists.count(key) != 0) continue;
     bool declared = r.returnStatus == st::kAccepted && !r.invtNo.empty() &&
                     c.new_lists.count(key) != 0;
-    if (!declared && r.returnStatus != st::kReleased && r.returnStatus != st::kRejected) continue;
+    bool to_officer = r.returnStatus == st::kManualReview || r.returnStatus == st::kInspection;
+    if (!declared && !to_officer && r.returnStatus != st::kReleased &&
+        r.returnStatus != st::kRejected)
+      continue;
     if (!counted.emplace(r.agentCode, r.copNo, declared ? st::kAccepted : r.returnStatus).second)
       continue;
     const clearance::ListRecord* L = e.list_by_cop_no(r.agentCode, r.copNo);
     if (L == nullptr) continue;
     const auto& h = L->doc.head;
+    if (to_officer) {
+      // The lane is counted when it is chosen, not when the officer finishes: a dashboard must
+      // show the lists waiting for officers. Only the list's first officer status is a lane
+      // (300 then 500 is one yellow list sent on to inspection).
+      int lane = lane_of(*L);
+      const clearance::StatusEvent* first = nullptr;
+      for (const auto& ev : L->history)
+        if (ev.returnStatus == st::kManualReview || ev.returnStatus == st::kInspection) {
+          first = &ev;
+          break;
+        }
+      if (first == nullptr || first->returnStatus != r.returnStatus || first->time != r.returnTime)
+        continue;
+      Aggregate d;
+      d.lanes[lane] = 1;
+      add_everywhere(h, c.time, d);
+      continue;
+    }
     Aggregate d;
     if (declared) {
       d.declared = 1;
@@ -190,9 +220,9 @@ void StatsCentre::Observe(const clearance::Engine& e, const ObservedCommand& c) 
       if (!L->tax) continue;  // cannot happen: a released list has its tax
       const tax::ListTax& t = *L->tax;
       d.released = 1;
+      // Green lists count their lane here; yellow and red ones did when they went to an officer.
       int lane = lane_of(*L);
-      d.lanes[lane] = 1;
-      if (lane == 0) d.released_automated = 1;
+      if (lane == 0) d.lanes[0] = 1, d.released_automated = 1;
       d.value_fen = t.dutiable_fen;
       d.tax_fen = t.total_fen();
       Figure whole{1, t.dutiable_fen, t.total_fen()};
@@ -226,11 +256,7 @@ void StatsCentre::Observe(const clearance::Engine& e, const ObservedCommand& c) 
       if (before > 0 && bands[quota_band(before, limit)] > 0) bands[quota_band(before, limit)] -= 1;
       bands[quota_band(after, limit)] += 1;
     }
-    add("", c.time, d);
-    std::set<std::string> parties{h.ebpCode, h.ebcCode, h.agentCode, h.logisticsCode,
-                                  h.assureCode};
-    parties.erase("");
-    for (const auto& p : parties) add(p, c.time, d);
+    add_everywhere(h, c.time, d);
   }
   if (bucket_start(c.time, Granularity::kDay) != pruned_day_) {
     pruned_day_ = bucket_start(c.time, Granularity::kDay);

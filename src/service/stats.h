@@ -96,6 +96,7 @@ class StatsCentre {
 
  private:
   void add(const std::string& scope, TimeMs time, const Aggregate& delta);
+  void add_everywhere(const ceb::InventoryHead& h, TimeMs time, const Aggregate& delta);
   void prune(TimeMs now);
 
   mutable std::mutex mu_;
