@@ -88,6 +88,7 @@ struct Engine::State {
   std::map<ledger::StockKey, ref::RiskClass> item_risk;
   risk::Monitor risk_monitor;            // R8, R10 (src/risk/)
   std::vector<risk::LineFacts> risk_lines;  // reused buffer
+  std::vector<std::string_view> lane_gcodes;  // reused buffer
 
   uint64_t next_list_id = 1;
   uint64_t pre_serial = 0;
@@ -419,12 +420,12 @@ struct Engine::State {
     if (grade_of(h.ebcCode) >= ref::CreditGrade::kDishonest &&
         grade_of(h.ebcCode) > grade_of(enterprise))
       enterprise = h.ebcCode;
-    std::vector<std::string_view> gcodes;
-    for (const auto& line : L.doc.lists) gcodes.push_back(line.gcode);
+    lane_gcodes.clear();
+    for (const auto& line : L.doc.lists) lane_gcodes.push_back(line.gcode);
     std::string_view parties[] = {h.ebpCode, h.ebcCode, h.agentCode, h.logisticsCode,
                                   order.head.payCode};
     LaneFacts f{L.invtNo,       h.customsCode,  enterprise,
-                grade_of(enterprise), risk_of(L.doc), gcodes,
+                grade_of(enterprise), risk_of(L.doc), lane_gcodes,
                 parties,        h.buyerIdNumber, waybill.head.consigneeAddress,
                 h.buyerTelephone};
     x.lane_findings.clear();

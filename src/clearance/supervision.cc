@@ -20,12 +20,6 @@ namespace {
 // officer's open workload doubles.
 constexpr uint64_t kWorkloadScale = 1u << 20;
 
-int hexval(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
 
 BasisPoints scale(BasisPoints rate, BasisPoints factor) {
   return round_half_up(static_cast<__int128>(rate) * factor, kBasisPointsOne);
@@ -62,11 +56,10 @@ std::string assign_draw_label(std::string_view invtNo) {
 }
 
 uint64_t draw_value(std::string_view hmac_hex) {
+  auto bytes = hex_decode(hmac_hex.substr(0, 16));
+  CBEC_ASSERT(bytes.has_value() && bytes->size() == 8);  // an HMAC-SHA-256 in hex
   uint64_t v = 0;
-  for (size_t i = 0; i < 16 && i < hmac_hex.size(); ++i) {
-    int d = hexval(hmac_hex[i]);
-    v = (v << 4) | static_cast<uint64_t>(d < 0 ? 0 : d);
-  }
+  for (unsigned char b : *bytes) v = (v << 8) | b;
   return v;
 }
 

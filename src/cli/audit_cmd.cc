@@ -27,19 +27,6 @@ Result<std::string> read_file(const std::string& path) {
   return s.str();
 }
 
-Result<std::unique_ptr<server::HttpClient>> connect(const std::string& url) {
-  std::string rest = url.rfind("http://", 0) == 0 ? url.substr(7) : url;
-  auto colon = rest.rfind(':');
-  std::string host = rest.substr(0, colon);
-  uint16_t port = 80;
-  try {
-    if (colon != std::string::npos) port = static_cast<uint16_t>(std::stoi(rest.substr(colon + 1)));
-  } catch (...) {
-    return InvalidArgument("bad URL " + url);
-  }
-  return server::HttpClient::Connect(host, port);
-}
-
 Result<std::string> get(server::HttpClient& c, const std::string& path, const std::string& key) {
   std::vector<std::pair<std::string, std::string>> h;
   if (!key.empty()) h.emplace_back("X-API-Key", key);
@@ -79,15 +66,14 @@ Result<std::string> fetch_draws(server::HttpClient& c, CivilDate day, const std:
 }  // namespace
 
 int audit_verify_draws(const AuditArgs& a) {
-  auto day = parse_date8(a.day);
-  if (!day) day = parse_iso_date(a.day);
+  auto day = parse_day(a.day);
   if (!day) {
     std::cerr << "--day: yyyyMMdd or yyyy-MM-dd\n";
     return 2;
   }
   std::string seeds, draws;
   if (!a.url.empty()) {
-    auto c = connect(a.url);
+    auto c = connect_url(a.url);
     if (!c.ok()) {
       std::cerr << "cannot connect to " << a.url << ": " << c.status().message() << "\n";
       return 2;

@@ -4,6 +4,9 @@
 #include <string>
 #include <vector>
 
+#include "common/status.h"
+#include "server/http.h"
+
 namespace cbec::cli {
 
 // cbec validate FILE...: one line per record with its key and findings; exit 0 only if every
@@ -63,6 +66,9 @@ struct AuditArgs {
 };
 // cbec audit verify-draws: exit 0 if every draw of the day recomputes, 1 on a mismatch.
 int audit_verify_draws(const AuditArgs& args);
+
+// A keep-alive client for "http://HOST:PORT" (the tools that talk to a running cbec serve).
+Result<std::unique_ptr<server::HttpClient>> connect_url(const std::string& url);
 
 // cbec submit: posts message files and prints the receipts.
 int submit(const std::string& url, const std::string& key, const std::vector<std::string>& files,

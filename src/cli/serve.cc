@@ -310,13 +310,22 @@ int serve(const ServeArgs& args) {
   return 0;
 }
 
-int submit(const std::string& url, const std::string& key, const std::vector<std::string>& files,
-           bool xml) {
+Result<std::unique_ptr<server::HttpClient>> connect_url(const std::string& url) {
   std::string rest = url.rfind("http://", 0) == 0 ? url.substr(7) : url;
   auto colon = rest.rfind(':');
   std::string host = rest.substr(0, colon);
-  uint16_t port = colon == std::string::npos ? 80 : static_cast<uint16_t>(std::stoi(rest.substr(colon + 1)));
-  auto client = server::HttpClient::Connect(host, port);
+  uint16_t port = 80;
+  try {
+    if (colon != std::string::npos) port = static_cast<uint16_t>(std::stoi(rest.substr(colon + 1)));
+  } catch (...) {
+    return InvalidArgument("bad URL " + url + ": http://HOST:PORT");
+  }
+  return server::HttpClient::Connect(host, port);
+}
+
+int submit(const std::string& url, const std::string& key, const std::vector<std::string>& files,
+           bool xml) {
+  auto client = connect_url(url);
   if (!client.ok()) {
     std::cerr << "cannot connect to " << url << ": " << client.status().message() << "\n";
     return 2;

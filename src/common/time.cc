@@ -114,4 +114,9 @@ std::string format_iso_date(CivilDate d) {
   return buf;
 }
 
+std::optional<CivilDate> parse_day(std::string_view s) {
+  if (auto d = parse_date8(s)) return d;
+  return parse_iso_date(s);
+}
+
 }  // namespace cbec

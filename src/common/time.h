@@ -36,6 +36,8 @@ std::optional<CivilDate> parse_date8(std::string_view s);
 std::optional<TimeMs> parse_datetime14(std::string_view s);
 // Parses "yyyy-MM-dd" as used in reference data and configuration files.
 std::optional<CivilDate> parse_iso_date(std::string_view s);
+// Either of the two forms, as users type a day in queries and on the command line.
+std::optional<CivilDate> parse_day(std::string_view s);
 
 CivilDate beijing_date(TimeMs t);
 inline int beijing_year(TimeMs t) { return beijing_date(t).year; }

@@ -36,11 +36,6 @@ void findings_json(Writer& w, const char* key, const std::vector<ceb::Finding>& 
   w.EndArray();
 }
 
-std::optional<CivilDate> parse_day(std::string_view v) {
-  if (auto d = parse_date8(v)) return d;
-  return parse_iso_date(v);
-}
-
 int page_limit(const HttpRequest& r, int def, int max) {
   if (!r.has_param("limit")) return def;
   try {
