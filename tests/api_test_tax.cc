@@ -130,7 +130,7 @@ class TaxApiTest : public ::testing::Test {
     std::vector<clearance::ListRecord> out;
     service_->Read([&](const clearance::Engine& e) {
       for (const auto& set : g->sets) {
-        const auto* L = e.list_by_cop_no(set.inventory.head.agentCode, set.inventory.head.copNo);
+        auto L = e.list_by_cop_no(set.inventory.head.agentCode, set.inventory.head.copNo);
         EXPECT_TRUE(L != nullptr && L->state == clearance::ListState::kReleased);
         if (L) out.push_back(*L);
       }
@@ -404,7 +404,7 @@ TEST_F(TaxApiTest, ReturnArrivalIsConfirmedByTheWarehouseAndReplayRebuildsTheSta
   EXPECT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(Call("POST", "/api/v1/returns/arrivals", arrival, key_of(kWarehouse)).status, 409);
   service_->Read([&](const clearance::Engine& e) {
-    const auto* rec = e.return_record(lh.agentCode, "RT-API-1");
+    auto rec = e.return_record(lh.agentCode, "RT-API-1");
     EXPECT_TRUE(rec && rec->state == clearance::ReturnRecord::State::kArrived);
     return 0;
   });

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "archive/archive.h"
 #include "clearance/clearance.h"
 #include "rapidjson/document.h"
 
@@ -59,6 +60,10 @@ class Harness {
  public:
   explicit Harness(clearance::LaneSelector lanes = {}, bool setup_zone = true,
                    std::shared_ptr<const ref::ReferenceData> reference = nullptr);
+  // With CBEC_TEST_ARCHIVE_EVERY_COMMAND=1 (ctest runs the clearance tests a second time so,
+  // as "archived.*"), the engine has an archive and a Tick after every command moves everything
+  // not in work into it: every rule then reaches its records through restore-on-access.
+  static bool archive_every_command();
 
   const ref::ReferenceData& ref() const { return *reference_; }
   clearance::Engine& engine() { return *engine_; }
@@ -87,12 +92,13 @@ class Harness {
   std::vector<const ceb::Receipt*> order_receipts(const std::string& orderNo) const;
   std::vector<const ceb::Receipt*> payment_receipts(const std::string& payTransactionId) const;
   std::vector<const ceb::Receipt*> waybill_receipts(const std::string& logisticsNo) const;
-  const clearance::ListRecord* list(const DocSet& s) const {
+  clearance::Found<clearance::ListRecord> list(const DocSet& s) const {
     return engine_->list_by_cop_no(s.list.head.agentCode, s.list.head.copNo);
   }
 
  private:
   std::shared_ptr<const ref::ReferenceData> reference_;
+  std::unique_ptr<archive::MemoryArchive> archive_;  // before engine_, which uses it
   std::unique_ptr<clearance::Engine> engine_;
   std::vector<ceb::Receipt> receipts_;
   uint64_t seq_ = 0;

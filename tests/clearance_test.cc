@@ -66,7 +66,7 @@ Outcome run_in_order(const std::array<int, 4>& order) {
       case 3: h.submit_list(s); break;
     }
   }
-  const auto* L = h.list(s);
+  auto L = h.list(s);
   EXPECT_NE(L, nullptr);
   return Outcome{L->state,
                  L->tax ? L->tax->total_fen() : -1,
@@ -160,11 +160,11 @@ TEST(Replay, SameCommandsGiveIdenticalStateAndReceipts) {
   // which are part of the replayed state, sent the one buyer's later lists to an officer
   // (34 lists of one buyer in a few seconds is order splitting and quota velocity).
   int released = 0, rejected = 0, review = 0;
-  for (const auto& [id, L] : a.engine().lists()) {
+  a.engine().for_each_list([&](const clearance::ListRecord& L) {
     released += L.state == ListState::kReleased;
     rejected += L.state == ListState::kRejected;
     review += L.state == ListState::kManualReview;
-  }
+  });
   EXPECT_EQ(rejected, 6);  // i = 3, 10, 17, 24, 31, 38
   EXPECT_EQ(released + review, 34);
   EXPECT_GT(released, 0);
@@ -196,7 +196,7 @@ TEST(Queries, ListByOrderFindsRejectedButNotDeletedLists) {
   DocSet s = load_base("formula_1210");
   s.payment.head.amountPaid.units += kUnitsPerFen;  // M2
   h.submit_all(s);
-  const auto* L = h.engine().list_by_order(s.order.head.ebpCode, s.order.head.orderNo);
+  auto L = h.engine().list_by_order(s.order.head.ebpCode, s.order.head.orderNo);
   ASSERT_NE(L, nullptr);
   EXPECT_EQ(L->state, ListState::kRejected);
 

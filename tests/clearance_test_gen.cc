@@ -84,7 +84,7 @@ TEST(GeneratedDay, TenThousandListsWithFivePercentFaults) {
   int good = 0, faulty = 0, hand_checked = 0;
   std::map<std::string, int> faults_seen;
   for (const auto& s : sets) {
-    const auto* L = engine.list_by_cop_no(s.inventory.head.agentCode, s.inventory.head.copNo);
+    auto L = engine.list_by_cop_no(s.inventory.head.agentCode, s.inventory.head.copNo);
     ASSERT_NE(L, nullptr) << s.inventory.head.copNo;
     if (s.expected.rule.empty()) {
       ++good;

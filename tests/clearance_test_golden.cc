@@ -206,7 +206,7 @@ TEST_P(GoldenCase, Run) {
                         .ok());
       } else if (step.HasMember("officer")) {
         const auto& d = step["officer"];
-        const auto* L = h.list(sets.at(str(d, "list")));
+        auto L = h.list(sets.at(str(d, "list")));
         ASSERT_NE(L, nullptr);
         auto action = clearance::parse_officer_action(str(d, "action"));
         ASSERT_TRUE(action.has_value()) << "unknown officer action " << str(d, "action");
@@ -298,7 +298,7 @@ TEST_P(GoldenCase, Run) {
             << "returnInfo lacks '" << v.GetString() << "': " << last.returnInfo;
     }
     if (doc == "list") {
-      const clearance::ListRecord* L = h.list(*s);
+      auto L = h.list(*s);
       if (x.HasMember("state")) {
         ASSERT_NE(L, nullptr);
         EXPECT_EQ(clearance::list_state_name(L->state), str(x, "state"));

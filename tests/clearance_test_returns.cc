@@ -155,7 +155,7 @@ bool has_field(const ceb::Receipt& r, const std::string& field) {
 // Releases the base list (2 × infant formula, V 606.00, VAT 55.15) and returns its invtNo.
 std::string release_base(Harness& h, const DocSet& s) {
   h.submit_all(s);
-  const auto* L = h.list(s);
+  auto L = h.list(s);
   EXPECT_NE(L, nullptr);
   EXPECT_EQ(L->state, ListState::kReleased);
   return L ? L->invtNo : "";
@@ -198,7 +198,7 @@ TEST(Cancel, Day29VoidsTheBillAndRestoresStockQuotaAndGuarantee) {
   EXPECT_EQ(r.receiver, kAgent);
   EXPECT_NE(r.returnInfo.find("55.15"), std::string::npos) << r.returnInfo;
 
-  const auto* L = h.list(s);
+  auto L = h.list(s);
   EXPECT_EQ(L->state, ListState::kCancelled);
   EXPECT_EQ(L->returnStatus, 399);
   const TaxBill* b = h.engine().tax_bill(invt);
@@ -467,7 +467,7 @@ TEST(Return, ArrivalOnDay45IsInTimeAndTheReturnLapsesAtTheStartOfDay46) {
   EXPECT_EQ(quota_of(h), 60600);
   EXPECT_EQ(open_bills(h), 5515);
   EXPECT_EQ(on_hand(h, "1"), 998 * kUnit);
-  const auto* credit = h.engine().tax_credit_record(kAgent);
+  auto credit = h.engine().tax_credit_record(kAgent);
   ASSERT_NE(credit, nullptr);
   EXPECT_EQ(credit->lapsed_returns, 1u);
   EXPECT_EQ(credit->overdue_bills, 1u);
@@ -784,7 +784,7 @@ TEST(TaxBill, UnpaidPastDay45IsOverdueAndCountedOnceOnTheCreditRecord) {
   tick_at(h, day_start(46));
   EXPECT_EQ(h.engine().tax_bill(ia)->state, TaxBill::State::kOverdue);
   EXPECT_EQ(h.engine().tax_bill(ib)->state, TaxBill::State::kOverdue);
-  const auto* c = h.engine().tax_credit_record(kAgent);
+  auto c = h.engine().tax_credit_record(kAgent);
   ASSERT_NE(c, nullptr);
   EXPECT_EQ(c->overdue_bills, 2u);
   EXPECT_EQ(c->overdue_fen, 2 * 5515);

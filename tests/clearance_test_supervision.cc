@@ -170,7 +170,7 @@ TEST(Lanes, SeededDrawSendsSelectedListsToInspectionAndAssignsAnInspector) {
   register_officers(h, s.list.head.customsCode);
   grade(h, kAgent, CreditGrade::kSeriouslyDishonest);
   h.submit_all(s);
-  const auto* L = h.list(s);
+  auto L = h.list(s);
   ASSERT_EQ(L->state, ListState::kInspection);
   const auto* q = h.engine().supervision().queued(L->invtNo);
   ASSERT_NE(q, nullptr);
@@ -237,7 +237,7 @@ TEST(ControlOrders, HitExpireAndRevoke) {
   order.officer_id = "O1";
   ASSERT_TRUE(h.apply(order).ok());
   h.submit_all(s1);
-  const auto* L1 = h.list(s1);
+  auto L1 = h.list(s1);
   ASSERT_EQ(L1->state, ListState::kInspection);
   bool r9 = false;
   for (const auto& f : L1->findings) r9 |= f.rule == "R9" && f.en.find("BK-1") != std::string::npos;
@@ -285,7 +285,7 @@ class OfficerWorkflow : public ::testing::Test {
     register_officers(h, site);
     grade(h, kAgent, CreditGrade::kSeriouslyDishonest);  // every list red
   }
-  const clearance::ListRecord* declare(int n) {
+  clearance::Found<clearance::ListRecord> declare(int n) {
     DocSet s = numbered_set(h, n);
     h.submit_all(s);
     return h.list(s);
@@ -295,7 +295,7 @@ class OfficerWorkflow : public ::testing::Test {
 };
 
 TEST_F(OfficerWorkflow, ClaimsDecideWhoMayAct) {
-  const auto* L = declare(1);
+  auto L = declare(1);
   ASSERT_EQ(L->state, ListState::kInspection);
   std::string invt = L->invtNo;
   ASSERT_TRUE(h.apply(clearance::ClaimList{"O2", invt, false}).ok());
@@ -324,8 +324,8 @@ TEST_F(OfficerWorkflow, ClaimsDecideWhoMayAct) {
 }
 
 TEST_F(OfficerWorkflow, FindingsRejectOrDetainAndFeedTheCreditRecord) {
-  const auto* a = declare(1);
-  const auto* b = declare(2);
+  auto a = declare(1);
+  auto b = declare(2);
   // A finding needs a category, a reason and a follow-up action.
   EXPECT_EQ(h.apply(clearance::InspectionResult{"O1", a->invtNo, true, "", clearance::OfficerAction::kReject, "x"}).code(),
             StatusCode::kInvalidArgument);
@@ -357,7 +357,7 @@ TEST_F(OfficerWorkflow, ModificationRequestLetsTheDeclarerCorrectTheList) {
   // is accepted and reviewed again.
   DocSet s = numbered_set(h, 7);
   h.submit_all(s);
-  const auto* L = h.list(s);
+  auto L = h.list(s);
   ASSERT_EQ(L->state, ListState::kInspection);
   ASSERT_TRUE(h.apply(clearance::OfficerDecision{"O1", L->invtNo,
                                                  clearance::OfficerAction::kRequestModification,
@@ -598,12 +598,12 @@ TEST(AutomatedRelease, WellFormedDemoTrafficNeedsAnOfficerForAtMostTwoPercent) {
   }
   int automated = 0, officer = 0, other = 0;
   std::map<std::string, int> why;  // finding code -> lists, printed to explain a failure
-  for (const auto& [id, L] : engine.lists()) {
+  engine.for_each_list([&](const clearance::ListRecord& L) {
     if (L.state == ListState::kReleased) ++automated;
     else if (L.state == ListState::kManualReview || L.state == ListState::kInspection) ++officer;
     else ++other;
     for (const auto& f : L.findings) ++why[f.rule + " " + f.en.substr(0, f.en.find(':'))];
-  }
+  });
   for (const auto& [code, n] : why) std::cout << "  " << code << ": " << n << "\n";
   EXPECT_EQ(other, 0);
   EXPECT_EQ(automated + officer, 5000);

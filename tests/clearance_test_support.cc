@@ -335,9 +335,19 @@ Harness::Harness(clearance::LaneSelector lanes, bool setup,
     reference = *loaded;
   }
   reference_ = reference;
-  engine_ = std::make_unique<clearance::Engine>(
-      clearance::EngineOptions{reference_, std::move(lanes)});
+  clearance::EngineOptions options{reference_, std::move(lanes)};
+  if (archive_every_command()) {
+    archive_ = std::make_unique<archive::MemoryArchive>();
+    options.archive = archive_.get();
+    options.archive_after_ms = 0;
+  }
+  engine_ = std::make_unique<clearance::Engine>(std::move(options));
   if (setup) setup_zone();
+}
+
+bool Harness::archive_every_command() {
+  const char* v = std::getenv("CBEC_TEST_ARCHIVE_EVERY_COMMAND");
+  return v != nullptr && std::string_view(v) == "1";
 }
 
 Status Harness::apply(Command::Body body) {
@@ -346,7 +356,13 @@ Status Harness::apply(Command::Body body) {
   now_ += kMsPerSecond;
   c.time = now_;
   c.body = std::move(body);
-  return engine_->apply(c, &receipts_);
+  Status s = engine_->apply(c, &receipts_);
+  if (archive_) {
+    // Everything not in work goes to the archive, so the next command finds it only by restore.
+    Status t = engine_->apply({++seq_, now_, clearance::Tick{}}, &receipts_);
+    if (!t.ok()) throw std::runtime_error(t.ToString());
+  }
+  return s;
 }
 
 void Harness::submit(const std::string& sender, ceb::Message m) {

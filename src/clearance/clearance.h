@@ -28,6 +28,7 @@
 #include <variant>
 #include <vector>
 
+#include "archive/found.h"
 #include "common/money.h"
 #include "common/status.h"
 #include "common/time.h"
@@ -37,7 +38,15 @@
 #include "reference/reference.h"
 #include "tax/tax.h"
 
+namespace cbec::archive {
+class Archive;
+}
+
 namespace cbec::clearance {
+
+// A record looked up in the core: in memory, or decoded from the archive (archive/found.h).
+template <class T>
+using Found = archive::Found<T>;
 
 // ---- Parties -------------------------------------------------------------------------------
 enum Role : uint32_t {
@@ -229,9 +238,19 @@ struct LaneContext {
 };
 using LaneSelector = std::function<Lane(const LaneContext&)>;
 
+// Lists the core no longer works with (rejected, released, closed, cancelled, drafts) move to
+// the archive with their documents, receipts and index entries once no command touched them for
+// this long (log time); they come back on their next access. Checked on every Tick.
+inline constexpr TimeMs kDefaultArchiveAfterMs = 10 * 60 * kMsPerSecond;
+
 struct EngineOptions {
   std::shared_ptr<const ref::ReferenceData> reference;  // REQUIRED
-  LaneSelector lane_selector;                           // empty = always green
+  LaneSelector lane_selector;  // empty = the supervision rules choose (see LaneSelector)
+  // The cold store (src/archive/archive.h); nullptr keeps everything in memory. The engine
+  // writes to it only inside apply(); it must start empty (a replay rebuilds it). With
+  // archive_after_ms 0 every Tick archives everything not in work (tests use it).
+  archive::Archive* archive = nullptr;
+  TimeMs archive_after_ms = kDefaultArchiveAfterMs;
 };
 
 // ---- Read-only views -----------------------------------------------------------------------
@@ -428,19 +447,26 @@ class Engine {
 
   // Queries (read-only).
   const Enterprise* enterprise(std::string_view code) const;
-  const ListRecord* list_by_invt_no(std::string_view invtNo) const;
-  const ListRecord* list_by_cop_no(std::string_view agentCode, std::string_view copNo) const;
-  const ListRecord* list_by_order(std::string_view ebpCode, std::string_view orderNo) const;
-  const ceb::Order* order(std::string_view ebpCode, std::string_view orderNo) const;
-  const DocRecord* order_record(std::string_view ebpCode, std::string_view orderNo) const;
-  const ceb::Payment* payment(std::string_view payCode, std::string_view payTransactionId) const;
-  const ceb::Logistics* waybill(std::string_view logisticsCode,
+  // Documents and lists are found in memory or in the archive, alike (Found<T>).
+  Found<ListRecord> list_by_invt_no(std::string_view invtNo) const;
+  Found<ListRecord> list_by_cop_no(std::string_view agentCode, std::string_view copNo) const;
+  Found<ListRecord> list_by_order(std::string_view ebpCode, std::string_view orderNo) const;
+  Found<ceb::Order> order(std::string_view ebpCode, std::string_view orderNo) const;
+  Found<DocRecord> order_record(std::string_view ebpCode, std::string_view orderNo) const;
+  Found<ceb::Payment> payment(std::string_view payCode, std::string_view payTransactionId) const;
+  Found<ceb::Logistics> waybill(std::string_view logisticsCode,
                                 std::string_view logisticsNo) const;
   const ledger::StockLedger& stock() const;
   const ledger::QuotaLedger& quota() const;
   const ledger::GuaranteeLedger& guarantees() const;
   const std::vector<TaxBill>& tax_bills() const;
-  const std::map<uint64_t, ListRecord>& lists() const;
+  // Every list, in memory and archived, in id order (decodes the archive: tools and tests).
+  void for_each_list(const std::function<void(const ListRecord&)>& f) const;
+  // What is in memory now (for the memory bound's tests and metrics).
+  struct HotCounts {
+    size_t lists = 0, orders = 0, payments = 0, waybills = 0;
+  };
+  HotCounts hot_counts() const;
   uint64_t last_seq() const;
   TimeMs now() const;  // time of the last command applied
   const ref::ReferenceData& reference() const;
@@ -450,8 +476,9 @@ class Engine {
   // companies; the consumer query looks order numbers up over the platforms).
   const std::map<std::string, Enterprise, std::less<>>& enterprises() const;
   // Intake records of a payment / waybill (nullptr if unknown): when they arrived.
-  const DocRecord* payment_record(std::string_view payCode, std::string_view payTransactionId) const;
-  const DocRecord* waybill_record(std::string_view logisticsCode,
+  Found<DocRecord> payment_record(std::string_view payCode,
+                                 std::string_view payTransactionId) const;
+  Found<DocRecord> waybill_record(std::string_view logisticsCode,
                                   std::string_view logisticsNo) const;
 
   // Supervision (DOMAIN.md §8): draws and seeds, officers and their queues, control orders,
@@ -519,9 +546,9 @@ std::string o2o_hall_of(const Engine& e, const ceb::Inventory& list);
 // What a pickup code (payTransactionId) leads to. The code is looked up at every registered
 // payment company (a handful), so no index over payments is needed.
 struct PickupTarget {
-  const ceb::Payment* payment = nullptr;
-  const ceb::Order* order = nullptr;     // nullptr if the order is not (yet) known
-  const ListRecord* list = nullptr;      // nullptr if no list was declared for the order
+  Found<ceb::Payment> payment;
+  Found<ceb::Order> order;     // empty if the order is not (yet) known
+  Found<ListRecord> list;      // empty if no list was declared for the order
   std::string hall;                      // o2o_hall_of(list), "" if none or no list
 };
 std::optional<PickupTarget> find_pickup(const Engine& e, std::string_view pickup_code);

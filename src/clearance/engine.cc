@@ -13,6 +13,7 @@
 #include "clearance/supervision.h"
 #include "clearance/error_codes.h"
 #include "clearance/id_number.h"
+#include "clearance/records.h"
 #include "clearance/returns.h"
 #include "clearance/rules.h"
 #include "risk/risk.h"
@@ -26,32 +27,6 @@ using ceb::MessageType;
 using ceb::Receipt;
 namespace st = ceb::status;
 
-using Key = std::pair<std::string, std::string>;
-
-namespace {
-
-// What a list waits for while kWaiting / kHeld.
-enum class HoldKind : uint8_t { kNone, kPartners, kGuarantee, kStock, kArrival };
-
-// Yearly per-person quantity caps of positive-list remarks (e.g. sugar 2 kg).
-using CapKey = std::tuple<std::string, int, std::string>;  // buyer id, year, tariff8
-
-template <class Doc>
-struct Stored {
-  Doc doc;
-  DocRecord rec;
-  Receipt last;  // the latest receipt issued for this record (answer to a replay)
-};
-
-struct ListExtra {
-  HoldKind hold = HoldKind::kNone;
-  Receipt last;
-  std::vector<std::pair<CapKey, int64_t>> caps;  // counted on release
-  std::optional<Lane> lane;                 // decided once (cleared when the list is modified)
-  std::vector<Finding> lane_findings;       // what chose a yellow or red lane
-};
-
-}  // namespace
 
 struct Engine::State {
   EngineOptions opt;
@@ -59,21 +34,26 @@ struct Engine::State {
   TimeMs now = 0;
 
   std::map<std::string, Enterprise, std::less<>> enterprises;
-  std::map<Key, Stored<ceb::Order>> orders;          // (ebpCode, orderNo)
-  std::map<Key, Stored<ceb::Payment>> payments;      // (payCode, payTransactionId)
-  std::map<Key, Key> payment_by_order;               // (ebpCode, orderNo) -> payment key
-  std::map<Key, Stored<ceb::Logistics>> waybills;    // (logisticsCode, logisticsNo)
-  std::map<Key, Stored<ceb::LogisticsStatus>> waybill_statuses;
-  std::map<Key, Stored<ceb::Delivery>> deliveries;   // (operatorCode, copNo)
-  std::set<Key> arrived;                             // waybills listed by a CEB711
+  // Documents, lists and their indexes: ColdMaps (src/archive/cold_map.h), so that what the
+  // core no longer works with moves to the archive (evict_idle) and comes back on access.
+  // Prefixes: two letters each, unique within the archive.
+  template <class K, class V>
+  using Table = archive::ColdMap<K, V>;
+  Table<Key, Stored<ceb::Order>> orders{"or"};          // (ebpCode, orderNo)
+  Table<Key, Stored<ceb::Payment>> payments{"pa"};      // (payCode, payTransactionId)
+  Table<Key, Key> payment_by_order{"pk"};               // (ebpCode, orderNo) -> payment key
+  Table<Key, Stored<ceb::Logistics>> waybills{"wb"};    // (logisticsCode, logisticsNo)
+  Table<Key, Stored<ceb::LogisticsStatus>> waybill_statuses{"ws"};
+  Table<Key, Stored<ceb::Delivery>> deliveries{"dv"};   // (operatorCode, copNo)
+  Table<Key, archive::Present> arrived{"ar"};           // waybills listed by a CEB711
 
-  std::map<uint64_t, ListRecord> lists;
-  std::map<uint64_t, ListExtra> list_extra;
-  std::map<Key, uint64_t> list_by_cop;      // (agentCode, copNo)
-  std::map<std::string, uint64_t, std::less<>> list_by_invt;
-  std::map<Key, uint64_t> list_by_order;    // active list per (ebpCode, orderNo)
-  std::map<Key, uint64_t> latest_list_by_order;  // last declared list, also once rejected
-  std::map<Key, uint64_t> list_by_waybill;  // active list per (logisticsCode, logisticsNo)
+  Table<uint64_t, ListRecord> lists{"ls"};
+  Table<uint64_t, ListExtra> list_extra{"lx"};
+  Table<Key, uint64_t> list_by_cop{"lc"};      // (agentCode, copNo)
+  Table<std::string, uint64_t> list_by_invt{"lv"};
+  Table<Key, uint64_t> list_by_order{"lo"};    // active list per (ebpCode, orderNo)
+  Table<Key, uint64_t> latest_list_by_order{"ll"};  // last declared list, also once rejected
+  Table<Key, uint64_t> list_by_waybill{"lw"};  // active list per (logisticsCode, logisticsNo)
   std::set<std::pair<TimeMs, uint64_t>> expiries;
   std::set<uint64_t> held;                  // kHeld lists, re-evaluated on deposit/stock/arrival
 
@@ -81,7 +61,7 @@ struct Engine::State {
   ledger::QuotaLedger quota;
   ledger::GuaranteeLedger guarantees;
   std::map<CapKey, int64_t> caps_used;
-  std::map<std::string, std::string, std::less<>> buyer_names;  // id -> name
+  Table<std::string, std::string> buyer_names{"bn"};  // id -> name
 
   // Supervision (§8): draws, queues, control orders, credit. Per-item goods risk overrides.
   Supervisor sup;
@@ -238,18 +218,18 @@ struct Engine::State {
   }
 
   // Locks: a document whose list is under an officer or decided can no longer change.
-  bool list_locked(uint64_t id) const {
+  bool list_locked(uint64_t id) {
     auto it = lists.find(id);
     if (it == lists.end()) return false;
     ListState s = it->second.state;
     return !(s == ListState::kDraft || s == ListState::kWaiting || s == ListState::kHeld ||
              s == ListState::kRejected);
   }
-  bool order_locked(const Key& order_key) const {
+  bool order_locked(const Key& order_key) {
     auto it = list_by_order.find(order_key);
     return it != list_by_order.end() && list_locked(it->second);
   }
-  bool waybill_locked(const Key& wkey) const {
+  bool waybill_locked(const Key& wkey) {
     auto it = list_by_waybill.find(wkey);
     return it != list_by_waybill.end() && list_locked(it->second);
   }
@@ -309,7 +289,7 @@ struct Engine::State {
     conclude_partner(MessageType::kCEB511, waybill_key_of(L.doc));
   }
 
-  std::string missing_partners_text(const ListRecord& L) const {
+  std::string missing_partners_text(const ListRecord& L) {
     Key okey = order_key_of(L.doc);
     auto o = orders.find(okey);
     bool order = o != orders.end() && o->second.rec.returnStatus != st::kDraft;
@@ -658,9 +638,73 @@ struct Engine::State {
     }
   }
 
+  // ---- archive (issue #3; src/archive/) -------------------------------------------------------
+  // The tables are ColdMaps: what the core no longer works with goes to the archive and comes
+  // back on its next access, so memory holds the lists still in work plus those touched within
+  // archive_after_ms. Active lists (waiting, held, with an officer, detained) stay in memory, and
+  // so do the documents and index entries they use.
+  void attach_archive() {
+    archive::Archive* a = opt.archive;
+    const TimeMs* clock = &now;
+    orders.attach(a, clock);
+    payments.attach(a, clock);
+    payment_by_order.attach(a, clock);
+    waybills.attach(a, clock);
+    waybill_statuses.attach(a, clock);
+    deliveries.attach(a, clock);
+    arrived.attach(a, clock);
+    lists.attach(a, clock);
+    list_extra.attach(a, clock);
+    list_by_cop.attach(a, clock);
+    list_by_invt.attach(a, clock);
+    list_by_order.attach(a, clock);
+    latest_list_by_order.attach(a, clock);
+    list_by_waybill.attach(a, clock);
+    buyer_names.attach(a, clock);
+  }
+  static bool in_work(ListState s) {
+    return s == ListState::kWaiting || s == ListState::kHeld || s == ListState::kManualReview ||
+           s == ListState::kInspection || s == ListState::kDetained;
+  }
+  // Looks only in memory: an archived list is not in work (it was evicted as such and restoring
+  // it would undo the eviction).
+  bool hot_in_work(uint64_t id) const {
+    const ListRecord* L = lists.find_hot(id);
+    return L != nullptr && in_work(L->state);
+  }
+  bool hot_index_in_work(const Table<Key, uint64_t>& index, const Key& k) const {
+    const uint64_t* id = index.find_hot(k);
+    return id != nullptr && hot_in_work(*id);
+  }
+  void archive_idle() {
+    if (opt.archive == nullptr) return;
+    const TimeMs cutoff = now - opt.archive_after_ms;
+    // Lists first: the predicates below look at which lists stay in memory.
+    lists.evict_idle(cutoff, [&](uint64_t, const ListRecord& L) { return in_work(L.state); });
+    list_extra.evict_idle(cutoff, [&](uint64_t id, const ListExtra&) { return hot_in_work(id); });
+    for (auto* index : {&list_by_cop, &list_by_order, &latest_list_by_order, &list_by_waybill})
+      index->evict_idle(cutoff, [&](const Key&, uint64_t id) { return hot_in_work(id); });
+    list_by_invt.evict_idle(cutoff, [&](const std::string&, uint64_t id) { return hot_in_work(id); });
+    auto order_in_work = [&](const Key& okey) { return hot_index_in_work(list_by_order, okey); };
+    orders.evict_idle(cutoff, [&](const Key& k, const Stored<ceb::Order>&) { return order_in_work(k); });
+    payments.evict_idle(cutoff, [&](const Key&, const Stored<ceb::Payment>& p) {
+      return order_in_work({p.doc.head.ebpCode, p.doc.head.orderNo});
+    });
+    payment_by_order.evict_idle(cutoff, [&](const Key& k, const Key&) { return order_in_work(k); });
+    auto waybill_in_work = [&](const Key& w) { return hot_index_in_work(list_by_waybill, w); };
+    waybills.evict_idle(cutoff, [&](const Key& k, const Stored<ceb::Logistics>&) {
+      return waybill_in_work(k);
+    });
+    arrived.evict_idle(cutoff, [&](const Key& k, archive::Present) { return waybill_in_work(k); });
+    auto never = [](const auto&, const auto&) { return false; };
+    waybill_statuses.evict_idle(cutoff, never);
+    deliveries.evict_idle(cutoff, never);
+    buyer_names.evict_idle(cutoff, never);
+  }
+
   // ---- intake of each document type --------------------------------------------------------
   template <class Doc>
-  bool replay_if_same(const std::map<Key, Stored<Doc>>& map, const Key& key, uint64_t digest) {
+  bool replay_if_same(Table<Key, Stored<Doc>>& map, const Key& key, uint64_t digest) {
     auto it = map.find(key);
     if (it != map.end() && it->second.rec.digest == digest) {
       emit(it->second.last);
@@ -1012,7 +1056,7 @@ struct Engine::State {
     emit(std::move(r));
     for (const auto& line : dlv.lists) {
       Key wkey{h.logisticsCode, line.logisticsNo};
-      arrived.insert(wkey);
+      arrived[wkey];
       if (auto l = list_by_waybill.find(wkey); l != list_by_waybill.end()) {
         ListRecord& L = lists.at(l->second);
         if (L.state == ListState::kHeld && list_extra[L.id].hold == HoldKind::kArrival) evaluate(L);
@@ -1283,7 +1327,7 @@ struct Engine::State {
                       caps_used,
                       tax_book,
                       [this](std::string_view invtNo) -> ListRecord* {
-                        auto it = list_by_invt.find(invtNo);
+                        auto it = list_by_invt.find(std::string(invtNo));
                         return it == list_by_invt.end() ? nullptr : &lists.at(it->second);
                       },
                       [this] { return next_pre_no(); },
@@ -1346,6 +1390,8 @@ struct Engine::State {
 Engine::Engine(EngineOptions options) : s_(std::make_unique<State>()) {
   CBEC_ASSERT(options.reference != nullptr);
   s_->opt = std::move(options);
+  CBEC_ASSERT(s_->opt.archive_after_ms >= 0);
+  s_->attach_archive();
   // Late tax and lapsed returns count in the credit score (§8).
   s_->tax_book.on_credit_event = [s = s_.get()](const std::string& code, const TaxCreditEvent& e) {
     CreditEventKind kind = e.kind == TaxCreditEvent::Kind::kOverdueBill ? CreditEventKind::kLateTax
@@ -1377,6 +1423,7 @@ Status Engine::apply(const Command& cmd, std::vector<ceb::Receipt>* out) {
                              std::is_same_v<T, ConfirmGrade>) {
           return s_->apply_officer(body);
         } else if constexpr (std::is_same_v<T, Tick>) {
+          s_->archive_idle();
           return Status::Ok();
         } else if constexpr (std::is_same_v<T, Pickup>) {
           return s_->apply_pickup(*this, body);
@@ -1393,41 +1440,36 @@ const Enterprise* Engine::enterprise(std::string_view code) const {
   auto it = s_->enterprises.find(code);
   return it == s_->enterprises.end() ? nullptr : &it->second;
 }
-const ListRecord* Engine::list_by_invt_no(std::string_view invtNo) const {
-  auto it = s_->list_by_invt.find(invtNo);
-  return it == s_->list_by_invt.end() ? nullptr : &s_->lists.at(it->second);
+Found<ListRecord> Engine::list_by_invt_no(std::string_view invtNo) const {
+  auto id = s_->list_by_invt.peek(std::string(invtNo));
+  return id ? s_->lists.peek(*id) : Found<ListRecord>();
 }
-const ListRecord* Engine::list_by_cop_no(std::string_view agentCode,
+Found<ListRecord> Engine::list_by_cop_no(std::string_view agentCode,
                                          std::string_view copNo) const {
-  auto it = s_->list_by_cop.find(Key{agentCode, copNo});
-  return it == s_->list_by_cop.end() ? nullptr : &s_->lists.at(it->second);
+  auto id = s_->list_by_cop.peek(Key{agentCode, copNo});
+  return id ? s_->lists.peek(*id) : Found<ListRecord>();
 }
-const ListRecord* Engine::list_by_order(std::string_view ebpCode,
+Found<ListRecord> Engine::list_by_order(std::string_view ebpCode,
                                         std::string_view orderNo) const {
   // The active list, else the latest list that named this order (e.g. one rejected).
   Key key{ebpCode, orderNo};
-  auto it = s_->list_by_order.find(key);
-  if (it == s_->list_by_order.end()) it = s_->latest_list_by_order.find(key);
-  if (it == s_->latest_list_by_order.end()) return nullptr;
-  return &s_->lists.at(it->second);
+  auto id = s_->list_by_order.peek(key);
+  if (!id) id = s_->latest_list_by_order.peek(key);
+  return id ? s_->lists.peek(*id) : Found<ListRecord>();
 }
-const ceb::Order* Engine::order(std::string_view ebpCode, std::string_view orderNo) const {
-  auto it = s_->orders.find(Key{ebpCode, orderNo});
-  return it == s_->orders.end() ? nullptr : &it->second.doc;
+Found<ceb::Order> Engine::order(std::string_view ebpCode, std::string_view orderNo) const {
+  return s_->orders.peek(Key{ebpCode, orderNo}).part(&Stored<ceb::Order>::doc);
 }
-const DocRecord* Engine::order_record(std::string_view ebpCode, std::string_view orderNo) const {
-  auto it = s_->orders.find(Key{ebpCode, orderNo});
-  return it == s_->orders.end() ? nullptr : &it->second.rec;
+Found<DocRecord> Engine::order_record(std::string_view ebpCode, std::string_view orderNo) const {
+  return s_->orders.peek(Key{ebpCode, orderNo}).part(&Stored<ceb::Order>::rec);
 }
-const ceb::Payment* Engine::payment(std::string_view payCode,
+Found<ceb::Payment> Engine::payment(std::string_view payCode,
                                     std::string_view payTransactionId) const {
-  auto it = s_->payments.find(Key{payCode, payTransactionId});
-  return it == s_->payments.end() ? nullptr : &it->second.doc;
+  return s_->payments.peek(Key{payCode, payTransactionId}).part(&Stored<ceb::Payment>::doc);
 }
-const ceb::Logistics* Engine::waybill(std::string_view logisticsCode,
+Found<ceb::Logistics> Engine::waybill(std::string_view logisticsCode,
                                       std::string_view logisticsNo) const {
-  auto it = s_->waybills.find(Key{logisticsCode, logisticsNo});
-  return it == s_->waybills.end() ? nullptr : &it->second.doc;
+  return s_->waybills.peek(Key{logisticsCode, logisticsNo}).part(&Stored<ceb::Logistics>::doc);
 }
 const Supervisor& Engine::supervision() const { return s_->sup; }
 void Engine::take_draws(std::vector<DrawRecord>* out) { s_->sup.take_draws(out); }
@@ -1435,27 +1477,31 @@ const ledger::StockLedger& Engine::stock() const { return s_->stock; }
 const ledger::QuotaLedger& Engine::quota() const { return s_->quota; }
 const ledger::GuaranteeLedger& Engine::guarantees() const { return s_->guarantees; }
 const std::vector<TaxBill>& Engine::tax_bills() const { return s_->tax_book.bills(); }
-const std::map<uint64_t, ListRecord>& Engine::lists() const { return s_->lists; }
+void Engine::for_each_list(const std::function<void(const ListRecord&)>& f) const {
+  s_->lists.for_each_sorted([&](uint64_t, const ListRecord& L) { f(L); });
+}
+Engine::HotCounts Engine::hot_counts() const {
+  return {s_->lists.hot_size(), s_->orders.hot_size(), s_->payments.hot_size(),
+          s_->waybills.hot_size()};
+}
 uint64_t Engine::last_seq() const { return s_->last_seq; }
 TimeMs Engine::now() const { return s_->now; }
 const ref::ReferenceData& Engine::reference() const { return s_->ref(); }
 std::string Engine::buyer_name(std::string_view id) const {
-  auto it = s_->buyer_names.find(normalize_id_number(id));
-  return it == s_->buyer_names.end() ? "" : it->second;
+  auto name = s_->buyer_names.peek(normalize_id_number(id));
+  return name ? *name : "";
 }
 
 const std::map<std::string, Enterprise, std::less<>>& Engine::enterprises() const {
   return s_->enterprises;
 }
-const DocRecord* Engine::payment_record(std::string_view payCode,
+Found<DocRecord> Engine::payment_record(std::string_view payCode,
                                         std::string_view payTransactionId) const {
-  auto it = s_->payments.find(Key{payCode, payTransactionId});
-  return it == s_->payments.end() ? nullptr : &it->second.rec;
+  return s_->payments.peek(Key{payCode, payTransactionId}).part(&Stored<ceb::Payment>::rec);
 }
-const DocRecord* Engine::waybill_record(std::string_view logisticsCode,
+Found<DocRecord> Engine::waybill_record(std::string_view logisticsCode,
                                         std::string_view logisticsNo) const {
-  auto it = s_->waybills.find(Key{logisticsCode, logisticsNo});
-  return it == s_->waybills.end() ? nullptr : &it->second.rec;
+  return s_->waybills.peek(Key{logisticsCode, logisticsNo}).part(&Stored<ceb::Logistics>::rec);
 }
 
 std::string Engine::dump_state() const {
@@ -1465,17 +1511,22 @@ std::string Engine::dump_state() const {
   for (const auto& [code, e] : s.enterprises)
     o << "enterprise " << code << " " << format_roles(e.roles) << " "
       << ref::credit_grade_name(e.grade) << "\n";
-  for (const auto& [k, v] : s.orders)
+  s.orders.for_each_sorted([&](const Key& k, const Stored<ceb::Order>& v) {
     o << "order " << k.first << "/" << k.second << " " << v.rec.digest << " "
       << v.rec.returnStatus << "\n";
-  for (const auto& [k, v] : s.payments)
+  });
+  s.payments.for_each_sorted([&](const Key& k, const Stored<ceb::Payment>& v) {
     o << "payment " << k.first << "/" << k.second << " " << v.rec.digest << " "
       << v.rec.returnStatus << "\n";
-  for (const auto& [k, v] : s.waybills)
+  });
+  s.waybills.for_each_sorted([&](const Key& k, const Stored<ceb::Logistics>& v) {
     o << "waybill " << k.first << "/" << k.second << " " << v.rec.digest << " "
       << v.rec.returnStatus << "\n";
-  for (const auto& k : s.arrived) o << "arrived " << k.first << "/" << k.second << "\n";
-  for (const auto& [id, L] : s.lists) {
+  });
+  s.arrived.for_each_sorted([&](const Key& k, archive::Present) {
+    o << "arrived " << k.first << "/" << k.second << "\n";
+  });
+  s.lists.for_each_sorted([&](uint64_t id, const ListRecord& L) {
     o << "list " << id << " " << L.doc.head.agentCode << "/" << L.doc.head.copNo << " "
       << L.preNo << " " << L.invtNo << " " << list_state_name(L.state) << " " << L.returnStatus
       << " " << L.digest << " exp " << L.expires_at << " [" << L.hold_reason << "]";
@@ -1484,7 +1535,7 @@ std::string Engine::dump_state() const {
     o << " history";
     for (const auto& h : L.history) o << " " << h.time << ":" << h.returnStatus;
     o << "\n";
-  }
+  });
   for (const auto& [key, item] : s.stock.items())
     o << "stock " << key.emsNo << "/" << key.itemRecordNo << " " << item.on_hand_units << " "
       << item.reserved_units << "\n";

@@ -82,7 +82,7 @@ std::optional<PickupTarget> find_pickup(const Engine& e, std::string_view code) 
   std::optional<PickupTarget> first;
   for (const auto& [pay_code, ent] : e.enterprises()) {
     if ((ent.roles & kRolePay) == 0) continue;
-    const ceb::Payment* p = e.payment(pay_code, code);
+    auto p = e.payment(pay_code, code);
     if (p == nullptr) continue;
     PickupTarget t;
     t.payment = p;

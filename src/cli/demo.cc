@@ -55,7 +55,7 @@ int demo(const DemoArgs& args) {
   std::map<std::string, int> by_state, by_rule;
   Fen tax_fen = 0, value_fen = 0;
   int released = 0;
-  for (const auto& [id, L] : engine.lists()) {
+  engine.for_each_list([&](const clearance::ListRecord& L) {
     ++by_state[std::string(clearance::list_state_name(L.state))];
     if (L.state == clearance::ListState::kReleased) {
       ++released;
@@ -63,7 +63,7 @@ int demo(const DemoArgs& args) {
       value_fen += L.tax->dutiable_fen;
     }
     for (const auto& f : L.findings) ++by_rule[f.rule];
-  }
+  });
   int expected_faults = 0;
   for (const auto& s : generated->sets) expected_faults += !s.expected.rule.empty();
   std::cout << fmt::format("cbec demo zone {} (customs {}): {} document sets, {} with a fault\n",

@@ -257,7 +257,7 @@ struct Api::Impl {
   // ---- GET /api/v1/lists/{invtNo} and /api/v1/lists?ebpCode=&orderNo= ---------------------
   HttpResponse get_list(const HttpRequest& r, const Caller& c, std::string_view invt_no) {
     return service->Read([&](const clearance::Engine& e) -> HttpResponse {
-      const clearance::ListRecord* L = nullptr;
+      clearance::Found<clearance::ListRecord> L;
       if (!invt_no.empty()) {
         L = e.list_by_invt_no(invt_no);
       } else {
@@ -267,9 +267,9 @@ struct Api::Impl {
       }
       if (L == nullptr) return error(404, "no such list");
       const auto& h = L->doc.head;
-      const ceb::Order* order = e.order(h.ebpCode, h.orderNo);
-      const ceb::Logistics* waybill = e.waybill(h.logisticsCode, h.logisticsNo);
-      const ceb::Payment* payment = nullptr;
+      auto order = e.order(h.ebpCode, h.orderNo);
+      auto waybill = e.waybill(h.logisticsCode, h.logisticsNo);
+      clearance::Found<ceb::Payment> payment;
       if (order && !order->head.payCode.empty())
         payment = e.payment(order->head.payCode, order->head.payTransactionId);
       if (!c.customs()) {

@@ -138,7 +138,7 @@ void queue_item_json(Writer& w, const clearance::Engine& e, const clearance::Que
   s(w, "assigned", q.assigned);
   s(w, "claimedBy", q.claimed_by);
   findings_json(w, "reasons", q.reasons);
-  if (const clearance::ListRecord* L = e.list_by_invt_no(q.invtNo)) {
+  if (auto L = e.list_by_invt_no(q.invtNo)) {
     const auto& h = L->doc.head;
     s(w, "state", clearance::list_state_name(L->state));
     w.Key("returnStatus");

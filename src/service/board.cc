@@ -96,7 +96,7 @@ BoardItem* Board::item_for_waybill(const clearance::Engine& e, std::string_view 
   item.stage = BoardStage::kOrdered;
   item.stage_ms[static_cast<size_t>(BoardStage::kOrdered)] = time;
   item.updated_ms = time;
-  if (const ceb::Logistics* w = e.waybill(logisticsCode, logisticsNo)) {
+  if (auto w = e.waybill(logisticsCode, logisticsNo)) {
     item.order_short = tail(w->head.orderNo, kBoardShortOrderDigits);
     item.masked_name = mask_name(w->head.consignee);
     by_order_.emplace(w->head.orderNo, id);
@@ -131,7 +131,7 @@ void Board::Observe(const clearance::Engine& e, TimeMs time,
     if (r.answers == MessageType::kCEB511 && r.returnStatus == st::kAccepted) {
       const clearance::Enterprise* carrier = e.enterprise(r.logisticsCode);
       if (carrier == nullptr || (carrier->roles & clearance::kRoleHall) == 0) continue;
-      const ceb::Logistics* w = e.waybill(r.logisticsCode, r.logisticsNo);
+      auto w = e.waybill(r.logisticsCode, r.logisticsNo);
       if (w == nullptr) continue;
       BoardItem* item = item_for_waybill(e, r.logisticsCode, r.logisticsNo, time);
       if (item->order_short.empty()) {
@@ -145,14 +145,14 @@ void Board::Observe(const clearance::Engine& e, TimeMs time,
       // The order names the buyer; it belongs to a hall only through the hall's waybill.
       auto [b, end] = by_order_.equal_range(r.orderNo);
       for (auto it = b; it != end; ++it) {
-        const ceb::Order* o = e.order(r.ebpCode, r.orderNo);
+        auto o = e.order(r.ebpCode, r.orderNo);
         auto item = items_.find(it->second);
         if (o == nullptr || item == items_.end()) continue;
         item->second.masked_name = mask_name(o->head.buyerName);
         touched_.insert(item->first);
       }
     } else if (r.answers == MessageType::kCEB621 && !r.invtNo.empty()) {
-      const clearance::ListRecord* L = e.list_by_invt_no(r.invtNo);
+      auto L = e.list_by_invt_no(r.invtNo);
       if (L == nullptr) continue;
       if (clearance::o2o_hall_of(e, L->doc).empty()) continue;
       const auto& h = L->doc.head;

@@ -115,8 +115,13 @@ Result<std::unique_ptr<Service>> Service::Open(ServiceOptions options) {
   rocksdb::DB* db = nullptr;
   TRY(from_rocks(rocksdb::DB::Open(ro, s->options_.data_dir + "/state", &db), "open state store"));
   s->db_.reset(db);
-  s->engine_ = std::make_unique<clearance::Engine>(
-      clearance::EngineOptions{s->options_.reference, s->options_.lanes});
+  clearance::EngineOptions eo{s->options_.reference, s->options_.lanes};
+  if (s->options_.archive) {
+    TRY_ASSIGN(s->archive_, RocksArchive::Open(s->options_.data_dir + "/archive"));
+    eo.archive = s->archive_.get();
+    eo.archive_after_ms = std::max<TimeMs>(0, s->options_.archive_after_ms);
+  }
+  s->engine_ = std::make_unique<clearance::Engine>(std::move(eo));
   TRY(s->Recover());
   // Clamped so that a zero from a careless caller cannot make a busy loop or a useless client.
   WebhookOptions wo;
@@ -196,7 +201,7 @@ void Service::ApplyOne(const EncodedCommand& c, uint64_t seq, TimeMs time, Appli
   std::set<std::pair<std::string, std::string>> new_lists;
   if (const auto* m = std::get_if<clearance::SubmitMessage>(&c.body)) {
     for (const auto& inv : m->message.inventories) {
-      const auto* L = engine_->list_by_cop_no(inv.head.agentCode, inv.head.copNo);
+      auto L = engine_->list_by_cop_no(inv.head.agentCode, inv.head.copNo);
       if (L != nullptr && L->digest == ceb::record_digest(inv))
         replayed_lists.emplace(inv.head.agentCode, inv.head.copNo);
       if (L == nullptr || L->invtNo.empty()) new_lists.emplace(inv.head.agentCode, inv.head.copNo);

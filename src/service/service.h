@@ -37,6 +37,7 @@
 #include "log/log.h"
 #include "service/board.h"
 #include "service/command_codec.h"
+#include "service/rocks_archive.h"
 #include "service/stats.h"
 
 namespace rocksdb {
@@ -94,6 +95,11 @@ struct ServiceOptions {
   int webhook_timeout_ms = kWebhookTimeoutMs;
   int webhook_workers = kWebhookWorkers;
   BoardOptions board;  // the O2O hall board's bounds (service/board.h)
+  // The core's archive (issue #3): lists it no longer works with, and their documents, move to
+  // data_dir/archive after this much log time without a command touching them, so memory holds
+  // the lists in work and the recent ones. false keeps everything in memory (tests that want it).
+  bool archive = true;
+  TimeMs archive_after_ms = clearance::kDefaultArchiveAfterMs;
 };
 
 // An enterprise's webhook as configured through the log.
@@ -264,6 +270,7 @@ class Service {
   ServiceOptions options_;
   std::unique_ptr<cmdlog::CommandLog> log_;
   std::unique_ptr<rocksdb::DB> db_;
+  std::unique_ptr<RocksArchive> archive_;  // before engine_: the engine uses it until destroyed
   std::unique_ptr<clearance::Engine> engine_;
   mutable std::shared_mutex engine_mu_;
 

@@ -33,12 +33,12 @@ int lane_of(const clearance::ListRecord& L) {
 TimeMs first_document_ms(const clearance::Engine& e, const clearance::ListRecord& L) {
   const auto& h = L.doc.head;
   TimeMs first = L.history.empty() ? L.declared_at : L.history.front().time;
-  if (const auto* o = e.order_record(h.ebpCode, h.orderNo)) first = std::min(first, o->received_at);
-  if (const ceb::Order* o = e.order(h.ebpCode, h.orderNo); o && !o->head.payCode.empty()) {
-    if (const auto* p = e.payment_record(o->head.payCode, o->head.payTransactionId))
+  if (auto o = e.order_record(h.ebpCode, h.orderNo)) first = std::min(first, o->received_at);
+  if (auto o = e.order(h.ebpCode, h.orderNo); o && !o->head.payCode.empty()) {
+    if (auto p = e.payment_record(o->head.payCode, o->head.payTransactionId))
       first = std::min(first, p->received_at);
   }
-  if (const auto* w = e.waybill_record(h.logisticsCode, h.logisticsNo))
+  if (auto w = e.waybill_record(h.logisticsCode, h.logisticsNo))
     first = std::min(first, w->received_at);
   return first;
 }
@@ -189,7 +189,7 @@ void StatsCentre::Observe(const clearance::Engine& e, const ObservedCommand& c) 
       continue;
     if (!counted.emplace(r.agentCode, r.copNo, declared ? st::kAccepted : r.returnStatus).second)
       continue;
-    const clearance::ListRecord* L = e.list_by_cop_no(r.agentCode, r.copNo);
+    auto L = e.list_by_cop_no(r.agentCode, r.copNo);
     if (L == nullptr) continue;
     const auto& h = L->doc.head;
     if (to_officer) {

@@ -451,16 +451,16 @@ struct WebApi::Impl {
   // ---- consumer self-service -----------------------------------------------------------------
   // The order of this number whose buyer has this name and ID, over every platform.
   struct Found {
-    const ceb::Order* order = nullptr;
-    const cl::ListRecord* list = nullptr;
+    cl::Found<ceb::Order> order;
+    cl::Found<cl::ListRecord> list;
     std::string ebp;
   };
   static std::optional<Found> find_order(const cl::Engine& e, std::string_view orderNo,
                                          const std::string& name, const std::string& id) {
     for (const auto& [code, ent] : e.enterprises()) {
       if ((ent.roles & cl::kRoleEbp) == 0) continue;
-      const ceb::Order* o = e.order(code, orderNo);
-      const cl::ListRecord* L = e.list_by_order(code, orderNo);
+      auto o = e.order(code, orderNo);
+      auto L = e.list_by_order(code, orderNo);
       if (o == nullptr && L == nullptr) continue;
       std::string_view buyer = o ? std::string_view(o->head.buyerName) : L->doc.head.buyerName;
       std::string_view buyer_id = o ? std::string_view(o->head.buyerIdNumber)
@@ -496,7 +496,7 @@ struct WebApi::Impl {
         kv(w, "goodsValue", format_fen(round_half_up_fen(f->order->head.goodsValue)));
         kv(w, "taxTotal", format_fen(round_half_up_fen(f->order->head.taxTotal)));
         kv(w, "acturalPaid", format_fen(round_half_up_fen(f->order->head.acturalPaid)));
-        const cl::DocRecord* rec = e.order_record(f->ebp, orderNo);
+        auto rec = e.order_record(f->ebp, orderNo);
         w.Key("orderedAt");
         w.Int64(rec ? rec->received_at : 0);
       }

@@ -1,0 +1,251 @@
+// ColdMap: a std::map whose idle entries move to an Archive and come back on access.
+//
+// The clearance core's tables (documents, lists, their indexes) are ColdMaps. Every entry lives
+// in exactly one place: hot (in memory) or archived. Lookups through the mutating interface
+// (find, at, operator[], contains) restore an archived entry into memory first, so the rules
+// above see one complete map and stay as they were written. Read-only callers use peek(), which
+// decodes an archived entry into a copy without moving it (queries run under a shared lock).
+//
+// Eviction is explicit: evict_idle(cutoff, keep) archives entries inserted or restored at or
+// before `cutoff` unless keep(key, value) says the core still works with them (those are looked
+// at again one idle period later). Time is the core's log time (the clock pointer), so which
+// entries are archived, and when, is the same on every replay.
+//
+// Without an archive (attach(nullptr, ...), the default) nothing is ever evicted and the map
+// costs what a std::map costs: no queue, no encoding.
+#pragma once
+
+#include <deque>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+
+#include "archive/archive.h"
+#include "archive/found.h"
+#include "common/bytes.h"
+#include "common/status.h"
+#include "common/time.h"
+
+namespace cbec::archive {
+
+// How keys and values are written. Keys: byte order of the encoding need not match the map's
+// order (for_each_sorted sorts). Specialise ValueCodec for each value type a ColdMap holds.
+template <class K>
+struct KeyCodec;
+template <>
+struct KeyCodec<uint64_t> {
+  static void put(ByteWriter& w, uint64_t k) { w.be64(k); }
+  static void get(ByteReader& in, uint64_t* k) { *k = in.be64(); }
+};
+template <>
+struct KeyCodec<std::string> {
+  static void put(ByteWriter& w, const std::string& k) { w.str(k); }
+  static void get(ByteReader& in, std::string* k) { in.str(k); }
+};
+template <>
+struct KeyCodec<std::pair<std::string, std::string>> {
+  static void put(ByteWriter& w, const std::pair<std::string, std::string>& k) {
+    w.str(k.first);
+    w.str(k.second);
+  }
+  static void get(ByteReader& in, std::pair<std::string, std::string>* k) {
+    in.str(&k->first);
+    in.str(&k->second);
+  }
+};
+
+template <class V>
+struct ValueCodec;
+template <>
+struct ValueCodec<uint64_t> {
+  static void put(ByteWriter& w, uint64_t v) { w.u64(v); }
+  static void get(ByteReader& in, uint64_t* v) { *v = in.u64(); }
+};
+template <>
+struct ValueCodec<std::string> {
+  static void put(ByteWriter& w, const std::string& v) { w.str(v); }
+  static void get(ByteReader& in, std::string* v) { in.str(v); }
+};
+template <>
+struct ValueCodec<std::pair<std::string, std::string>> {
+  static void put(ByteWriter& w, const std::pair<std::string, std::string>& v) {
+    KeyCodec<std::pair<std::string, std::string>>::put(w, v);
+  }
+  static void get(ByteReader& in, std::pair<std::string, std::string>* v) {
+    KeyCodec<std::pair<std::string, std::string>>::get(in, v);
+  }
+};
+// A set is a map to Present.
+struct Present {
+  bool operator==(const Present&) const = default;
+};
+template <>
+struct ValueCodec<Present> {
+  static void put(ByteWriter&, Present) {}
+  static void get(ByteReader&, Present*) {}
+};
+
+template <class K, class V, class Cmp = std::less<>>
+class ColdMap {
+ public:
+  using Map = std::map<K, V, Cmp>;
+  using iterator = typename Map::iterator;
+  using const_iterator = typename Map::const_iterator;
+
+  // prefix: unique per map within one archive (a letter or two).
+  explicit ColdMap(std::string prefix) : prefix_(std::move(prefix)) {}
+  ColdMap(const ColdMap&) = delete;
+  ColdMap& operator=(const ColdMap&) = delete;
+
+  // REQUIRES: the map is empty. clock: the owner's current log time.
+  void attach(Archive* archive, const TimeMs* clock) {
+    CBEC_ASSERT(hot_.empty());
+    archive_ = archive;
+    clock_ = clock;
+  }
+
+  // ---- mutating interface: archived entries come back into memory -------------------------
+  iterator find(const K& k) {
+    auto it = hot_.find(k);
+    if (it != hot_.end() || archive_ == nullptr) return it;
+    return restore(k);
+  }
+  iterator end() { return hot_.end(); }
+  bool contains(const K& k) { return find(k) != hot_.end(); }
+  size_t count(const K& k) { return contains(k) ? 1 : 0; }
+  V& at(const K& k) {
+    auto it = find(k);
+    CBEC_ASSERT(it != hot_.end());
+    return it->second;
+  }
+  V& operator[](const K& k) {
+    auto it = find(k);
+    if (it != hot_.end()) return it->second;
+    it = hot_.emplace(k, V{}).first;
+    touched(k);
+    return it->second;
+  }
+  // An entry that find() returned is hot, so it has no archived copy to remove.
+  void erase(iterator it) { hot_.erase(it); }
+  void erase(const K& k) {
+    auto it = find(k);
+    if (it != hot_.end()) hot_.erase(it);
+  }
+
+  // ---- read-only interface (any thread under the owner's shared lock) ---------------------
+  Found<V> peek(const K& k) const {
+    if (auto it = hot_.find(k); it != hot_.end()) return Found<V>(&it->second);
+    if (archive_ == nullptr) return {};
+    std::string bytes;
+    if (!archive_->get(archive_key(k), &bytes)) return {};
+    auto copy = std::make_shared<V>();
+    decode(bytes, copy.get());
+    return Found<V>(std::shared_ptr<const V>(std::move(copy)));
+  }
+  const V* find_hot(const K& k) const {
+    auto it = hot_.find(k);
+    return it == hot_.end() ? nullptr : &it->second;
+  }
+  const Map& hot() const { return hot_; }
+  Map& hot() { return hot_; }
+
+  // Hot and archived entries in key order (copies): for state dumps and audits, not hot paths.
+  template <class F>
+  void for_each_sorted(F&& f) const {
+    if (archive_ == nullptr) {
+      for (const auto& [k, v] : hot_) f(k, v);
+      return;
+    }
+    Map all;
+    for (const auto& [k, v] : hot_) all.emplace(k, v);
+    archive_->scan(prefix_, [&](std::string_view key, std::string_view value) {
+      ByteReader kin(key.substr(prefix_.size()));
+      K k{};
+      KeyCodec<K>::get(kin, &k);
+      CBEC_ASSERT(kin.ok() && kin.at_end());
+      V v{};
+      decode(value, &v);
+      all.emplace(std::move(k), std::move(v));
+    });
+    for (const auto& [k, v] : all) f(k, v);
+  }
+
+  // ---- eviction -----------------------------------------------------------------------------
+  // Archives every hot entry inserted or restored at or before cutoff for which keep() is
+  // false; kept entries are looked at again after the next idle period. Returns how many moved.
+  template <class Keep>
+  size_t evict_idle(TimeMs cutoff, Keep&& keep) {
+    if (archive_ == nullptr) return 0;
+    size_t moved = 0;
+    size_t n = touched_.size();  // entries re-queued below are not looked at again now
+    for (; n > 0 && !touched_.empty() && touched_.front().first <= cutoff; --n) {
+      K k = std::move(touched_.front().second);
+      touched_.pop_front();
+      auto it = hot_.find(k);
+      if (it == hot_.end()) continue;  // erased, or already archived
+      if (keep(it->first, it->second)) {
+        touched_.emplace_back(*clock_, std::move(k));
+        continue;
+      }
+      evict(it);
+      ++moved;
+    }
+    return moved;
+  }
+  // Archives one hot entry now.
+  void evict(iterator it) {
+    CBEC_ASSERT(archive_ != nullptr);
+    std::string bytes;
+    ByteWriter w(&bytes);
+    w.u8(kFormatVersion);
+    ValueCodec<V>::put(w, it->second);
+    archive_->put(archive_key(it->first), bytes);
+    hot_.erase(it);
+  }
+  size_t hot_size() const { return hot_.size(); }
+  size_t queued() const { return touched_.size(); }
+
+ private:
+  static constexpr uint8_t kFormatVersion = 1;
+
+  std::string archive_key(const K& k) const {
+    std::string key = prefix_;
+    ByteWriter w(&key);
+    KeyCodec<K>::put(w, k);
+    return key;
+  }
+  static void decode(std::string_view bytes, V* v) {
+    ByteReader in(bytes);
+    uint8_t version = in.u8();
+    CBEC_ASSERT(version == kFormatVersion);
+    ValueCodec<V>::get(in, v);
+    // The archive is written only by this process from values it encoded: a value that does
+    // not decode is a bug or a damaged disk, and continuing would answer from wrong state.
+    CBEC_ASSERT(in.ok() && in.at_end());
+  }
+  iterator restore(const K& k) {
+    std::string key = archive_key(k);
+    std::string bytes;
+    if (!archive_->get(key, &bytes)) return hot_.end();
+    V v{};
+    decode(bytes, &v);
+    archive_->erase(key);
+    auto it = hot_.emplace(k, std::move(v)).first;
+    touched(k);
+    return it;
+  }
+  void touched(const K& k) {
+    if (archive_ != nullptr) touched_.emplace_back(*clock_, k);
+  }
+
+  std::string prefix_;
+  Archive* archive_ = nullptr;
+  const TimeMs* clock_ = nullptr;
+  Map hot_;
+  std::deque<std::pair<TimeMs, K>> touched_;  // insertion/restore times, oldest first
+};
+
+}  // namespace cbec::archive

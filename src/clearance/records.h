@@ -1,0 +1,81 @@
+// Internal: how the clearance core stores documents and lists, and how they are written to the
+// archive (src/archive/) when the core evicts them. The tables themselves are in engine.cc.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <tuple>
+#include <utility>
+#include <vector>
+
+#include "archive/cold_map.h"
+#include "clearance/clearance.h"
+#include "messages/record_codec.h"
+
+namespace cbec::clearance {
+
+using Key = std::pair<std::string, std::string>;
+
+// What a list waits for while kWaiting / kHeld.
+enum class HoldKind : uint8_t { kNone, kPartners, kGuarantee, kStock, kArrival };
+
+// Yearly per-person quantity caps of positive-list remarks (e.g. sugar 2 kg).
+using CapKey = std::tuple<std::string, int, std::string>;  // buyer id, year, tariff8
+
+template <class Doc>
+struct Stored {
+  Doc doc;
+  DocRecord rec;
+  ceb::Receipt last;  // the latest receipt issued for this record (answer to a replay)
+};
+
+struct ListExtra {
+  HoldKind hold = HoldKind::kNone;
+  ceb::Receipt last;
+  std::vector<std::pair<CapKey, int64_t>> caps;  // counted on release
+  std::optional<Lane> lane;                 // decided once (cleared when the list is modified)
+  std::vector<ceb::Finding> lane_findings;  // what chose a yellow or red lane
+};
+
+// Field-by-field codecs (records.cc). Every field is written, so decode(encode(x)) == x; the
+// round trip of each is tested in tests/archive_test.cc.
+void encode_doc_record(ByteWriter& w, const DocRecord& r);
+void decode_doc_record(ByteReader& in, DocRecord* r);
+void encode_list_tax(ByteWriter& w, const tax::ListTax& t);
+void decode_list_tax(ByteReader& in, tax::ListTax* t);
+void encode_list_record(ByteWriter& w, const ListRecord& L);
+void decode_list_record(ByteReader& in, ListRecord* L);
+void encode_list_extra(ByteWriter& w, const ListExtra& x);
+void decode_list_extra(ByteReader& in, ListExtra* x);
+
+}  // namespace cbec::clearance
+
+namespace cbec::archive {
+
+template <class Doc>
+struct ValueCodec<clearance::Stored<Doc>> {
+  static void put(ByteWriter& w, const clearance::Stored<Doc>& s) {
+    ceb::encode_record(w, s.doc);
+    clearance::encode_doc_record(w, s.rec);
+    ceb::encode_receipt(w, s.last);
+  }
+  static void get(ByteReader& in, clearance::Stored<Doc>* s) {
+    ceb::decode_record(in, &s->doc);
+    clearance::decode_doc_record(in, &s->rec);
+    ceb::decode_receipt(in, &s->last);
+  }
+};
+template <>
+struct ValueCodec<clearance::ListRecord> {
+  static void put(ByteWriter& w, const clearance::ListRecord& L) {
+    clearance::encode_list_record(w, L);
+  }
+  static void get(ByteReader& in, clearance::ListRecord* L) { clearance::decode_list_record(in, L); }
+};
+template <>
+struct ValueCodec<clearance::ListExtra> {
+  static void put(ByteWriter& w, const clearance::ListExtra& x) { clearance::encode_list_extra(w, x); }
+  static void get(ByteReader& in, clearance::ListExtra* x) { clearance::decode_list_extra(in, x); }
+};
+
+}  // namespace cbec::archive

@@ -1,0 +1,77 @@
+#include "service/rocks_archive.h"
+
+#include <filesystem>
+
+#include "rocksdb/db.h"
+#include "rocksdb/filter_policy.h"
+#include "rocksdb/table.h"
+
+namespace cbec::service {
+
+Result<std::unique_ptr<RocksArchive>> RocksArchive::Open(const std::string& dir) {
+  rocksdb::Options o;
+  o.create_if_missing = true;
+  o.error_if_exists = true;
+  o.write_buffer_size = kArchiveWriteBufferBytes;
+  // New keys are looked up before they are inserted (is this order known?): almost every
+  // lookup misses, so both the memtable and the tables carry whole-key Bloom filters.
+  o.memtable_whole_key_filtering = true;
+  o.memtable_prefix_bloom_size_ratio = 0.05;
+  rocksdb::BlockBasedTableOptions t;
+  t.filter_policy.reset(rocksdb::NewBloomFilterPolicy(kArchiveBloomBitsPerKey));
+  t.whole_key_filtering = true;
+  o.table_factory.reset(rocksdb::NewBlockBasedTableFactory(t));
+  rocksdb::Status ds = rocksdb::DestroyDB(dir, o);
+  if (!ds.ok()) return Status(StatusCode::kUnavailable, "cannot clear archive: " + ds.ToString());
+  std::error_code ec;
+  std::filesystem::remove_all(dir, ec);  // DestroyDB leaves the directory and foreign files
+  rocksdb::DB* db = nullptr;
+  rocksdb::Status s = rocksdb::DB::Open(o, dir, &db);
+  if (!s.ok()) return Status(StatusCode::kUnavailable, "cannot open archive: " + s.ToString());
+  return std::unique_ptr<RocksArchive>(new RocksArchive(db));
+}
+
+RocksArchive::RocksArchive(rocksdb::DB* db) : db_(db) {}
+RocksArchive::~RocksArchive() = default;
+
+namespace {
+rocksdb::WriteOptions unlogged() {
+  rocksdb::WriteOptions w;
+  w.disableWAL = true;  // derived state, rebuilt from the command log on open
+  return w;
+}
+rocksdb::Slice slice(std::string_view s) { return rocksdb::Slice(s.data(), s.size()); }
+}  // namespace
+
+bool RocksArchive::get(std::string_view key, std::string* value) const {
+  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), slice(key), value);
+  if (s.IsNotFound()) return false;
+  // A read error of derived state cannot be answered around: the core would decide on a
+  // partial picture. Stop rather than answer wrongly.
+  CBEC_ASSERT(s.ok());
+  return true;
+}
+void RocksArchive::put(std::string_view key, std::string_view value) {
+  rocksdb::Status s = db_->Put(unlogged(), slice(key), slice(value));
+  CBEC_ASSERT(s.ok());
+}
+void RocksArchive::erase(std::string_view key) {
+  rocksdb::Status s = db_->Delete(unlogged(), slice(key));
+  CBEC_ASSERT(s.ok());
+}
+void RocksArchive::scan(std::string_view prefix,
+                        const std::function<void(std::string_view, std::string_view)>& fn) const {
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
+  for (it->Seek(slice(prefix)); it->Valid() && it->key().starts_with(slice(prefix)); it->Next())
+    fn(std::string_view(it->key().data(), it->key().size()),
+       std::string_view(it->value().data(), it->value().size()));
+  CBEC_ASSERT(it->status().ok());
+}
+uint64_t RocksArchive::approximate_bytes() const {
+  uint64_t sst = 0, mem = 0;
+  db_->GetIntProperty("rocksdb.total-sst-files-size", &sst);
+  db_->GetIntProperty("rocksdb.cur-size-all-mem-tables", &mem);
+  return sst + mem;
+}
+
+}  // namespace cbec::service

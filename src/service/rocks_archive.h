@@ -1,0 +1,46 @@
+// The clearance core's archive (src/archive/archive.h) on RocksDB: a store of its own under
+// data_dir/archive, separate from the receipt store, so that it can be dropped as a whole.
+//
+// The archive is derived state: its contents follow from the command log (the core decides
+// what to archive by log time), so it needs no write-ahead log and no sync. Open() destroys
+// whatever a previous process left and the service replays the log into an empty one; a crash
+// therefore never leaves an archive that disagrees with the core.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "archive/archive.h"
+#include "common/status.h"
+
+namespace rocksdb {
+class DB;
+}
+
+namespace cbec::service {
+
+// Memtable size of the archive store: archived records arrive in bursts (one Tick evicts a
+// minute of lists), and reads of recent evictions stay in memory.
+inline constexpr size_t kArchiveWriteBufferBytes = 64u << 20;
+inline constexpr int kArchiveBloomBitsPerKey = 10;  // most lookups of new keys miss: filter them
+
+class RocksArchive final : public archive::Archive {
+ public:
+  // Creates dir (after destroying any previous contents).
+  static Result<std::unique_ptr<RocksArchive>> Open(const std::string& dir);
+  ~RocksArchive() override;
+
+  bool get(std::string_view key, std::string* value) const override;
+  void put(std::string_view key, std::string_view value) override;
+  void erase(std::string_view key) override;
+  void scan(std::string_view prefix,
+            const std::function<void(std::string_view, std::string_view)>& fn) const override;
+  // Disk and memory use, for /metrics.
+  uint64_t approximate_bytes() const;
+
+ private:
+  explicit RocksArchive(rocksdb::DB* db);
+  std::unique_ptr<rocksdb::DB> db_;
+};
+
+}  // namespace cbec::service
