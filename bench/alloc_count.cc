@@ -4,10 +4,10 @@
 // the core stands. It REPORTS, it does not assert (the core is not allocation-free yet).
 //
 // How. A counting global operator new/delete (every form: plain, array, nothrow, aligned,
-// sized) is linked into this binary, and malloc/calloc/realloc are interposed (glibc's
-// __libc_* underneath) so that allocations made by C libraries (OpenSSL's HMAC for the lane
-// draw, ...) are counted too. A generated day of the demo zone (gen::generate + demo::submissions,
-// as cbec-core-bench does) is applied to a fresh clearance::Engine set up with
+// sized) is linked into this binary, and malloc/calloc/realloc are interposed (glibc's __libc_*
+// underneath; not under AddressSanitizer) so that allocations made by C libraries (OpenSSL's
+// HMAC for the lane draw, ...) are counted too. A generated day of the demo zone (gen::generate +
+// demo::submissions, as cbec-core-bench does) is applied to a fresh clearance::Engine set up with
 // demo::setup_commands and the day's draw seed; the first --warmup share of the messages is
 // applied without counting, then every allocation during Engine::apply (and draining the lane
 // draws, as the service does) is counted, per message type and overall. Generation, message
@@ -39,12 +39,23 @@
 #include "service/command_codec.h"
 
 // ---- Counting allocator ----------------------------------------------------------------------
+// Under AddressSanitizer (make test-asan builds every target) malloc belongs to the sanitizer:
+// only operator new/delete are counted there, and the byte figures that need malloc's view
+// (bytes still live) read 0.
+#if defined(__SANITIZE_ADDRESS__)
+#define CBEC_INTERPOSE_MALLOC 0
+#else
+#define CBEC_INTERPOSE_MALLOC 1
+#endif
+
+#if CBEC_INTERPOSE_MALLOC
 extern "C" {
 void* __libc_malloc(size_t);
 void* __libc_calloc(size_t, size_t);
 void* __libc_realloc(void*, size_t);
 void __libc_free(void*);
 }
+#endif
 
 namespace {
 
@@ -64,7 +75,8 @@ void* counted_new(size_t n, size_t align) {
   if (align > alignof(std::max_align_t)) {
     p = std::aligned_alloc(align, (n + align - 1) / align * align);  // not interposed: count here
     if (p != nullptr && g.on.load(std::memory_order_relaxed))
-      g.live_bytes.fetch_add(static_cast<int64_t>(malloc_usable_size(p)), std::memory_order_relaxed);
+      g.live_bytes.fetch_add(static_cast<int64_t>(malloc_usable_size(p)),
+                             std::memory_order_relaxed);
   } else {
     p = std::malloc(n);
   }
@@ -81,6 +93,7 @@ void counted_delete(void* p) noexcept {
   if (g.on.load(std::memory_order_relaxed)) g.deletes.fetch_add(1, std::memory_order_relaxed);
   std::free(p);
 }
+#if CBEC_INTERPOSE_MALLOC
 void note_malloc(void* p, size_t n) {
   if (p == nullptr || !g.on.load(std::memory_order_relaxed)) return;
   g.live_bytes.fetch_add(static_cast<int64_t>(malloc_usable_size(p)), std::memory_order_relaxed);
@@ -88,9 +101,11 @@ void note_malloc(void* p, size_t n) {
   g.mallocs.fetch_add(1, std::memory_order_relaxed);
   g.malloc_bytes.fetch_add(n, std::memory_order_relaxed);
 }
+#endif
 
 }  // namespace
 
+#if CBEC_INTERPOSE_MALLOC
 extern "C" {
 void* malloc(size_t n) noexcept {
   void* p = __libc_malloc(n);
@@ -104,7 +119,8 @@ void* calloc(size_t k, size_t n) noexcept {
 }
 void* realloc(void* old, size_t n) noexcept {
   if (old != nullptr && g.on.load(std::memory_order_relaxed))
-    g.live_bytes.fetch_sub(static_cast<int64_t>(malloc_usable_size(old)), std::memory_order_relaxed);
+    g.live_bytes.fetch_sub(static_cast<int64_t>(malloc_usable_size(old)),
+                           std::memory_order_relaxed);
   void* p = __libc_realloc(old, n);
   note_malloc(p, n);
   return p;
@@ -115,11 +131,14 @@ void free(void* p) noexcept {
   __libc_free(p);
 }
 }
+#endif
 
 void* operator new(size_t n) { return counted_new(n, 0); }
 void* operator new[](size_t n) { return counted_new(n, 0); }
 void* operator new(size_t n, std::align_val_t a) { return counted_new(n, static_cast<size_t>(a)); }
-void* operator new[](size_t n, std::align_val_t a) { return counted_new(n, static_cast<size_t>(a)); }
+void* operator new[](size_t n, std::align_val_t a) {
+  return counted_new(n, static_cast<size_t>(a));
+}
 void* operator new(size_t n, const std::nothrow_t&) noexcept {
   try {
     return counted_new(n, 0);
@@ -158,8 +177,12 @@ void operator delete(void* p, size_t, std::align_val_t) noexcept { counted_delet
 void operator delete[](void* p, size_t, std::align_val_t) noexcept { counted_delete(p); }
 void operator delete(void* p, const std::nothrow_t&) noexcept { counted_delete(p); }
 void operator delete[](void* p, const std::nothrow_t&) noexcept { counted_delete(p); }
-void operator delete(void* p, std::align_val_t, const std::nothrow_t&) noexcept { counted_delete(p); }
-void operator delete[](void* p, std::align_val_t, const std::nothrow_t&) noexcept { counted_delete(p); }
+void operator delete(void* p, std::align_val_t, const std::nothrow_t&) noexcept {
+  counted_delete(p);
+}
+void operator delete[](void* p, std::align_val_t, const std::nothrow_t&) noexcept {
+  counted_delete(p);
+}
 
 namespace {
 
@@ -233,18 +256,24 @@ int main(int argc, char** argv) {
   receipts.clear();
   std::vector<clearance::Command> cmds;
   cmds.reserve(subs.size());
-  for (auto& s : subs) cmds.push_back({++seq, now, clearance::SubmitMessage{s.sender, std::move(s.message)}});
+  for (auto& s : subs)
+    cmds.push_back({++seq, now, clearance::SubmitMessage{s.sender, std::move(s.message)}});
 
   const size_t first_counted = static_cast<size_t>(warmup * cmds.size());
   std::array<Snapshot, 5> by_type{};
   std::array<uint64_t, 5> records{};
   auto slot = [](ceb::MessageType t) {
     switch (t) {
-      case ceb::MessageType::kCEB311: return 0;
-      case ceb::MessageType::kCEB411: return 1;
-      case ceb::MessageType::kCEB511: return 2;
-      case ceb::MessageType::kCEB621: return 3;
-      default: return 4;
+      case ceb::MessageType::kCEB311:
+        return 0;
+      case ceb::MessageType::kCEB411:
+        return 1;
+      case ceb::MessageType::kCEB511:
+        return 2;
+      case ceb::MessageType::kCEB621:
+        return 3;
+      default:
+        return 4;
     }
   };
   uint64_t lists_released = 0;

@@ -82,7 +82,8 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1, 100));
   app.add_option("--seed", seed);
   app.add_option("--dir", dir, "parent directory of the log (default $TMPDIR or /tmp)");
-  app.add_option("--payload", payload, "what the log holds for a submission: the raw message as xml or json")
+  app.add_option("--payload", payload,
+                 "what the log holds for a submission: the raw message as xml or json")
       ->check(CLI::IsMember({"xml", "json"}));
   app.add_flag("--serial", serial, "append+sync then apply on one thread (no overlap)");
   app.add_flag("--no-sync", no_sync, "skip fdatasync (NOT durable; for comparison only)");
@@ -113,7 +114,8 @@ int main(int argc, char** argv) {
     std::vector<service::EncodedCommand> setup;
     {
       std::string day_seed(clearance::kDrawSeedBytes, '\x5a');
-      setup.push_back(service::encode_admin(clearance::SetDrawSeed{CivilDate{2025, 6, 18}, day_seed}));
+      setup.push_back(
+          service::encode_admin(clearance::SetDrawSeed{CivilDate{2025, 6, 18}, day_seed}));
       for (auto& body : demo::setup_commands(zone, 10'000'000'000))
         setup.push_back(service::encode_admin(std::move(body)));
     }
@@ -170,7 +172,8 @@ int main(int argc, char** argv) {
       size_t lo_i = b * batch, hi_i = std::min(cmds.size(), lo_i + batch);
       views.clear();
       for (size_t i = lo_i; i < hi_i; ++i)
-        views.push_back({seq_base + 1 + i, now, static_cast<uint8_t>(cmds[i].kind), cmds[i].payload});
+        views.push_back(
+            {seq_base + 1 + i, now, static_cast<uint8_t>(cmds[i].kind), cmds[i].payload});
       auto t = Clock::now();
       Status s = (*log)->AppendDurable(views);
       r.log_seconds += std::chrono::duration<double>(Clock::now() - t).count();
