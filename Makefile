@@ -10,7 +10,7 @@ ifneq ($(CCACHE),)
 CMAKE_FLAGS += -DCMAKE_CXX_COMPILER_LAUNCHER=ccache
 endif
 
-.PHONY: all build deps web-deps test test-asan run bench clean format
+.PHONY: all build deps web-deps test test-asan run bench bench-tools bench-compare bench-plot bench-alloc clean format
 
 all: build
 
@@ -48,6 +48,23 @@ run: deps build
 # HTTP throughput and latency on this machine (see BENCHMARKS.md).
 bench: deps build
 	bench/run-http.sh $(BUILD)
+
+# The benchmark tools build only what they run (see BENCHMARKS.md, "How to rerun").
+BENCH_TARGETS := cbec cbec-load cbec-core-log-bench cbec-alloc-count
+bench-tools: deps web-deps $(BUILD)/build.ninja
+	cmake --build $(BUILD) -j $(JOBS) --target $(BENCH_TARGETS)
+
+# cbec (core + durable log, and HTTP end to end) against the PostgreSQL design, side by side.
+bench-compare: bench-tools
+	bench/compare $(BUILD)
+
+# Throughput and p99 vs offered load and vs records per message: PNGs in bench/plots/.
+bench-plot: bench-tools
+	bench/plot $(BUILD)
+
+# Heap allocations per list of the clearance core in steady state.
+bench-alloc: bench-tools
+	$(BUILD)/cbec-alloc-count
 
 format:
 	clang-format -i $$(git ls-files 'src/*.cc' 'src/*.h' 'tests/*.cc' 'tests/*.h' | grep -v '\.gen\.h$$')

@@ -5,11 +5,22 @@
 // from the *intended* send time, so a stalled server shows up as latency instead of silently
 // slowing the load (no coordinated omission). Flat out (--rate 0): each connection sends the
 // next message as soon as the previous answer arrives.
+//
+// Latency percentiles come from a log-linear histogram (HdrHistogram-style buckets, 3
+// significant digits; each percentile is the lower bound of its bucket), not from sorting.
+//
+// Output: a human-readable block, then one machine-readable line
+//   load_summary records=.. connections=.. offered_lists_per_s=.. elapsed_s=.. requests=..
+//   errors=.. docs_per_s=.. lists_per_s=.. requests_per_s=.. lines_per_list=.. p50_us=..
+//   p90_us=.. p99_us=.. p999_us=.. max_us=..
+// (offered 0 = flat out); --csv FILE also appends the same fields as one CSV row to FILE,
+// writing the header first when FILE is new or empty.
 #include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <fstream>
 #include <iostream>
 #include <thread>
 #include <vector>
@@ -79,6 +90,7 @@ int main(int argc, char** argv) {
   double rate = 0;  // lists per second, 0 = flat out
   uint64_t seed = 1;
   int sets = 20000;
+  std::string csv;
   app.add_option("--host", host);
   app.add_option("--port", port);
   app.add_option("--connections", connections)->check(CLI::Range(1, 512));
@@ -87,6 +99,7 @@ int main(int argc, char** argv) {
   app.add_option("--seconds", seconds)->check(CLI::Range(1, 3600));
   app.add_option("--sets", sets, "document sets to pre-build")->check(CLI::Range(100, 2000000));
   app.add_option("--seed", seed);
+  app.add_option("--csv", csv, "append the summary as a CSV row to this file");
   CLI11_PARSE(app, argc, argv);
 
   // Pre-build every request body: generation and XML writing are not part of the measurement.
@@ -102,6 +115,9 @@ int main(int argc, char** argv) {
     std::cerr << g.status().ToString() << "\n";
     return 1;
   }
+  uint64_t lines = 0;
+  for (const auto& s : g->sets) lines += s.inventory.lists.size();
+  const double lines_per_list = g->sets.empty() ? 0.0 : double(lines) / g->sets.size();
   // A group is the messages of `records` consecutive sets: orders, payments, waybills, then
   // lists (one message per sender and type). A connection sends a whole group in order, so each
   // list arrives after its partners and clears at once.
@@ -172,5 +188,45 @@ int main(int argc, char** argv) {
       connections, records, rate > 0 ? fmt::format("{:.0f}", rate) : "max", elapsed,
       requests.load(), errors.load(), docs / elapsed, lists / elapsed, requests / elapsed,
       records, all.percentile(50), all.percentile(90), all.percentile(99), all.percentile(99.9), all.max());
+  // The same figures for scripts (bench/compare, bench/plot): key=value, and optionally CSV.
+  const std::vector<std::pair<std::string, std::string>> fields = {
+      {"records", fmt::format("{}", records)},
+      {"connections", fmt::format("{}", connections)},
+      {"offered_lists_per_s", fmt::format("{:.0f}", rate)},
+      {"elapsed_s", fmt::format("{:.3f}", elapsed)},
+      {"requests", fmt::format("{}", requests.load())},
+      {"errors", fmt::format("{}", errors.load())},
+      {"docs_per_s", fmt::format("{:.0f}", docs / elapsed)},
+      {"lists_per_s", fmt::format("{:.0f}", lists / elapsed)},
+      {"requests_per_s", fmt::format("{:.0f}", requests / elapsed)},
+      {"lines_per_list", fmt::format("{:.2f}", lines_per_list)},
+      {"p50_us", fmt::format("{}", all.percentile(50))},
+      {"p90_us", fmt::format("{}", all.percentile(90))},
+      {"p99_us", fmt::format("{}", all.percentile(99))},
+      {"p999_us", fmt::format("{}", all.percentile(99.9))},
+      {"max_us", fmt::format("{}", all.max())},
+  };
+  std::string line = "load_summary";
+  for (const auto& [k, v] : fields) line += " " + k + "=" + v;
+  std::cout << line << "\n";
+  if (!csv.empty()) {
+    bool fresh = true;
+    {
+      std::ifstream in(csv);
+      fresh = !in || in.peek() == std::ifstream::traits_type::eof();
+    }
+    std::ofstream out(csv, std::ios::app);
+    std::string header, row;
+    for (const auto& [k, v] : fields) {
+      header += (header.empty() ? "" : ",") + k;
+      row += (row.empty() ? "" : ",") + v;
+    }
+    if (fresh) out << header << "\n";
+    out << row << "\n";
+    if (!out) {
+      std::cerr << "cannot write " << csv << "\n";
+      return 1;
+    }
+  }
   return errors > 0 ? 1 : 0;
 }
