@@ -216,8 +216,10 @@ TEST(Ledgers, TaxBillRecordedOnRelease) {
   Harness h;
   DocSet s = load_base("formula_1210");
   h.submit_all(s);
-  ASSERT_EQ(h.engine().tax_bills().size(), 1u);
-  const auto& bill = h.engine().tax_bills()[0];
+  std::vector<clearance::TaxBill> bills;
+  h.engine().for_each_tax_bill([&](const clearance::TaxBill& b) { bills.push_back(b); });
+  ASSERT_EQ(bills.size(), 1u);
+  const auto& bill = bills[0];
   EXPECT_EQ(bill.assureCode, kAgent);
   EXPECT_EQ(bill.tax.vat_fen, 5515);
   EXPECT_EQ(bill.invtNo, h.list(s)->invtNo);

@@ -201,14 +201,14 @@ TEST(Cancel, Day29VoidsTheBillAndRestoresStockQuotaAndGuarantee) {
   auto L = h.list(s);
   EXPECT_EQ(L->state, ListState::kCancelled);
   EXPECT_EQ(L->returnStatus, 399);
-  const TaxBill* b = h.engine().tax_bill(invt);
+  auto b = h.engine().tax_bill(invt);
   EXPECT_EQ(b->state, TaxBill::State::kVoid);
   EXPECT_EQ(b->outstanding_fen(), 0);
   EXPECT_EQ(open_bills(h), 0);
   EXPECT_EQ(h.engine().guarantees().find(kAgent)->remaining_fen(), kFixtureGuaranteeFen);
   EXPECT_EQ(quota_of(h), 0);
   EXPECT_EQ(on_hand(h, "1"), 1000 * kUnit);
-  const ReturnRecord* rec = h.engine().cancel_record(kAgent, "CX0001");
+  auto rec = h.engine().cancel_record(kAgent, "CX0001");
   ASSERT_NE(rec, nullptr);
   EXPECT_EQ(rec->state, ReturnRecord::State::kCancelled);
   EXPECT_EQ(rec->tax_fen, 5515);
@@ -412,7 +412,7 @@ TEST(Return, WholeReturnArrivingOnDay44RestoresEverything) {
   ASSERT_EQ(r.returnStatus, 120) << r.returnInfo;
   EXPECT_NE(r.returnInfo.find("by 2026-06-24 (day 45)"), std::string::npos) << r.returnInfo;
   // Applied: no tax levied, annual total reduced; the guarantee still covers it until arrival.
-  const TaxBill* b = h.engine().tax_bill(invt);
+  auto b = h.engine().tax_bill(invt);
   EXPECT_EQ(b->levied.total_fen(), 0);
   EXPECT_EQ(b->pending_return_fen, 5515);
   EXPECT_EQ(quota_of(h), 0);
@@ -453,14 +453,14 @@ TEST(Return, ArrivalOnDay45IsInTimeAndTheReturnLapsesAtTheStartOfDay46) {
   tick_at(h, day_start(46) - kMsPerSecond);
   EXPECT_EQ(h.engine().return_record(kAgent, "RT0001")->state, ReturnRecord::State::kPending);
   tick_at(h, day_start(46));  // any command at or after the lapse time applies it first
-  const ReturnRecord* rec = h.engine().return_record(kAgent, "RT0001");
+  auto rec = h.engine().return_record(kAgent, "RT0001");
   EXPECT_EQ(rec->state, ReturnRecord::State::kLapsed);
   auto rs = return_receipts(h, "RT0001");
   ASSERT_EQ(rs.size(), 2u);
   EXPECT_EQ(rs.back()->returnStatus, 100);
   EXPECT_EQ(rs.back()->returnTime, day_start(46));
   // Tax and annual total reinstated exactly; the unpaid bill is overdue from the same moment.
-  const TaxBill* b = h.engine().tax_bill(invt);
+  auto b = h.engine().tax_bill(invt);
   EXPECT_EQ(b->levied.total_fen(), 5515);
   EXPECT_EQ(b->pending_return_fen, 0);
   EXPECT_EQ(b->state, TaxBill::State::kOverdue);
@@ -492,13 +492,13 @@ TEST(Return, TwoPartialReturnsAddUpToTheLineAndAThirdIsRefused) {
   // so 55.15 − 27.57 = 27.58 is not levied; the annual total loses 303.00.
   ceb::Receipt r1 = send_return(h, refund_of(s, invt, "RT0001", {{1, "1"}}));
   ASSERT_EQ(r1.returnStatus, 120) << r1.returnInfo;
-  const ReturnRecord* a = h.engine().return_record(kAgent, "RT0001");
+  auto a = h.engine().return_record(kAgent, "RT0001");
   EXPECT_EQ(a->tax_fen, 2758);
   EXPECT_EQ(a->quota_fen, 30300);
   ASSERT_EQ(a->lines.size(), 1u);
   EXPECT_EQ(a->lines[0].vat_fen, 2758);
   EXPECT_EQ(a->lines[0].dutiable_fen, 30300);
-  const TaxBill* b = h.engine().tax_bill(invt);
+  auto b = h.engine().tax_bill(invt);
   EXPECT_EQ(b->levied.total_fen(), 2757);
   EXPECT_EQ(b->levied.lines[0].vat_fen, 2757);
   EXPECT_EQ(b->levied.lines[0].dutiable_fen, 30300);
@@ -543,7 +543,7 @@ TEST(Return, ByLineOnATwoLineList) {
   DocSet s =
       set_from(R"({"goods":[{"item":"1","qty":"2"},{"item":"3","qty":"1"}],"freight":"0"})", "", h);
   std::string invt = release_base(h, s);
-  const TaxBill* b = h.engine().tax_bill(invt);
+  auto b = h.engine().tax_bill(invt);
   ASSERT_EQ(b->tax.lines.size(), 2u);
   Fen line1 = b->tax.lines[0].total_fen(), line2 = b->tax.lines[1].total_fen();
   EXPECT_EQ(line1, 5424);  // 596.00 × 13 % × 70 % = 54.236
@@ -620,7 +620,7 @@ TEST(Return, ListRoundedOnceEndsAtExactlyNothingAfterPartialReturns) {
                          "freight":"7.00"})",
                       "", h);
   std::string invt = release_base(h, s);
-  const TaxBill* b = h.engine().tax_bill(invt);
+  auto b = h.engine().tax_bill(invt);
   ASSERT_EQ(b->tax.rounding, ref::TaxRounding::kOnce);
   const Fen total = b->tax.total_fen();
   ASSERT_EQ(send_return(h, refund_of(s, invt, "RT0001", {{1, "1"}})).returnStatus, 120);
@@ -675,7 +675,7 @@ TEST(Return, ModifyAndWithdrawAPendingReturnUndoItExactly) {
   // appType 3: withdrawn, everything back as released.
   ceb::Receipt w = send_return(h, refund_of(s, invt, "RT0001", {{1, "2"}}, "3"));
   EXPECT_EQ(w.returnStatus, 2) << w.returnInfo;
-  const TaxBill* b = h.engine().tax_bill(invt);
+  auto b = h.engine().tax_bill(invt);
   EXPECT_EQ(b->levied.total_fen(), 5515);
   EXPECT_EQ(b->levied.lines[0].dutiable_fen, 60600);
   EXPECT_EQ(b->pending_return_fen, 0);
@@ -735,7 +735,7 @@ TEST(TaxBill, OpenPayableDueAndPaid) {
   Harness h;
   DocSet s = load_base("formula_1210");
   std::string invt = release_base(h, s);
-  const TaxBill* b = h.engine().tax_bill(invt);
+  auto b = h.engine().tax_bill(invt);
   EXPECT_EQ(b->taxNo.size(), 18u);
   EXPECT_EQ(b->payable_at, day_start(31));
   EXPECT_EQ(b->overdue_at, day_start(46));
@@ -892,11 +892,11 @@ TEST(Statement, BalancesAndMatchesTheBills) {
   busy_month(h);
   const auto& e = h.engine();
   Fen outstanding = 0, guaranteed = 0;
-  for (const auto& b : e.tax_bills()) {
-    if (b.assureCode != kAgent) continue;
+  e.for_each_tax_bill([&](const TaxBill& b) {
+    if (b.assureCode != kAgent) return;
     outstanding += b.outstanding_fen();
     guaranteed += b.guaranteed_fen();
-  }
+  });
   EXPECT_EQ(guaranteed, open_bills(h));  // the guarantee holds exactly what the bills hold
   e.check_tax_invariants();
 

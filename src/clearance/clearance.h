@@ -240,8 +240,10 @@ using LaneSelector = std::function<Lane(const LaneContext&)>;
 
 // Lists the core no longer works with (rejected, released, closed, cancelled, drafts) move to
 // the archive with their documents, receipts and index entries once no command touched them for
-// this long (log time); they come back on their next access. Checked on every Tick.
-inline constexpr TimeMs kDefaultArchiveAfterMs = 10 * 60 * kMsPerSecond;
+// this long (log time); they come back on their next access. Checked on every Tick. Short,
+// because what follows a release (a signed-for status, a pickup, a return) comes hours or days
+// later and restores the list once, while memory holds about this long × the list rate.
+inline constexpr TimeMs kDefaultArchiveAfterMs = 20 * kMsPerSecond;
 
 struct EngineOptions {
   std::shared_ptr<const ref::ReferenceData> reference;  // REQUIRED
@@ -402,7 +404,7 @@ struct TaxStatement {
   Fen closing_fen = 0;   // = opening + bills + reinstated − reductions − voids − payments
   Fen deposits_fen = 0;  // guarantee lodged in the period
   std::vector<TaxJournalEntry> entries;  // of the period, in log order
-  std::vector<const TaxBill*> bills;     // bills issued in the period (per list and per line)
+  std::vector<Found<TaxBill>> bills;     // bills issued in the period (per list and per line)
   ledger::GuaranteeAccount guarantee;    // as of the engine's time
 };
 inline constexpr int64_t kMaxStatementDays = 366;
@@ -443,7 +445,13 @@ class Engine {
   // REQUIRES: cmd.seq > last seq, cmd.time >= last time.
   // Returns non-OK only for an administrative or officer command that was refused (state
   // unchanged); business errors in documents are receipts, not statuses.
-  Status apply(const Command& cmd, std::vector<ceb::Receipt>* out);
+  Status apply(const Command& cmd, std::vector<ceb::Receipt>* out) {
+    return apply(cmd.seq, cmd.time, cmd.body, out);
+  }
+  // The same, for callers that hold the body elsewhere (the service applies it in place rather
+  // than copying a parsed message of up to 100 records into a Command).
+  Status apply(uint64_t seq, TimeMs time, const Command::Body& body,
+               std::vector<ceb::Receipt>* out);
 
   // Queries (read-only).
   const Enterprise* enterprise(std::string_view code) const;
@@ -459,7 +467,8 @@ class Engine {
   const ledger::StockLedger& stock() const;
   const ledger::QuotaLedger& quota() const;
   const ledger::GuaranteeLedger& guarantees() const;
-  const std::vector<TaxBill>& tax_bills() const;
+  // Every tax bill, in memory and archived, by invtNo (decodes the archive: tools and tests).
+  void for_each_tax_bill(const std::function<void(const TaxBill&)>& f) const;
   // Every list, in memory and archived, in id order (decodes the archive: tools and tests).
   void for_each_list(const std::function<void(const ListRecord&)>& f) const;
   // What is in memory now (for the memory bound's tests and metrics).
@@ -492,10 +501,10 @@ class Engine {
   std::string dump_state() const;
 
   // ---- Cancel, return and tax settlement (returns.cc, tax_bills.cc) ----
-  const TaxBill* tax_bill(std::string_view invtNo) const;
+  Found<TaxBill> tax_bill(std::string_view invtNo) const;
   // CEB623 / CEB625 records by their key (agentCode, copNo); nullptr if none.
-  const ReturnRecord* cancel_record(std::string_view agentCode, std::string_view copNo) const;
-  const ReturnRecord* return_record(std::string_view agentCode, std::string_view copNo) const;
+  Found<ReturnRecord> cancel_record(std::string_view agentCode, std::string_view copNo) const;
+  Found<ReturnRecord> return_record(std::string_view agentCode, std::string_view copNo) const;
   // nullptr if the enterprise has no tax credit event.
   const TaxCreditRecord* tax_credit_record(std::string_view code) const;
   // kInvalidArgument if to < from or the period is longer than kMaxStatementDays.

@@ -8,6 +8,7 @@
 #include <set>
 #include <sstream>
 #include <tuple>
+#include <utility>
 
 #include "clearance/clearance.h"
 #include "clearance/supervision.h"
@@ -661,6 +662,8 @@ struct Engine::State {
     latest_list_by_order.attach(a, clock);
     list_by_waybill.attach(a, clock);
     buyer_names.attach(a, clock);
+    tax_book.attach(a, clock);
+    returns.attach(a, clock);
   }
   static bool in_work(ListState s) {
     return s == ListState::kWaiting || s == ListState::kHeld || s == ListState::kManualReview ||
@@ -700,6 +703,8 @@ struct Engine::State {
     waybill_statuses.evict_idle(cutoff, never);
     deliveries.evict_idle(cutoff, never);
     buyer_names.evict_idle(cutoff, never);
+    tax_book.archive_idle(cutoff, beijing_date(now));
+    returns.archive_idle(cutoff);
   }
 
   // ---- intake of each document type --------------------------------------------------------
@@ -1401,11 +1406,12 @@ Engine::Engine(EngineOptions options) : s_(std::make_unique<State>()) {
 }
 Engine::~Engine() = default;
 
-Status Engine::apply(const Command& cmd, std::vector<ceb::Receipt>* out) {
-  CBEC_ASSERT(cmd.seq > s_->last_seq);
-  CBEC_ASSERT(cmd.time >= s_->now);
-  s_->last_seq = cmd.seq;
-  s_->now = cmd.time;
+Status Engine::apply(uint64_t seq, TimeMs time, const Command::Body& command,
+                     std::vector<ceb::Receipt>* out) {
+  CBEC_ASSERT(seq > s_->last_seq);
+  CBEC_ASSERT(time >= s_->now);
+  s_->last_seq = seq;
+  s_->now = time;
   s_->out = out;
   s_->apply_due_grades();
   s_->expire_due();
@@ -1431,7 +1437,7 @@ Status Engine::apply(const Command& cmd, std::vector<ceb::Receipt>* out) {
           return s_->apply_admin(body);
         }
       },
-      cmd.body);
+      command);
   s_->out = nullptr;
   return result;
 }
@@ -1476,7 +1482,9 @@ void Engine::take_draws(std::vector<DrawRecord>* out) { s_->sup.take_draws(out);
 const ledger::StockLedger& Engine::stock() const { return s_->stock; }
 const ledger::QuotaLedger& Engine::quota() const { return s_->quota; }
 const ledger::GuaranteeLedger& Engine::guarantees() const { return s_->guarantees; }
-const std::vector<TaxBill>& Engine::tax_bills() const { return s_->tax_book.bills(); }
+void Engine::for_each_tax_bill(const std::function<void(const TaxBill&)>& f) const {
+  s_->tax_book.for_each_bill(f);
+}
 void Engine::for_each_list(const std::function<void(const ListRecord&)>& f) const {
   s_->lists.for_each_sorted([&](uint64_t, const ListRecord& L) { f(L); });
 }
@@ -1560,12 +1568,14 @@ std::string Engine::dump_state() const {
   return o.str();
 }
 
-const TaxBill* Engine::tax_bill(std::string_view invtNo) const { return s_->tax_book.find(invtNo); }
-const ReturnRecord* Engine::cancel_record(std::string_view agentCode,
+Found<TaxBill> Engine::tax_bill(std::string_view invtNo) const {
+  return std::as_const(s_->tax_book).find(invtNo);  // never restores: readers share the lock
+}
+Found<ReturnRecord> Engine::cancel_record(std::string_view agentCode,
                                           std::string_view copNo) const {
   return s_->returns.cancel(agentCode, copNo);
 }
-const ReturnRecord* Engine::return_record(std::string_view agentCode,
+Found<ReturnRecord> Engine::return_record(std::string_view agentCode,
                                           std::string_view copNo) const {
   return s_->returns.refund(agentCode, copNo);
 }

@@ -1,6 +1,8 @@
 // Cancel (CEB623) and return (CEB625) of released lists (see returns.h for the rules).
 #include "clearance/returns.h"
 
+#include "clearance/records.h"
+
 #include <algorithm>
 
 #include "clearance/id_number.h"
@@ -155,7 +157,7 @@ void ReturnBook::on_release(const ListRecord& L, ReleaseFacts facts) {
     }
   }
   f.release = std::move(facts);
-  lists_.insert_or_assign(L.invtNo, std::move(f));
+  lists_[L.invtNo] = std::move(f);
 }
 
 // ---- Cancel ----------------------------------------------------------------------------------
@@ -805,13 +807,24 @@ void ReturnBook::lapse_due(ReturnsCtx& c) {
   }
 }
 
-const ReturnRecord* ReturnBook::cancel(std::string_view agentCode, std::string_view copNo) const {
-  auto it = cancels_.find(Key{agentCode, copNo});
-  return it == cancels_.end() ? nullptr : &it->second.rec;
+Found<ReturnRecord> ReturnBook::cancel(std::string_view agentCode, std::string_view copNo) const {
+  return cancels_.peek(Key{agentCode, copNo}).part(&Entry::rec);
 }
-const ReturnRecord* ReturnBook::refund(std::string_view agentCode, std::string_view copNo) const {
-  auto it = refunds_.find(Key{agentCode, copNo});
-  return it == refunds_.end() ? nullptr : &it->second.rec;
+Found<ReturnRecord> ReturnBook::refund(std::string_view agentCode, std::string_view copNo) const {
+  return refunds_.peek(Key{agentCode, copNo}).part(&Entry::rec);
+}
+
+void ReturnBook::attach(archive::Archive* a, const TimeMs* clock) {
+  lists_.attach(a, clock);
+  cancels_.attach(a, clock);
+  refunds_.attach(a, clock);
+}
+void ReturnBook::archive_idle(TimeMs cutoff) {
+  // Anything may go: a lapse or an arrival restores what it needs (the lapse timers hold keys).
+  auto never = [](const auto&, const auto&) { return false; };
+  lists_.evict_idle(cutoff, never);
+  cancels_.evict_idle(cutoff, never);
+  refunds_.evict_idle(cutoff, never);
 }
 
 void ReturnBook::dump(std::ostream& o) const {
@@ -825,13 +838,174 @@ void ReturnBook::dump(std::ostream& o) const {
         << ":" << l.ct_fen << ":" << l.vat_fen << ":" << l.cap_units;
     o << "\n";
   };
-  for (const auto& [k, e] : cancels_) rec("cancel", k, e);
-  for (const auto& [k, e] : refunds_) rec("return", k, e);
-  for (const auto& [invt, f] : lists_) {
+  cancels_.for_each_sorted([&](const Key& k, const Entry& e) { rec("cancel", k, e); });
+  refunds_.for_each_sorted([&](const Key& k, const Entry& e) { rec("return", k, e); });
+  lists_.for_each_sorted([&](const std::string& invt, const ListFacts& f) {
     o << "returnable " << invt << " " << f.list_id << " quota " << f.quota_counted_fen;
     for (const auto& [g, u] : f.returned_units) o << " " << g << ":" << u;
     o << "\n";
+  });
+}
+
+// ---- codecs ----------------------------------------------------------------------------------
+namespace {
+constexpr uint64_t kMaxDecodedItems = 1'000'000;  // damaged bytes only
+void put_cap_key(ByteWriter& w, const CapKey& k) {
+  w.str(std::get<0>(k));
+  w.i64(std::get<1>(k));
+  w.str(std::get<2>(k));
+}
+void get_cap_key(ByteReader& in, CapKey* k) {
+  in.str(&std::get<0>(*k));
+  std::get<1>(*k) = static_cast<int>(in.i64());
+  in.str(&std::get<2>(*k));
+}
+void put_caps(ByteWriter& w, const CapUse& caps) {
+  w.u64(caps.size());
+  for (const auto& [k, units] : caps) put_cap_key(w, k), w.i64(units);
+}
+void get_caps(ByteReader& in, CapUse* caps) {
+  uint64_t n = in.u64();
+  if (n > kMaxDecodedItems) return in.fail();
+  caps->resize(n);
+  for (auto& [k, units] : *caps) get_cap_key(in, &k), units = in.i64();
+}
+void put_line_tax(ByteWriter& w, const std::vector<tax::LineTax>& lines) {
+  tax::ListTax t;  // the list codec carries lines with every field
+  t.lines = lines;
+  encode_list_tax(w, t);
+}
+void get_line_tax(ByteReader& in, std::vector<tax::LineTax>* lines) {
+  tax::ListTax t;
+  decode_list_tax(in, &t);
+  *lines = std::move(t.lines);
+}
+}  // namespace
+
+void encode_list_facts(ByteWriter& w, const ReturnBook::ListFacts& f) {
+  w.u64(f.list_id);
+  w.i64(f.release.decl_date.year);
+  w.i64(f.release.decl_date.month);
+  w.i64(f.release.decl_date.day);
+  w.str(f.release.quota_key.buyerIdNumber);
+  w.i64(f.release.quota_key.year);
+  w.i64(f.release.quota_fen);
+  put_caps(w, f.release.caps);
+  w.u64(f.line_caps.size());
+  for (const auto& [gnum, k] : f.line_caps) w.i64(gnum), put_cap_key(w, k);
+  w.u64(f.returned_units.size());
+  for (const auto& [gnum, u] : f.returned_units) w.i64(gnum), w.i64(u);
+  w.i64(f.quota_counted_fen);
+  w.u64(f.returns.size());
+  for (const auto& [a, c] : f.returns) w.str(a), w.str(c);
+}
+void decode_list_facts(ByteReader& in, ReturnBook::ListFacts* f) {
+  f->list_id = in.u64();
+  f->release.decl_date.year = static_cast<int>(in.i64());
+  f->release.decl_date.month = static_cast<int>(in.i64());
+  f->release.decl_date.day = static_cast<int>(in.i64());
+  in.str(&f->release.quota_key.buyerIdNumber);
+  f->release.quota_key.year = static_cast<int>(in.i64());
+  f->release.quota_fen = in.i64();
+  get_caps(in, &f->release.caps);
+  uint64_t n = in.u64();
+  if (n > kMaxDecodedItems) return in.fail();
+  for (uint64_t i = 0; i < n && in.ok(); ++i) {
+    int64_t gnum = in.i64();
+    CapKey k;
+    get_cap_key(in, &k);
+    f->line_caps.emplace(gnum, std::move(k));
   }
+  n = in.u64();
+  if (n > kMaxDecodedItems) return in.fail();
+  for (uint64_t i = 0; i < n && in.ok(); ++i) {
+    int64_t gnum = in.i64();
+    f->returned_units.emplace(gnum, in.i64());
+  }
+  f->quota_counted_fen = in.i64();
+  n = in.u64();
+  if (n > kMaxDecodedItems) return in.fail();
+  for (uint64_t i = 0; i < n && in.ok(); ++i) {
+    ReturnBook::Key k;
+    in.str(&k.first);
+    in.str(&k.second);
+    f->returns.insert(std::move(k));
+  }
+}
+
+void encode_return_entry(ByteWriter& w, const ReturnBook::Entry& e) {
+  const ReturnRecord& r = e.rec;
+  w.u8(static_cast<uint8_t>(r.kind));
+  w.u8(static_cast<uint8_t>(r.state));
+  w.str(r.agentCode);
+  w.str(r.copNo);
+  w.str(r.invtNo);
+  w.str(r.preNo);
+  w.str(r.sender);
+  w.u64(r.digest);
+  w.i64(r.returnStatus);
+  w.i64(r.applied_at);
+  w.i64(r.lapse_at);
+  w.i64(r.arrived_at);
+  w.u64(r.lines.size());
+  for (const ReturnLine& l : r.lines) {
+    w.i64(l.gnum);
+    w.i64(l.qty_units);
+    w.i64(l.dutiable_fen);
+    w.i64(l.tariff_fen);
+    w.i64(l.ct_fen);
+    w.i64(l.vat_fen);
+    w.i64(l.cap_units);
+  }
+  w.i64(r.tax_fen);
+  w.i64(r.quota_fen);
+  put_line_tax(w, e.delta.lines);
+  w.i64(e.delta.dutiable_fen);
+  w.i64(e.delta.tariff_fen);
+  w.i64(e.delta.ct_fen);
+  w.i64(e.delta.vat_fen);
+  put_caps(w, e.caps);
+  ceb::encode_receipt(w, e.last);
+}
+void decode_return_entry(ByteReader& in, ReturnBook::Entry* e) {
+  ReturnRecord& r = e->rec;
+  uint8_t kind = in.u8(), state = in.u8();
+  if (kind > static_cast<uint8_t>(ReturnRecord::Kind::kReturn) ||
+      state > static_cast<uint8_t>(ReturnRecord::State::kLapsed))
+    return in.fail();
+  r.kind = static_cast<ReturnRecord::Kind>(kind);
+  r.state = static_cast<ReturnRecord::State>(state);
+  in.str(&r.agentCode);
+  in.str(&r.copNo);
+  in.str(&r.invtNo);
+  in.str(&r.preNo);
+  in.str(&r.sender);
+  r.digest = in.u64();
+  r.returnStatus = static_cast<int>(in.i64());
+  r.applied_at = in.i64();
+  r.lapse_at = in.i64();
+  r.arrived_at = in.i64();
+  uint64_t n = in.u64();
+  if (n > kMaxDecodedItems) return in.fail();
+  r.lines.resize(n);
+  for (ReturnLine& l : r.lines) {
+    l.gnum = in.i64();
+    l.qty_units = in.i64();
+    l.dutiable_fen = in.i64();
+    l.tariff_fen = in.i64();
+    l.ct_fen = in.i64();
+    l.vat_fen = in.i64();
+    l.cap_units = in.i64();
+  }
+  r.tax_fen = in.i64();
+  r.quota_fen = in.i64();
+  get_line_tax(in, &e->delta.lines);
+  e->delta.dutiable_fen = in.i64();
+  e->delta.tariff_fen = in.i64();
+  e->delta.ct_fen = in.i64();
+  e->delta.vat_fen = in.i64();
+  get_caps(in, &e->caps);
+  ceb::decode_receipt(in, &e->last);
 }
 
 }  // namespace cbec::clearance

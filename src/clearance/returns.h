@@ -36,6 +36,7 @@
 #include <utility>
 #include <vector>
 
+#include "archive/cold_map.h"
 #include "clearance/clearance.h"
 #include "clearance/error_codes.h"
 #include "clearance/tax_bills.h"
@@ -72,27 +73,9 @@ using SenderCheck = std::optional<std::pair<Problem, ceb::Finding>>;
 
 class ReturnBook {
  public:
-  void on_release(const ListRecord& L, ReleaseFacts facts);
-  // CEB623 → CEB624. `r1` is the engine's sender check. Returns true when a guarantee was
-  // restored (lists held by R7 may pass now).
-  bool apply_cancel(ReturnsCtx& c, const std::string& sender, const ceb::InvtCancel& rec,
-                    const SenderCheck& r1);
-  // CEB625 → CEB626 (appType 1 new, 2 replace a pending return, 3 withdraw it).
-  void apply_return(ReturnsCtx& c, const std::string& sender, const ceb::InvtRefund& rec,
-                    const SenderCheck& r1);
-  // The goods of a pending return are back. REQUIRES: a.operatorCode is a registered warehouse
-  // operator (the engine checks). Non-OK: refused, nothing changed.
-  Status arrival(ReturnsCtx& c, const ReturnArrival& a);
-  // Pending returns whose lapse time has come (≤ now) lapse. Called once per command.
-  void lapse_due(ReturnsCtx& c);
-  bool lapse_is_due(TimeMs now) const { return !lapses_.empty() && lapses_.begin()->first <= now; }
-
-  const ReturnRecord* cancel(std::string_view agentCode, std::string_view copNo) const;
-  const ReturnRecord* refund(std::string_view agentCode, std::string_view copNo) const;
-  void dump(std::ostream& o) const;
-
- private:
   using Key = std::pair<std::string, std::string>;  // (agentCode, copNo)
+  // What the book keeps per released list and per cancel/return (public for the archive's
+  // codecs, returns.cc).
   struct ListFacts {
     uint64_t list_id = 0;
     ReleaseFacts release;
@@ -108,6 +91,29 @@ class ReturnBook {
     ceb::Receipt last;
   };
 
+  void on_release(const ListRecord& L, ReleaseFacts facts);
+  // CEB623 → CEB624. `r1` is the engine's sender check. Returns true when a guarantee was
+  // restored (lists held by R7 may pass now).
+  bool apply_cancel(ReturnsCtx& c, const std::string& sender, const ceb::InvtCancel& rec,
+                    const SenderCheck& r1);
+  // CEB625 → CEB626 (appType 1 new, 2 replace a pending return, 3 withdraw it).
+  void apply_return(ReturnsCtx& c, const std::string& sender, const ceb::InvtRefund& rec,
+                    const SenderCheck& r1);
+  // The goods of a pending return are back. REQUIRES: a.operatorCode is a registered warehouse
+  // operator (the engine checks). Non-OK: refused, nothing changed.
+  Status arrival(ReturnsCtx& c, const ReturnArrival& a);
+  // Pending returns whose lapse time has come (≤ now) lapse. Called once per command.
+  void lapse_due(ReturnsCtx& c);
+  bool lapse_is_due(TimeMs now) const { return !lapses_.empty() && lapses_.begin()->first <= now; }
+
+  Found<ReturnRecord> cancel(std::string_view agentCode, std::string_view copNo) const;
+  Found<ReturnRecord> refund(std::string_view agentCode, std::string_view copNo) const;
+  // The archive (src/archive/): release facts and cancel/return records idle since cutoff.
+  void attach(archive::Archive* a, const TimeMs* clock);
+  void archive_idle(TimeMs cutoff);
+  void dump(std::ostream& o) const;
+
+ private:
   // The effect a return's lines would have now, or the findings refusing them.
   struct Effect {
     std::vector<ReturnLine> lines;
@@ -123,10 +129,36 @@ class ReturnBook {
   void apply_effect(ReturnsCtx& c, ListFacts& f, TaxBill& bill, Entry& e);
   void undo_effect(ReturnsCtx& c, ListFacts& f, TaxBill& bill, Entry& e);
 
-  std::map<std::string, ListFacts, std::less<>> lists_;  // by invtNo
-  std::map<Key, Entry> cancels_;
-  std::map<Key, Entry> refunds_;
+  archive::ColdMap<std::string, ListFacts> lists_{"rl"};  // by invtNo
+  archive::ColdMap<Key, Entry> cancels_{"rc"};
+  archive::ColdMap<Key, Entry> refunds_{"rr"};
   std::set<std::pair<TimeMs, Key>> lapses_;
 };
 
+void encode_list_facts(ByteWriter& w, const ReturnBook::ListFacts& f);
+void decode_list_facts(ByteReader& in, ReturnBook::ListFacts* f);
+void encode_return_entry(ByteWriter& w, const ReturnBook::Entry& e);
+void decode_return_entry(ByteReader& in, ReturnBook::Entry* e);
+
 }  // namespace cbec::clearance
+
+namespace cbec::archive {
+template <>
+struct ValueCodec<clearance::ReturnBook::ListFacts> {
+  static void put(ByteWriter& w, const clearance::ReturnBook::ListFacts& f) {
+    clearance::encode_list_facts(w, f);
+  }
+  static void get(ByteReader& in, clearance::ReturnBook::ListFacts* f) {
+    clearance::decode_list_facts(in, f);
+  }
+};
+template <>
+struct ValueCodec<clearance::ReturnBook::Entry> {
+  static void put(ByteWriter& w, const clearance::ReturnBook::Entry& e) {
+    clearance::encode_return_entry(w, e);
+  }
+  static void get(ByteReader& in, clearance::ReturnBook::Entry* e) {
+    clearance::decode_return_entry(in, e);
+  }
+};
+}  // namespace cbec::archive

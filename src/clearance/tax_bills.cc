@@ -1,6 +1,8 @@
 // Tax bills, payments, the guarantor journal and statement (see tax_bills.h).
 #include "clearance/tax_bills.h"
 
+#include "clearance/records.h"
+
 #include <algorithm>
 
 #include "fmt/format.h"
@@ -60,12 +62,14 @@ Fen TaxJournalEntry::signed_fen() const {
 }
 
 namespace {
+// A bound for damaged bytes only: a guarantor's day of entries, or one payment's bills.
+constexpr uint64_t kMaxDecodedJournalEntries = 100'000'000;
 CivilDate add_days(CivilDate d, int64_t n) { return civil_from_days(days_from_civil(d) + n); }
 }  // namespace
 
 TaxBill& TaxBook::open(const ListRecord& L, TimeMs now, const ref::Policy& policy) {
   CBEC_ASSERT(L.tax.has_value());
-  CBEC_ASSERT(by_invt_.count(L.invtNo) == 0);
+  CBEC_ASSERT(!bills_.contains(L.invtNo));
   const auto& h = L.doc.head;
   TaxBill b;
   b.invtNo = L.invtNo;
@@ -82,13 +86,8 @@ TaxBill& TaxBook::open(const ListRecord& L, TimeMs now, const ref::Policy& polic
   b.payable_at = beijing_midnight(add_days(released, policy.tax_payable_days + 1));
   b.overdue_at = beijing_midnight(add_days(released, policy.tax_due_days + 1));
   b.levied = b.tax;
-  size_t idx = bills_.size();
-  bills_.push_back(std::move(b));
-  TaxBill& bill = bills_.back();
-  by_invt_.emplace(bill.invtNo, idx);
-  by_assure_[bill.assureCode].push_back(idx);
-  timers_.insert({bill.payable_at, idx});
-  timers_.insert({bill.overdue_at, idx});
+  TaxBill& bill = bills_[L.invtNo];
+  bill = std::move(b);
   journal(bill.assureCode,
           TaxJournalEntry{Kind::kBill, now, bill.invtNo, bill.taxNo, bill.tax.total_fen()});
   refresh(bill, now);
@@ -96,24 +95,58 @@ TaxBill& TaxBook::open(const ListRecord& L, TimeMs now, const ref::Policy& polic
 }
 
 TaxBill* TaxBook::find(std::string_view invtNo) {
-  auto it = by_invt_.find(invtNo);
-  return it == by_invt_.end() ? nullptr : &bills_[it->second];
+  auto it = bills_.find(std::string(invtNo));
+  return it == bills_.end() ? nullptr : &it->second;
 }
-const TaxBill* TaxBook::find(std::string_view invtNo) const {
-  auto it = by_invt_.find(invtNo);
-  return it == by_invt_.end() ? nullptr : &bills_[it->second];
+Found<TaxBill> TaxBook::find(std::string_view invtNo) const {
+  return bills_.peek(std::string(invtNo));
+}
+void TaxBook::for_each_bill(const std::function<void(const TaxBill&)>& f) const {
+  bills_.for_each_sorted([&](const std::string&, const TaxBill& b) { f(b); });
+}
+
+void TaxBook::attach(archive::Archive* a, const TimeMs* clock) {
+  bills_.attach(a, clock);
+  journal_.attach(a, clock);
+  payments_.attach(a, clock);
+}
+void TaxBook::archive_idle(TimeMs cutoff, CivilDate today) {
+  bills_.evict_idle(cutoff, [&](const std::string& invtNo, const TaxBill& b) {
+    auto u = unsettled_.find(b.assureCode);
+    return u != unsettled_.end() && u->second.count(invtNo) != 0;
+  });
+  const std::string day = format_date8(today);
+  journal_.evict_idle(cutoff, [&](const Key& k, const auto&) { return k.second == day; });
+  payments_.evict_idle(cutoff, [](const auto&, const auto&) { return false; });
 }
 
 void TaxBook::advance(TimeMs now) {
   while (!timers_.empty() && timers_.begin()->first <= now) {
-    size_t idx = timers_.begin()->second;
+    std::string invtNo = timers_.begin()->second;
     timers_.erase(timers_.begin());
-    refresh(bills_[idx], now);
+    if (TaxBill* b = find(invtNo)) refresh(*b, now);
   }
 }
 
+void TaxBook::track(const TaxBill& b, TimeMs now) {
+  const bool settled =
+      (b.state == State::kPaid || b.state == State::kVoid) && b.pending_return_fen == 0;
+  if (settled) {
+    if (auto u = unsettled_.find(b.assureCode); u != unsettled_.end()) {
+      u->second.erase(b.invtNo);
+      if (u->second.empty()) unsettled_.erase(u);
+    }
+    timers_.erase({b.payable_at, b.invtNo});
+    timers_.erase({b.overdue_at, b.invtNo});
+    return;
+  }
+  unsettled_[b.assureCode].insert(b.invtNo);
+  for (TimeMs t : {b.payable_at, b.overdue_at})
+    if (t > now) timers_.insert({t, b.invtNo});
+}
+
 void TaxBook::refresh(TaxBill& b, TimeMs now) {
-  if (b.state == State::kVoid) return;  // terminal
+  if (b.state == State::kVoid) return track(b, now);  // terminal
   const Fen levied = b.levied.total_fen();
   const Fen outstanding = levied - b.paid_fen;
   CBEC_ASSERT(outstanding >= 0);
@@ -140,11 +173,18 @@ void TaxBook::refresh(TaxBill& b, TimeMs now) {
     if (on_credit_event) on_credit_event(b.assureCode, c.events.back());
   }
   b.state = next;
+  track(b, now);
 }
 
 void TaxBook::journal(const std::string& assureCode, TaxJournalEntry e) {
   CBEC_ASSERT(e.amount_fen >= 0);
-  journal_[assureCode].push_back(std::move(e));
+  CivilDate day = beijing_date(e.time);
+  JournalSummary& sum = journal_summary_[assureCode];
+  sum.balance_fen += e.signed_fen();
+  if (!sum.any) sum.first_day = day, sum.any = true;
+  CBEC_ASSERT(days_from_civil(day) >= days_from_civil(sum.last_day));  // log time never goes back
+  sum.last_day = day;
+  journal_[Key{assureCode, format_date8(day)}].push_back(std::move(e));
 }
 
 void add_tax_delta(tax::ListTax* levied, const TaxDelta& d, int sign) {
@@ -178,6 +218,7 @@ void TaxBook::void_bill(TaxBill& b, TimeMs now, std::string_view reference,
   g.settle(b.assureCode, held);
   b.pending_return_fen = 0;
   b.state = State::kVoid;
+  track(b, now);
 }
 
 void TaxBook::reduce(TaxBill& b, const TaxDelta& d, TimeMs now, std::string_view reference) {
@@ -225,11 +266,11 @@ Status TaxBook::pay(const TaxPayment& p, TimeMs now, ledger::GuaranteeLedger& g)
         p.paymentRef, p.assureCode, it->second.invtNo.empty() ? "a batch" : it->second.invtNo,
         format_fen(it->second.amount_fen)));
   }
-  std::vector<size_t> paying;
+  std::vector<TaxBill*> paying;
   if (!p.invtNo.empty()) {
-    auto it = by_invt_.find(p.invtNo);
-    if (it == by_invt_.end()) return NotFound(fmt::format("no tax bill for list {}", p.invtNo));
-    const TaxBill& b = bills_[it->second];
+    TaxBill* found = find(p.invtNo);
+    if (found == nullptr) return NotFound(fmt::format("no tax bill for list {}", p.invtNo));
+    const TaxBill& b = *found;
     if (b.assureCode != p.assureCode)
       return PermissionDenied(fmt::format("the bill of list {} is guaranteed by {}, not {}",
                                           b.invtNo, b.assureCode, p.assureCode));
@@ -240,27 +281,28 @@ Status TaxBook::pay(const TaxPayment& p, TimeMs now, ledger::GuaranteeLedger& g)
     if (b.outstanding_fen() == 0)
       return FailedPrecondition(fmt::format("the bill of list {} is {}: nothing outstanding",
                                             b.invtNo, tax_bill_state_name(b.state)));
-    paying.push_back(it->second);
+    paying.push_back(found);
   } else {
-    if (auto a = by_assure_.find(p.assureCode); a != by_assure_.end()) {
-      for (size_t idx : a->second) {
-        const TaxBill& b = bills_[idx];
-        if ((b.state == State::kPayable || b.state == State::kOverdue) && b.outstanding_fen() > 0)
-          paying.push_back(idx);
+    if (auto a = unsettled_.find(p.assureCode); a != unsettled_.end()) {
+      for (const std::string& invtNo : a->second) {
+        TaxBill* b = find(invtNo);  // a map node: stays valid while more are restored
+        CBEC_ASSERT(b != nullptr);
+        if ((b->state == State::kPayable || b->state == State::kOverdue) && b->outstanding_fen() > 0)
+          paying.push_back(b);
       }
     }
     if (paying.empty())
       return FailedPrecondition(fmt::format("guarantor {} has no payable bill", p.assureCode));
   }
   Fen total = 0;
-  for (size_t idx : paying) total += bills_[idx].outstanding_fen();
+  for (const TaxBill* b : paying) total += b->outstanding_fen();
   if (total != p.amount_fen)
     return InvalidArgument(fmt::format(
         "amount {} differs from the {} outstanding on {} bill(s); pay exactly what is owed",
         format_fen(p.amount_fen), format_fen(total), paying.size()));
-  Payment rec{p.invtNo, p.amount_fen, now, {}};
-  for (size_t idx : paying) {
-    TaxBill& b = bills_[idx];
+  TaxPaymentRecord rec{p.invtNo, p.amount_fen, now, {}};
+  for (TaxBill* paid : paying) {
+    TaxBill& b = *paid;
     Fen owed = b.outstanding_fen();
     b.paid_fen += owed;
     journal(b.assureCode, TaxJournalEntry{Kind::kPayment, now, b.invtNo, p.paymentRef, owed});
@@ -268,7 +310,7 @@ Status TaxBook::pay(const TaxPayment& p, TimeMs now, ledger::GuaranteeLedger& g)
     refresh(b, now);
     rec.bills.push_back(b.invtNo);
   }
-  payments_.emplace(std::move(key), std::move(rec));
+  payments_[key] = std::move(rec);
   return Status::Ok();
 }
 
@@ -291,74 +333,82 @@ Result<TaxStatement> TaxBook::statement(std::string_view assureCode, CivilDate f
   if (days > kMaxStatementDays)
     return InvalidArgument(
         fmt::format("a statement covers at most {} days, asked {}", kMaxStatementDays, days));
-  const TimeMs start = beijing_midnight(from);
   const TimeMs end = beijing_midnight(add_days(to, 1));
   TaxStatement st;
   st.assureCode = std::string(assureCode);
   st.from = from;
   st.to = to;
-  if (auto j = journal_.find(assureCode); j != journal_.end()) {
-    for (const TaxJournalEntry& e : j->second) {
-      if (e.time >= end) break;  // log order is time order
-      if (e.time < start) {
-        st.opening_fen += e.signed_fen();
-        continue;
+  auto sum = journal_summary_.find(assureCode);
+  if (sum != journal_summary_.end()) {
+    // Opening = the balance now less everything journalled from `from` on: only the days from
+    // `from` to the last day with entries are read, never the guarantor's whole history.
+    Fen from_on = 0;
+    std::vector<std::string> billed;
+    const int64_t first = std::max(days_from_civil(from), days_from_civil(sum->second.first_day));
+    const int64_t last = days_from_civil(sum->second.last_day);
+    for (int64_t d = first; d <= last; ++d) {
+      auto day = journal_.peek(Key{std::string(assureCode), format_date8(civil_from_days(d))});
+      if (!day) continue;
+      for (const TaxJournalEntry& e : *day) {
+        from_on += e.signed_fen();
+        if (e.time >= end) continue;
+        switch (e.kind) {
+          case Kind::kBill:
+            st.bills_fen += e.amount_fen;
+            billed.push_back(e.invtNo);
+            break;
+          case Kind::kReinstatement:
+            st.reinstated_fen += e.amount_fen;
+            break;
+          case Kind::kReduction:
+            st.reductions_fen += e.amount_fen;
+            break;
+          case Kind::kVoid:
+            st.voids_fen += e.amount_fen;
+            break;
+          case Kind::kPayment:
+            st.payments_fen += e.amount_fen;
+            break;
+          case Kind::kDeposit:
+            st.deposits_fen += e.amount_fen;
+            break;
+        }
+        st.entries.push_back(e);
       }
-      switch (e.kind) {
-        case Kind::kBill:
-          st.bills_fen += e.amount_fen;
-          break;
-        case Kind::kReinstatement:
-          st.reinstated_fen += e.amount_fen;
-          break;
-        case Kind::kReduction:
-          st.reductions_fen += e.amount_fen;
-          break;
-        case Kind::kVoid:
-          st.voids_fen += e.amount_fen;
-          break;
-        case Kind::kPayment:
-          st.payments_fen += e.amount_fen;
-          break;
-        case Kind::kDeposit:
-          st.deposits_fen += e.amount_fen;
-          break;
-      }
-      st.entries.push_back(e);
     }
+    st.opening_fen = sum->second.balance_fen - from_on;
+    for (const std::string& invtNo : billed)
+      if (auto b = find(invtNo)) st.bills.push_back(std::move(b));
   }
   st.closing_fen = st.opening_fen + st.bills_fen + st.reinstated_fen - st.reductions_fen -
                    st.voids_fen - st.payments_fen;
-  if (auto a = by_assure_.find(assureCode); a != by_assure_.end()) {
-    for (size_t idx : a->second) {
-      const TaxBill& b = bills_[idx];
-      if (b.released_at >= start && b.released_at < end) st.bills.push_back(&b);
-    }
-  }
   if (const auto* acct = g.find(assureCode)) st.guarantee = *acct;
   return st;
 }
 
 void TaxBook::check_invariants(const ledger::GuaranteeLedger& g) const {
   std::map<std::string, Fen, std::less<>> guaranteed, outstanding;
-  for (const TaxBill& b : bills_) {
+  for_each_bill([&](const TaxBill& b) {
     guaranteed[b.assureCode] += b.guaranteed_fen();
     outstanding[b.assureCode] += b.outstanding_fen();
-  }
+  });
   for (const auto& [code, amount] : guaranteed) {
     const auto* a = g.find(code);
     CBEC_ASSERT((a == nullptr ? 0 : a->open_bills_fen) == amount);
   }
-  for (const auto& [code, entries] : journal_) {
-    Fen balance = 0;
-    for (const auto& e : entries) balance += e.signed_fen();
+  std::map<std::string, Fen, std::less<>> balance;
+  journal_.for_each_sorted([&](const Key& k, const std::vector<TaxJournalEntry>& day) {
+    for (const auto& e : day) balance[k.first] += e.signed_fen();
+  });
+  for (const auto& [code, sum] : journal_summary_) {
+    CBEC_ASSERT(balance[code] == sum.balance_fen);
     auto o = outstanding.find(code);
-    CBEC_ASSERT(balance == (o == outstanding.end() ? 0 : o->second));
+    CBEC_ASSERT(sum.balance_fen == (o == outstanding.end() ? 0 : o->second));
   }
 }
 
 void TaxBook::dump(std::ostream& o) const {
-  for (const TaxBill& b : bills_) {
+  for_each_bill([&](const TaxBill& b) {
     o << "bill " << b.invtNo << " " << b.taxNo << " " << b.assureCode << " " << b.released_at << " "
       << tax_bill_state_name(b.state) << " tax " << b.tax.total_fen() << " levied "
       << b.levied.total_fen() << " paid " << b.paid_fen << " pending " << b.pending_return_fen
@@ -367,17 +417,18 @@ void TaxBook::dump(std::ostream& o) const {
       o << " " << l.gnum << ":" << l.dutiable_fen << "/" << l.tariff_fen << "/" << l.ct_fen << "/"
         << l.vat_fen;
     o << "\n";
-  }
-  for (const auto& [code, entries] : journal_)
-    for (const auto& e : entries)
-      o << "journal " << code << " " << e.time << " " << journal_kind_name(e.kind) << " "
+  });
+  journal_.for_each_sorted([&](const Key& k, const std::vector<TaxJournalEntry>& day) {
+    for (const auto& e : day)
+      o << "journal " << k.first << " " << e.time << " " << journal_kind_name(e.kind) << " "
         << e.invtNo << " " << e.reference << " " << e.amount_fen << "\n";
-  for (const auto& [key, p] : payments_) {
+  });
+  payments_.for_each_sorted([&](const Key& key, const TaxPaymentRecord& p) {
     o << "payment " << key.first << " " << key.second << " " << p.invtNo << " " << p.amount_fen
       << " " << p.time;
     for (const auto& b : p.bills) o << " " << b;
     o << "\n";
-  }
+  });
   for (const auto& [code, c] : credit_) {
     o << "tax_credit " << code << " " << c.overdue_bills << " " << c.overdue_fen << " "
       << c.lapsed_returns;
@@ -387,6 +438,82 @@ void TaxBook::dump(std::ostream& o) const {
     o << "\n";
   }
   o << "tax_serial " << serial_ << "\n";
+}
+
+// ---- codecs ----------------------------------------------------------------------------------
+void encode_tax_bill(ByteWriter& w, const TaxBill& b) {
+  w.str(b.invtNo);
+  w.str(b.assureCode);
+  w.i64(b.released_at);
+  encode_list_tax(w, b.tax);
+  w.u8(static_cast<uint8_t>(b.state));
+  w.str(b.taxNo);
+  w.str(b.agentCode);
+  w.str(b.ebcCode);
+  w.i64(b.payable_at);
+  w.i64(b.overdue_at);
+  encode_list_tax(w, b.levied);
+  w.i64(b.paid_fen);
+  w.i64(b.pending_return_fen);
+  w.boolean(b.overdue_recorded);
+}
+void decode_tax_bill(ByteReader& in, TaxBill* b) {
+  in.str(&b->invtNo);
+  in.str(&b->assureCode);
+  b->released_at = in.i64();
+  decode_list_tax(in, &b->tax);
+  uint8_t state = in.u8();
+  if (state > static_cast<uint8_t>(State::kOverdue)) return in.fail();
+  b->state = static_cast<State>(state);
+  in.str(&b->taxNo);
+  in.str(&b->agentCode);
+  in.str(&b->ebcCode);
+  b->payable_at = in.i64();
+  b->overdue_at = in.i64();
+  decode_list_tax(in, &b->levied);
+  b->paid_fen = in.i64();
+  b->pending_return_fen = in.i64();
+  b->overdue_recorded = in.boolean();
+}
+void encode_journal_day(ByteWriter& w, const std::vector<TaxJournalEntry>& day) {
+  w.u64(day.size());
+  for (const auto& e : day) {
+    w.u8(static_cast<uint8_t>(e.kind));
+    w.i64(e.time);
+    w.str(e.invtNo);
+    w.str(e.reference);
+    w.i64(e.amount_fen);
+  }
+}
+void decode_journal_day(ByteReader& in, std::vector<TaxJournalEntry>* day) {
+  uint64_t n = in.u64();
+  if (n > kMaxDecodedJournalEntries) return in.fail();
+  day->resize(n);
+  for (auto& e : *day) {
+    uint8_t kind = in.u8();
+    if (kind > static_cast<uint8_t>(Kind::kDeposit)) return in.fail();
+    e.kind = static_cast<Kind>(kind);
+    e.time = in.i64();
+    in.str(&e.invtNo);
+    in.str(&e.reference);
+    e.amount_fen = in.i64();
+  }
+}
+void encode_tax_payment(ByteWriter& w, const TaxPaymentRecord& p) {
+  w.str(p.invtNo);
+  w.i64(p.amount_fen);
+  w.i64(p.time);
+  w.u64(p.bills.size());
+  for (const auto& b : p.bills) w.str(b);
+}
+void decode_tax_payment(ByteReader& in, TaxPaymentRecord* p) {
+  in.str(&p->invtNo);
+  p->amount_fen = in.i64();
+  p->time = in.i64();
+  uint64_t n = in.u64();
+  if (n > kMaxDecodedJournalEntries) return in.fail();
+  p->bills.resize(n);
+  for (auto& b : p->bills) in.str(&b);
 }
 
 }  // namespace cbec::clearance

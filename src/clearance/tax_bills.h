@@ -23,6 +23,7 @@
 #include <utility>
 #include <vector>
 
+#include "archive/cold_map.h"
 #include "clearance/clearance.h"
 
 namespace cbec::clearance {
@@ -39,6 +40,14 @@ struct TaxDelta {
 // levied += sign · d, per line (by gnum) and for the list. REQUIRES: no amount goes negative.
 void add_tax_delta(tax::ListTax* levied, const TaxDelta& d, int sign);
 
+// A guarantor's payment as applied (the answer to the same payment sent again).
+struct TaxPaymentRecord {
+  std::string invtNo;  // as requested ("" = batch)
+  Fen amount_fen = 0;
+  TimeMs time = 0;
+  std::vector<std::string> bills;  // invtNo of each bill paid
+};
+
 class TaxBook {
  public:
   // Called with every credit event as it is recorded (an overdue bill for its guarantor, a
@@ -49,9 +58,16 @@ class TaxBook {
   // date (its tax_payable_days and tax_due_days fix the bill's dates).
   // REQUIRES: L.tax is set. The returned reference is valid until the next open().
   TaxBill& open(const ListRecord& L, TimeMs now, const ref::Policy& policy);
+  // The mutating lookup restores an archived bill; the const one decodes a copy.
   TaxBill* find(std::string_view invtNo);
-  const TaxBill* find(std::string_view invtNo) const;
-  const std::vector<TaxBill>& bills() const { return bills_; }
+  Found<TaxBill> find(std::string_view invtNo) const;
+  // Every bill, in memory and archived, by invtNo (decodes the archive: tests and tools).
+  void for_each_bill(const std::function<void(const TaxBill&)>& f) const;
+
+  // The archive (src/archive/): bills, journal days and payments nobody touched since cutoff go
+  // out of memory, except bills still to be paid or settled and the journal of `today`.
+  void attach(archive::Archive* a, const TimeMs* clock);
+  void archive_idle(TimeMs cutoff, CivilDate today);
 
   // Bills whose payable or overdue time has come (≤ now) move on. Called once per command.
   void advance(TimeMs now);
@@ -81,24 +97,66 @@ class TaxBook {
   void dump(std::ostream& o) const;
 
  private:
-  struct Payment {
-    std::string invtNo;  // as requested ("" = batch)
-    Fen amount_fen = 0;
-    TimeMs time = 0;
-    std::vector<std::string> bills;  // invtNo of each bill paid
+  using Key = std::pair<std::string, std::string>;
+  // Per guarantor: what the journal adds up to, and the days it has entries on.
+  struct JournalSummary {
+    Fen balance_fen = 0;  // Σ signed entries == Σ outstanding of the guarantor's bills
+    CivilDate first_day, last_day;
+    bool any = false;
   };
 
   void refresh(TaxBill& b, TimeMs now);
+  // Keeps a bill in the unsettled set with its timers while it is open, payable, overdue or has a
+  // return pending, and out of both once it is paid or void.
+  void track(const TaxBill& b, TimeMs now);
   void journal(const std::string& assureCode, TaxJournalEntry e);
 
-  std::vector<TaxBill> bills_;
-  std::map<std::string, size_t, std::less<>> by_invt_;
-  std::map<std::string, std::vector<size_t>, std::less<>> by_assure_;
-  std::set<std::pair<TimeMs, size_t>> timers_;  // (payable_at or overdue_at, bill index)
-  std::map<std::string, std::vector<TaxJournalEntry>, std::less<>> journal_;
-  std::map<std::pair<std::string, std::string>, Payment> payments_;  // (assureCode, paymentRef)
+  archive::ColdMap<std::string, TaxBill> bills_{"tb"};  // by invtNo
+  // Bills still to be paid or settled, per guarantor (batch payments walk them), and their
+  // payable/overdue times. Paid and void bills are in neither: only the bills money is still
+  // moving on stay in memory.
+  std::map<std::string, std::set<std::string>, std::less<>> unsettled_;
+  std::set<std::pair<TimeMs, std::string>> timers_;  // (payable_at or overdue_at, invtNo)
+  // The journal by (assureCode, Beijing date yyyymmdd): a statement reads the days it covers.
+  archive::ColdMap<Key, std::vector<TaxJournalEntry>> journal_{"tj"};
+  std::map<std::string, JournalSummary, std::less<>> journal_summary_;
+  archive::ColdMap<Key, TaxPaymentRecord> payments_{"tp"};  // (assureCode, paymentRef)
   std::map<std::string, TaxCreditRecord, std::less<>> credit_;
   uint64_t serial_ = 0;
 };
 
+// Codecs of what the TaxBook archives (tax_bills.cc).
+void encode_tax_bill(ByteWriter& w, const TaxBill& b);
+void decode_tax_bill(ByteReader& in, TaxBill* b);
+void encode_journal_day(ByteWriter& w, const std::vector<TaxJournalEntry>& day);
+void decode_journal_day(ByteReader& in, std::vector<TaxJournalEntry>* day);
+void encode_tax_payment(ByteWriter& w, const TaxPaymentRecord& p);
+void decode_tax_payment(ByteReader& in, TaxPaymentRecord* p);
+
 }  // namespace cbec::clearance
+
+namespace cbec::archive {
+template <>
+struct ValueCodec<clearance::TaxBill> {
+  static void put(ByteWriter& w, const clearance::TaxBill& b) { clearance::encode_tax_bill(w, b); }
+  static void get(ByteReader& in, clearance::TaxBill* b) { clearance::decode_tax_bill(in, b); }
+};
+template <>
+struct ValueCodec<std::vector<clearance::TaxJournalEntry>> {
+  static void put(ByteWriter& w, const std::vector<clearance::TaxJournalEntry>& d) {
+    clearance::encode_journal_day(w, d);
+  }
+  static void get(ByteReader& in, std::vector<clearance::TaxJournalEntry>* d) {
+    clearance::decode_journal_day(in, d);
+  }
+};
+template <>
+struct ValueCodec<clearance::TaxPaymentRecord> {
+  static void put(ByteWriter& w, const clearance::TaxPaymentRecord& p) {
+    clearance::encode_tax_payment(w, p);
+  }
+  static void get(ByteReader& in, clearance::TaxPaymentRecord* p) {
+    clearance::decode_tax_payment(in, p);
+  }
+};
+}  // namespace cbec::archive

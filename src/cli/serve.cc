@@ -42,6 +42,8 @@ struct Config {
   double rate_burst = service::kDefaultRateBurst;
   size_t max_body_bytes = server::kDefaultMaxBodyBytes;
   int io_threads = server::kDefaultIoThreads;
+  // How long a list the core no longer works with stays in memory before it is archived.
+  double archive_after_seconds = clearance::kDefaultArchiveAfterMs / 1000.0;
 };
 
 Result<Config> load_config(const std::string& path) {
@@ -57,6 +59,8 @@ Result<Config> load_config(const std::string& path) {
       else if (key == "rate_burst") c.rate_burst = v.value_or(c.rate_burst);
       else if (key == "max_body_bytes") c.max_body_bytes = v.value_or(int64_t{0});
       else if (key == "io_threads") c.io_threads = static_cast<int>(v.value_or(int64_t{2}));
+      else if (key == "archive_after_seconds")
+        c.archive_after_seconds = v.value_or(c.archive_after_seconds);
       else return InvalidArgument(fmt::format("{}: unknown key '{}'", path, key));
     }
   } catch (const toml::parse_error& e) {
@@ -221,6 +225,7 @@ int serve(const ServeArgs& args) {
   service::ServiceOptions so;
   so.data_dir = args.data_dir;
   so.reference = *reference;
+  so.archive_after_ms = static_cast<TimeMs>(std::max(0.0, cfg->archive_after_seconds) * 1000);
   if (!args.fixed_draw_seed.empty()) {
     // Tests and reproducible demos only: every day's draw seed is this one, so the random
     // lanes can be predicted. A zone never runs with it.

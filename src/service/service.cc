@@ -207,7 +207,7 @@ void Service::ApplyOne(const EncodedCommand& c, uint64_t seq, TimeMs time, Appli
       if (L == nullptr || L->invtNo.empty()) new_lists.emplace(inv.head.agentCode, inv.head.copNo);
     }
   }
-  out->status = engine_->apply(clearance::Command{seq, time, c.body}, &out->receipts);
+  out->status = engine_->apply(seq, time, c.body, &out->receipts);
   board_.Observe(*engine_, time, out->receipts);
   statistics_.Observe(*engine_, ObservedCommand{time, &out->receipts, replayed_lists, new_lists});
   out->first_receipt_no = last_receipt_no_.load() + 1;

@@ -51,7 +51,9 @@ inline constexpr size_t kMaxBatchCommands = 4096;  // == cmdlog::kMaxBatchRecord
 // point; more would only add latency.
 inline constexpr size_t kMaxBatchesInFlight = 2;
 inline constexpr size_t kMaxQueuedCommands = 100000;  // beyond this, Submit answers kUnavailable
-inline constexpr TimeMs kTickIntervalMs = 60 * kMsPerSecond;  // lets waiting lists expire
+// Lets waiting lists expire and the core archive idle lists (the hot set is about
+// archive_after_ms + this, times the list rate).
+inline constexpr TimeMs kTickIntervalMs = 5 * kMsPerSecond;
 inline constexpr int kMaxReceiptPage = 1000;
 inline constexpr size_t kMaxDrawsPerList = 100;
 static_assert(kMaxBatchCommands <= cmdlog::kMaxBatchRecords);

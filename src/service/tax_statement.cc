@@ -80,7 +80,8 @@ std::string tax_statement_json(const clearance::TaxStatement& st) {
   w.EndObject();
   w.Key("taxBills");
   w.StartArray();
-  for (const TaxBill* bill : st.bills) {
+  for (const auto& found : st.bills) {
+    const TaxBill* bill = found.get();
     w.StartObject();
     s(w, "invtNo", bill->invtNo);
     s(w, "taxNo", bill->taxNo);
@@ -119,7 +120,7 @@ std::string tax_statement_json(const clearance::TaxStatement& st) {
 
 std::string tax_statement_csv(const clearance::TaxStatement& st) {
   std::map<std::string_view, const TaxBill*> bills;
-  for (const TaxBill* b : st.bills) bills.emplace(b->invtNo, b);
+  for (const auto& b : st.bills) bills.emplace(b->invtNo, b.get());
   std::string out =
       "record,time,invtNo,taxNo,gnum,gcode,taxPrice,customsTax,consumptionTax,valueAddedTax,"
       "amount,balance,reference\r\n";
