@@ -1046,6 +1046,12 @@ TEST_F(ApiTest, HealthMetricsAndOpenApi) {
   EXPECT_GE(buckets, 2u);
   EXPECT_NE(m.body.find("cbec_log_sync_seconds_bucket{le=\"+Inf\"} "), std::string::npos);
   EXPECT_NE(m.body.find("\ncbec_http_requests_total "), std::string::npos);
+  // Memory: the core's in-memory lists (nothing archived yet: no Tick in this test) and RSS.
+  EXPECT_NE(m.body.find("\ncbec_core_hot_records{table=\"lists\"} 3\n"), std::string::npos);
+  EXPECT_NE(m.body.find("\ncbec_archive_bytes "), std::string::npos);
+  size_t rss = m.body.find("\nprocess_resident_memory_bytes ");
+  ASSERT_NE(rss, std::string::npos);
+  EXPECT_GT(std::stoull(m.body.substr(rss + 31)), 1'000'000u);
 
   HttpResponse o = Get("/api/v1/openapi.json");
   ASSERT_EQ(o.status, 200);

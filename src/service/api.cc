@@ -2,7 +2,10 @@
 
 #include <openssl/evp.h>
 
+#include <unistd.h>
+
 #include <chrono>
+#include <cstdio>
 #include <map>
 #include <mutex>
 #include <thread>
@@ -32,6 +35,16 @@ bool wants_xml(const HttpRequest& r) {
 }
 
 std::string tax_json(const tax::ListTax& t) { return tax::to_json(t); }
+
+// This process's resident memory (Linux /proc/self/statm: pages), 0 if unreadable.
+uint64_t resident_memory_bytes() {
+  std::FILE* f = std::fopen("/proc/self/statm", "r");
+  if (f == nullptr) return 0;
+  unsigned long size = 0, resident = 0;
+  int n = std::fscanf(f, "%lu %lu", &size, &resident);
+  std::fclose(f);
+  return n == 2 ? static_cast<uint64_t>(resident) * static_cast<uint64_t>(sysconf(_SC_PAGESIZE)) : 0;
+}
 
 template <class Rec>
 std::string record_message_json(ceb::MessageType type, const Rec& rec,
@@ -557,6 +570,17 @@ struct Api::Impl {
     line("cbec_receipts_total", "", st.receipts);
     out += "# TYPE cbec_intake_queue_depth gauge\n";
     line("cbec_intake_queue_depth", "", st.queue_depth);
+    // Memory (issue #3): what the core holds in memory; the rest is in the archive.
+    auto hot = service->Read([](const clearance::Engine& e) { return e.hot_counts(); });
+    out += "# TYPE cbec_core_hot_records gauge\n";
+    line("cbec_core_hot_records", "{table=\"lists\"}", hot.lists);
+    line("cbec_core_hot_records", "{table=\"orders\"}", hot.orders);
+    line("cbec_core_hot_records", "{table=\"payments\"}", hot.payments);
+    line("cbec_core_hot_records", "{table=\"waybills\"}", hot.waybills);
+    out += "# TYPE cbec_archive_bytes gauge\n";
+    line("cbec_archive_bytes", "", service->ArchiveBytes());
+    out += "# TYPE process_resident_memory_bytes gauge\n";
+    line("process_resident_memory_bytes", "", resident_memory_bytes());
     const auto& ls = service->log_stats();
     out += "# TYPE cbec_log_records_total counter\n";
     line("cbec_log_records_total", "", ls.records);

@@ -228,6 +228,8 @@ class Service {
   Result<std::vector<clearance::DrawRecord>> DrawsOfList(const std::string& invtNo) const;
 
   Status health() const;  // kUnavailable with the reason once intake stopped
+  // Size of the core's archive on disk and in its memtables (0 without one).
+  uint64_t ArchiveBytes() const { return archive_ ? archive_->approximate_bytes() : 0; }
   // The clock that stamps log time (ServiceOptions::clock or the wall clock), for callers that
   // turn relative times ("expires in 24 hours") into the absolute times a command carries.
   TimeMs Now() const;
