@@ -10,7 +10,7 @@ ifneq ($(CCACHE),)
 CMAKE_FLAGS += -DCMAKE_CXX_COMPILER_LAUNCHER=ccache
 endif
 
-.PHONY: all build deps web-deps test test-asan run bench bench-tools bench-compare bench-plot bench-alloc clean format
+.PHONY: all build deps web-deps test test-asan run bench bench-tools bench-compare bench-plot bench-alloc bench-memory clean format
 
 all: build
 
@@ -61,6 +61,10 @@ bench-compare: bench-tools
 # Throughput and p99 vs offered load and vs records per message: PNGs in bench/plots/.
 bench-plot: bench-tools
 	bench/plot $(BUILD)
+
+# Resident memory of cbec serve as history grows, sampled under a steady load (issue #3).
+bench-memory: bench-tools
+	bench/memory $(BUILD)
 
 # Heap allocations per list of the clearance core in steady state.
 bench-alloc: bench-tools
