@@ -1,5 +1,7 @@
 #include "service/service.h"
 
+#include <unistd.h>
+
 #include <chrono>
 #include <filesystem>
 #include <set>
@@ -553,6 +555,10 @@ Status Service::health() const {
   return stopped_;
 }
 
+namespace {
+std::atomic<uint64_t> replay_serial{0};  // replays in one process get their own scratch archive
+}  // namespace
+
 Status Service::ReplayLog(const std::string& data_dir,
                           std::shared_ptr<const ref::ReferenceData> reference,
                           clearance::LaneSelector lanes,
@@ -560,14 +566,33 @@ Status Service::ReplayLog(const std::string& data_dir,
                           const std::function<void(const clearance::Engine&)>& at_end) {
   cmdlog::LogOptions lo;
   TRY_ASSIGN(auto log, cmdlog::CommandLog::Open(data_dir + "/log", lo));
-  clearance::Engine engine(clearance::EngineOptions{std::move(reference), std::move(lanes)});
+  // A replay of a long log holds no more in memory than the live service: its own archive in a
+  // scratch directory (the live service's archive may be in use, and is derived anyway).
+  std::error_code ec;
+  std::filesystem::path scratch = std::filesystem::temp_directory_path(ec) /
+                                  fmt::format("cbec-replay-archive-{}-{}", getpid(),
+                                              replay_serial.fetch_add(1));
+  if (ec) return Status(StatusCode::kUnavailable, "no temporary directory: " + ec.message());
+  TRY_ASSIGN(auto archive, RocksArchive::Open(scratch.string()));
+  struct Cleanup {
+    std::unique_ptr<RocksArchive>* archive;
+    std::filesystem::path dir;
+    ~Cleanup() {
+      archive->reset();
+      std::error_code ignored;
+      std::filesystem::remove_all(dir, ignored);
+    }
+  } cleanup{&archive, scratch};
+  clearance::EngineOptions eo{std::move(reference), std::move(lanes)};
+  eo.archive = archive.get();
+  clearance::Engine engine(std::move(eo));
   std::vector<ceb::Receipt> receipts;
   if (log->last_seq() > 0) {
     TRY(log->Replay(log->first_seq(), [&](const cmdlog::RecordView& r) -> Status {
       TRY_ASSIGN(EncodedCommand c, decode_command(r.kind, r.payload));
       if (c.kind == CommandKind::kSetWebhook) return Status::Ok();  // not the core's
       receipts.clear();
-      (void)engine.apply(clearance::Command{r.seq, r.time_ms, std::move(c.body)}, &receipts);
+      (void)engine.apply(r.seq, r.time_ms, c.body, &receipts);
       if (after_each) after_each(engine);
       return Status::Ok();
     }));
