@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "common/crypto.h"
 #include "common/decimal.h"
 #include "common/money.h"
 #include "common/time.h"
@@ -110,6 +111,28 @@ TEST(Time, FormatDate8MatchesPrintf) {
     std::snprintf(buf, sizeof buf, "%04d%02d%02d", d.year, d.month, d.day);
     EXPECT_EQ(format_date8(d), std::string(buf)) << d.year;
   }
+}
+
+// The keyed HMAC gives the one-shot HMAC's bytes for keys shorter than, equal to and longer than
+// the 64-byte block, and for messages of every length around it; one key serves many messages.
+TEST(Crypto, KeyedHmacMatchesOneShot) {
+  for (size_t key_len : {0, 1, 32, 63, 64, 65, 100}) {
+    std::string key;
+    for (size_t i = 0; i < key_len; ++i) key.push_back(static_cast<char>(i * 37 + 11));
+    HmacSha256 h(key);
+    for (size_t msg_len : {0, 1, 23, 55, 56, 64, 119, 200}) {
+      std::string msg;
+      for (size_t i = 0; i < msg_len; ++i) msg.push_back(static_cast<char>(i * 13 + key_len));
+      HmacSha256::Mac mac = h.mac(msg);
+      std::string bytes(reinterpret_cast<const char*>(mac.data()), mac.size());
+      EXPECT_EQ(hex_encode(bytes), hmac_sha256_hex(key, msg)) << key_len << "/" << msg_len;
+    }
+  }
+  // RFC 4231 test case 2.
+  HmacSha256 jefe("Jefe");
+  HmacSha256::Mac mac = jefe.mac("what do ya want for nothing?");
+  EXPECT_EQ(hex_encode(std::string(reinterpret_cast<const char*>(mac.data()), mac.size())),
+            "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
 }
 
 }  // namespace
