@@ -113,6 +113,18 @@ TEST(Time, FormatDate8MatchesPrintf) {
   }
 }
 
+TEST(Time, DayStartIsTheMidnightOfTheDate) {
+  const TimeMs day = beijing_midnight(CivilDate{2025, 6, 18});
+  const TimeMs old_day = beijing_midnight(CivilDate{1900, 3, 1});
+  for (TimeMs t : {TimeMs{0}, TimeMs{-1}, kBeijingOffsetMs, -kBeijingOffsetMs,
+                   -kBeijingOffsetMs - 1, day, day - 1, old_day + 12345, TimeMs{253402300799999}}) {
+    EXPECT_EQ(beijing_day_start(t), beijing_midnight(beijing_date(t))) << t;
+  }
+  for (TimeMs t = -3 * kMsPerDay; t < 3 * kMsPerDay; t += 977 * kMsPerSecond + 13) {
+    ASSERT_EQ(beijing_day_start(t), beijing_midnight(beijing_date(t))) << t;
+  }
+}
+
 // The keyed HMAC gives the one-shot HMAC's bytes for keys shorter than, equal to and longer than
 // the 64-byte block, and for messages of every length around it; one key serves many messages.
 TEST(Crypto, KeyedHmacMatchesOneShot) {
