@@ -362,6 +362,36 @@ TEST(RoundHalfUp, Edges) {
   EXPECT_EQ(round_half_up(big * 2 - 1, 2), static_cast<int64_t>(big));
 }
 
+// The 64-bit fast paths of round_half_up and floor_div give the 128-bit answers, on both sides
+// of the int64 boundary.
+TEST(RoundHalfUp, SameAcrossTheInt64Boundary) {
+  auto ref_round = [](__int128 num, __int128 den) {
+    __int128 mag = num < 0 ? -num : num;
+    __int128 q = (mag * 2 + den) / (den * 2);
+    return num < 0 ? -q : q;
+  };
+  auto ref_floor = [](__int128 num, __int128 den) {
+    __int128 q = num / den;
+    return (num % den != 0 && num < 0) ? q - 1 : q;
+  };
+  const __int128 max64 = INT64_MAX;
+  const __int128 nums[] = {0,         1,          -1,         7,          -7,        max64 / 2,
+                           max64 / 2 + 1, max64 - 1, max64,     max64 + 1,  -max64,    -max64 - 1,
+                           -max64 - 2, max64 * 3,  -max64 * 3, __int128{1} << 80};
+  const __int128 dens[] = {1, 2, 3, 7, 1000, max64 / 2, max64 / 2 + 1, max64, max64 + 1, max64 * 5};
+  for (__int128 n : nums) {
+    for (__int128 d : dens) {
+      __int128 r = ref_round(n, d), f = ref_floor(n, d);
+      if (r >= INT64_MIN && r <= max64) {
+        EXPECT_EQ(round_half_up(n, d), static_cast<int64_t>(r));
+      }
+      if (f >= INT64_MIN && f <= max64) {
+        EXPECT_EQ(floor_div(n, d), static_cast<int64_t>(f));
+      }
+    }
+  }
+}
+
 TEST(RoundHalfUp, DecimalToFen) {
   EXPECT_EQ(round_half_up_fen(Dec("0.005")), 1);
   EXPECT_EQ(round_half_up_fen(Dec("0.00499")), 0);

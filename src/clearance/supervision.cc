@@ -50,9 +50,23 @@ std::string draw_hmac_hex(std::string_view seed, std::string_view label) {
 
 std::string seed_sha256_hex(std::string_view seed) { return sha256_hex(seed); }
 
-std::string lane_draw_label(std::string_view invtNo) { return fmt::format("lane|{}", invtNo); }
+namespace {
+constexpr std::string_view kLaneLabel = "lane|";
+constexpr std::string_view kAssignLabel = "assign|";
+
+// The first 8 bytes of a MAC, big-endian: what draw_value reads from its hex.
+uint64_t mac_value(const HmacSha256::Mac& mac) {
+  uint64_t v = 0;
+  for (size_t i = 0; i < 8; ++i) v = (v << 8) | mac[i];
+  return v;
+}
+}  // namespace
+
+std::string lane_draw_label(std::string_view invtNo) {
+  return std::string(kLaneLabel).append(invtNo);
+}
 std::string assign_draw_label(std::string_view invtNo) {
-  return fmt::format("assign|{}", invtNo);
+  return std::string(kAssignLabel).append(invtNo);
 }
 
 uint64_t draw_value(std::string_view hmac_hex) {
@@ -61,6 +75,16 @@ uint64_t draw_value(std::string_view hmac_hex) {
   uint64_t v = 0;
   for (unsigned char b : *bytes) v = (v << 8) | b;
   return v;
+}
+
+HmacSha256::Mac Supervisor::draw_mac(const SeedRecord& s, std::string_view prefix,
+                                     std::string_view invtNo) {
+  if (!draw_key_ || draw_key_seed_ != s.seed) {
+    draw_key_ = std::make_unique<HmacSha256>(s.seed);
+    draw_key_seed_ = s.seed;
+  }
+  draw_label_.assign(prefix).append(invtNo);
+  return draw_key_->mac(draw_label_);
 }
 
 bool draw_selects(uint64_t value, BasisPoints rate_bp) {
@@ -311,8 +335,10 @@ Lane Supervisor::decide(const LaneFacts& f, Lane lane, std::string decided_by,
     d.rate_bp = inspection_rate_bp(*p, f.grade, f.risk);
     if (const SeedRecord* s = seed(d.day)) {
       d.seeded = true;
-      d.hmac_hex = draw_hmac_hex(s->seed, lane_draw_label(f.invtNo));
-      d.selected = draw_selects(draw_value(d.hmac_hex), d.rate_bp);
+      HmacSha256::Mac mac = draw_mac(*s, kLaneLabel, f.invtNo);
+      d.hmac_hex =
+          hex_encode(std::string_view(reinterpret_cast<const char*>(mac.data()), mac.size()));
+      d.selected = draw_selects(mac_value(mac), d.rate_bp);
     }
     if (decided_by.empty()) {
       lane = d.selected ? Lane::kRed : Lane::kGreen;
@@ -421,7 +447,7 @@ void Supervisor::enqueue(std::string_view invtNo, std::string_view site, Lane la
   if (total != 0) {
     uint64_t v = 0;
     if (const SeedRecord* s = seed(beijing_date(now)))
-      v = draw_value(draw_hmac_hex(s->seed, assign_draw_label(invtNo))) % total;
+      v = mac_value(draw_mac(*s, kAssignLabel, invtNo)) % total;
     for (const auto& [id, o] : officers_) {
       if (!o.on_duty || o.site != site) continue;
       uint64_t w = kWorkloadScale / (1 + o.open);

@@ -23,6 +23,7 @@
 #include <string_view>
 #include <vector>
 
+#include "common/crypto.h"
 #include "common/money.h"
 #include "common/status.h"
 #include "common/time.h"
@@ -240,6 +241,9 @@ class Supervisor {
   void add_open(const std::string& officer_id, int delta);
   Lane decide(const LaneFacts& f, Lane lane, std::string decided_by, const ref::Policy* p,
               uint64_t seq, TimeMs now);
+  // HMAC-SHA-256(seed, prefix + invtNo), with the keyed state of the seed kept between draws
+  // (they come day by day): same bytes as draw_hmac_hex, without re-keying for every list.
+  HmacSha256::Mac draw_mac(const SeedRecord& s, std::string_view prefix, std::string_view invtNo);
 
   std::map<CivilDate, SeedRecord> seeds_;
   std::map<std::string, Officer, std::less<>> officers_;
@@ -251,6 +255,10 @@ class Supervisor {
   std::vector<GradeChange> grade_changes_;  // in confirmation order
   std::vector<DrawRecord> pending_draws_;
   uint64_t draws_total_ = 0;
+  // draw_mac's cache: the seed whose key is in draw_key_, and a buffer for the label.
+  std::string draw_key_seed_;
+  std::unique_ptr<HmacSha256> draw_key_;
+  std::string draw_label_;
 };
 
 }  // namespace cbec::clearance

@@ -3,6 +3,10 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
+#include <cstring>
+
+#include "common/status.h"
+
 namespace cbec {
 
 std::string hex_encode(std::string_view bytes) {
@@ -46,6 +50,46 @@ std::string hmac_sha256_hex(std::string_view key, std::string_view data) {
   HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
        reinterpret_cast<const unsigned char*>(data.data()), data.size(), md, &len);
   return hex_encode(std::string_view(reinterpret_cast<const char*>(md), len));
+}
+
+void HmacSha256::CtxFree::operator()(evp_md_ctx_st* c) const { EVP_MD_CTX_free(c); }
+
+// RFC 2104: H((K ^ opad) || H((K ^ ipad) || m)), K padded to the 64-byte block (hashed first when
+// longer). OpenSSL failing on SHA-256 in memory cannot happen after start-up: asserted.
+HmacSha256::HmacSha256(std::string_view key)
+    : inner_(EVP_MD_CTX_new()), outer_(EVP_MD_CTX_new()), scratch_(EVP_MD_CTX_new()) {
+  constexpr size_t kBlock = 64;
+  CBEC_ASSERT(inner_ && outer_ && scratch_);
+  unsigned char k[kBlock] = {};
+  if (key.size() > kBlock) {
+    unsigned int len = 0;
+    CBEC_ASSERT(EVP_Digest(key.data(), key.size(), k, &len, EVP_sha256(), nullptr) == 1);
+  } else {
+    std::memcpy(k, key.data(), key.size());
+  }
+  unsigned char ipad[kBlock], opad[kBlock];
+  for (size_t i = 0; i < kBlock; ++i) {
+    ipad[i] = static_cast<unsigned char>(k[i] ^ 0x36);
+    opad[i] = static_cast<unsigned char>(k[i] ^ 0x5c);
+  }
+  CBEC_ASSERT(EVP_DigestInit_ex(inner_.get(), EVP_sha256(), nullptr) == 1);
+  CBEC_ASSERT(EVP_DigestUpdate(inner_.get(), ipad, kBlock) == 1);
+  CBEC_ASSERT(EVP_DigestInit_ex(outer_.get(), EVP_sha256(), nullptr) == 1);
+  CBEC_ASSERT(EVP_DigestUpdate(outer_.get(), opad, kBlock) == 1);
+}
+
+HmacSha256::~HmacSha256() = default;
+
+HmacSha256::Mac HmacSha256::mac(std::string_view data) {
+  Mac inner_hash{}, out{};
+  unsigned int len = 0;
+  CBEC_ASSERT(EVP_MD_CTX_copy_ex(scratch_.get(), inner_.get()) == 1);
+  CBEC_ASSERT(EVP_DigestUpdate(scratch_.get(), data.data(), data.size()) == 1);
+  CBEC_ASSERT(EVP_DigestFinal_ex(scratch_.get(), inner_hash.data(), &len) == 1 && len == kBytes);
+  CBEC_ASSERT(EVP_MD_CTX_copy_ex(scratch_.get(), outer_.get()) == 1);
+  CBEC_ASSERT(EVP_DigestUpdate(scratch_.get(), inner_hash.data(), inner_hash.size()) == 1);
+  CBEC_ASSERT(EVP_DigestFinal_ex(scratch_.get(), out.data(), &len) == 1 && len == kBytes);
+  return out;
 }
 
 }  // namespace cbec

@@ -2,6 +2,7 @@
 
 #include <cassert>
 #include <cstdlib>
+#include <cstring>
 
 namespace cbec {
 namespace {
@@ -61,41 +62,62 @@ const char* decimal_error_text(DecimalError e) {
   return "?";
 }
 
-std::string format_decimal(Decimal d) {
-  std::string s = format_decimal_fixed(d, kDecimalFractionDigits);
-  if (auto dot = s.find('.'); dot != std::string::npos) {
-    while (s.back() == '0') s.pop_back();
-    if (s.back() == '.') s.pop_back();
-  }
-  return s;
-}
+namespace {
 
-std::string format_decimal_fixed(Decimal d, int digits) {
-  assert(digits >= 0 && digits <= kDecimalFractionDigits);
-  bool negative = d.units < 0;
-  unsigned __int128 v = negative ? -static_cast<__int128>(d.units) : d.units;
-  unsigned __int128 step = 1;
-  for (int i = digits; i < kDecimalFractionDigits; ++i) step *= 10;
-  v = (v + step / 2) / step;  // half away from zero on the magnitude
-  std::string frac;
+// Writes the magnitude `v` (in units of 10^-digits) as "<whole>.<digits fraction digits>" into
+// the end of out->chars, with a leading '-' when negative, and moves it to the front. 64 bits
+// suffice: |INT64_MIN| = 2^63 fits in uint64_t, and so does 2^63 plus half a rounding step.
+DecimalText write_fixed(bool negative, uint64_t v, int digits) {
+  DecimalText out;
+  char* end = out.chars + kMaxDecimalChars;
+  char* p = end;
   for (int i = 0; i < digits; ++i) {
-    frac.insert(frac.begin(), static_cast<char>('0' + static_cast<int>(v % 10)));
+    *--p = static_cast<char>('0' + v % 10);
     v /= 10;
   }
-  std::string whole;
+  if (digits > 0) *--p = '.';
   do {
-    whole.insert(whole.begin(), static_cast<char>('0' + static_cast<int>(v % 10)));
+    *--p = static_cast<char>('0' + v % 10);
     v /= 10;
   } while (v != 0);
-  std::string out;
-  bool is_zero = whole == "0" && frac.find_first_not_of('0') == std::string::npos;
-  if (negative && !is_zero) out.push_back('-');
-  out += whole;
-  if (digits > 0) {
-    out.push_back('.');
-    out += frac;
-  }
+  // A value that rounds to zero is written without its sign ("0.00", never "-0.00").
+  bool is_zero = true;
+  for (const char* c = p; c != end; ++c) is_zero = is_zero && (*c == '0' || *c == '.');
+  if (negative && !is_zero) *--p = '-';
+  out.size = static_cast<uint8_t>(end - p);
+  std::memmove(out.chars, p, out.size);
   return out;
+}
+
+uint64_t magnitude(int64_t units) {
+  return units < 0 ? uint64_t{0} - static_cast<uint64_t>(units) : static_cast<uint64_t>(units);
+}
+
+}  // namespace
+
+DecimalText decimal_text_fixed(Decimal d, int digits) {
+  assert(digits >= 0 && digits <= kDecimalFractionDigits);
+  uint64_t step = 1;
+  for (int i = digits; i < kDecimalFractionDigits; ++i) step *= 10;
+  // Half away from zero on the magnitude.
+  return write_fixed(d.units < 0, (magnitude(d.units) + step / 2) / step, digits);
+}
+
+DecimalText decimal_text(Decimal d) {
+  // Exact (no rounding): as many fraction digits as the value needs, none for an integer.
+  uint64_t v = magnitude(d.units);
+  int digits = kDecimalFractionDigits;
+  while (digits > 0 && v % 10 == 0) {
+    v /= 10;
+    --digits;
+  }
+  return write_fixed(d.units < 0, v, digits);
+}
+
+std::string format_decimal(Decimal d) { return std::string(decimal_text(d).view()); }
+
+std::string format_decimal_fixed(Decimal d, int digits) {
+  return std::string(decimal_text_fixed(d, digits).view());
 }
 
 }  // namespace cbec

@@ -4,6 +4,7 @@
 // converting a Decimal amount to fen is an explicit rounding step, never implicit.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -40,5 +41,17 @@ const char* decimal_error_text(DecimalError e);
 std::string format_decimal(Decimal d);
 // Fixed number of fraction digits (0..5), rounding half away from zero if digits < 5.
 std::string format_decimal_fixed(Decimal d, int fraction_digits);
+
+// The same texts in a buffer on the stack, for hot paths that only hash or append them (record
+// digests, receipts): formatting a decimal then allocates nothing.
+// Longest text: sign, 14 integer digits (|INT64_MIN| / 10^5 < 10^14), point, 5 fraction digits.
+inline constexpr size_t kMaxDecimalChars = 1 + 14 + 1 + kDecimalFractionDigits;
+struct DecimalText {
+  char chars[kMaxDecimalChars];
+  uint8_t size = 0;
+  std::string_view view() const { return {chars, size}; }
+};
+DecimalText decimal_text(Decimal d);                           // as format_decimal
+DecimalText decimal_text_fixed(Decimal d, int fraction_digits);  // as format_decimal_fixed
 
 }  // namespace cbec

@@ -8,6 +8,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <utility>
 
 #include "common/decimal.h"
@@ -63,35 +64,50 @@ const StockItem* StockLedger::find(const StockKey& key) const {
 Status StockLedger::reserve(ReservationId id, std::span<const StockNeed> needs) {
   CBEC_ASSERT(reservations_.count(id) == 0);
   // Two lines of one list may draw on the same account-book item: the check must be against the
-  // sum, or each line alone would pass while together they overdraw.
-  std::map<StockKey, int64_t> merged;
+  // sum, or each line alone would pass while together they overdraw. A list has a few lines, so
+  // they are merged in a sorted vector (key order, as the shortfall text lists them).
+  std::vector<StockNeed>& merged = merged_;
+  merged.clear();
   for (const StockNeed& n : needs) {
     CBEC_ASSERT(n.qty_units >= 0);
-    if (n.qty_units > 0) merged[n.key] += n.qty_units;
+    if (n.qty_units > 0) merged.push_back(n);
   }
-  std::string shortfall;
-  for (const auto& [key, qty] : merged) {
-    const StockItem* item = find(key);
-    const int64_t available = item ? item->available_units() : 0;
-    if (available >= qty) continue;
-    if (!shortfall.empty()) shortfall += "; ";
-    if (item == nullptr) {
-      shortfall += fmt::format("stock {}/{}: not in the account book, needed {}", key.emsNo,
-                               key.itemRecordNo, format_qty(qty));
+  std::sort(merged.begin(), merged.end(),
+            [](const StockNeed& a, const StockNeed& b) { return a.key < b.key; });
+  size_t unique = 0;
+  for (size_t i = 0; i < merged.size(); ++i) {
+    if (unique > 0 && merged[unique - 1].key == merged[i].key) {
+      merged[unique - 1].qty_units += merged[i].qty_units;
+    } else if (unique != i) {
+      merged[unique++] = std::move(merged[i]);
     } else {
-      shortfall += fmt::format("stock {}/{}: available {}, needed {}", key.emsNo, key.itemRecordNo,
-                               format_qty(available), format_qty(qty));
+      ++unique;
+    }
+  }
+  merged.resize(unique);
+
+  std::vector<Held> held;
+  held.reserve(merged.size());
+  std::string shortfall;
+  for (const StockNeed& n : merged) {
+    auto item = items_.find(n.key);
+    const int64_t available = item != items_.end() ? item->second.available_units() : 0;
+    held.push_back(Held{item, n.qty_units});
+    if (available >= n.qty_units) continue;
+    if (!shortfall.empty()) shortfall += "; ";
+    if (item == items_.end()) {
+      shortfall += fmt::format("stock {}/{}: not in the account book, needed {}", n.key.emsNo,
+                               n.key.itemRecordNo, format_qty(n.qty_units));
+    } else {
+      shortfall += fmt::format("stock {}/{}: available {}, needed {}", n.key.emsNo,
+                               n.key.itemRecordNo, format_qty(available), format_qty(n.qty_units));
     }
   }
   if (!shortfall.empty()) return ResourceExhausted(std::move(shortfall));
 
-  std::vector<StockNeed> held;
-  held.reserve(merged.size());
-  for (auto& [key, qty] : merged) {
-    StockItem& item = items_.find(key)->second;
-    item.reserved_units += qty;
-    check_item(item);
-    held.push_back(StockNeed{key, qty});
+  for (const Held& h : held) {
+    h.item->second.reserved_units += h.qty_units;
+    check_item(h.item->second);
   }
   reservations_.emplace(id, std::move(held));
   return Status::Ok();
@@ -100,12 +116,11 @@ Status StockLedger::reserve(ReservationId id, std::span<const StockNeed> needs) 
 void StockLedger::commit(ReservationId id) {
   auto it = reservations_.find(id);
   CBEC_ASSERT(it != reservations_.end());
-  for (const StockNeed& n : it->second) {
-    auto item = items_.find(n.key);
-    CBEC_ASSERT(item != items_.end());
-    item->second.reserved_units -= n.qty_units;
-    item->second.on_hand_units -= n.qty_units;
-    check_item(item->second);
+  for (const Held& h : it->second) {
+    StockItem& item = h.item->second;
+    item.reserved_units -= h.qty_units;
+    item.on_hand_units -= h.qty_units;
+    check_item(item);
   }
   reservations_.erase(it);
 }
@@ -113,11 +128,10 @@ void StockLedger::commit(ReservationId id) {
 void StockLedger::release(ReservationId id) {
   auto it = reservations_.find(id);
   CBEC_ASSERT(it != reservations_.end());
-  for (const StockNeed& n : it->second) {
-    auto item = items_.find(n.key);
-    CBEC_ASSERT(item != items_.end());
-    item->second.reserved_units -= n.qty_units;
-    check_item(item->second);
+  for (const Held& h : it->second) {
+    StockItem& item = h.item->second;
+    item.reserved_units -= h.qty_units;
+    check_item(item);
   }
   reservations_.erase(it);
 }
@@ -133,11 +147,11 @@ void StockLedger::restore(const StockKey& key, int64_t qty_units) {
 
 void StockLedger::check_invariants() const {
   std::map<StockKey, int64_t> reserved;
-  for (const auto& [id, needs] : reservations_) {
-    for (const StockNeed& n : needs) {
-      CBEC_ASSERT(n.qty_units > 0);
-      CBEC_ASSERT(items_.count(n.key) == 1);
-      reserved[n.key] += n.qty_units;
+  for (const auto& [id, held] : reservations_) {
+    for (const Held& h : held) {
+      CBEC_ASSERT(h.qty_units > 0);
+      CBEC_ASSERT(h.item != items_.end() && items_.count(h.item->first) == 1);
+      reserved[h.item->first] += h.qty_units;
     }
   }
   for (const auto& [key, item] : items_) {
@@ -153,7 +167,8 @@ Status QuotaLedger::reserve(ReservationId id, const QuotaKey& key, Fen amount_fe
   CBEC_ASSERT(reservations_.count(id) == 0);
   CBEC_ASSERT(amount_fen >= 0);
   CBEC_ASSERT(limit_fen >= 0);
-  const QuotaTotals current = totals(key);
+  auto entry = totals_.find(key);
+  const QuotaTotals current = entry == totals_.end() ? QuotaTotals{} : entry->second;
   const Fen year_to_date_fen = current.committed_fen + current.reserved_fen;
   if (year_to_date_fen + amount_fen > limit_fen) {
     std::string under_review =
@@ -166,11 +181,11 @@ Status QuotaLedger::reserve(ReservationId id, const QuotaKey& key, Fen amount_fe
                     format_fen(amount_fen), format_fen(limit_fen)));
   }
   if (amount_fen > 0) {
-    QuotaTotals& t = totals_[key];
-    t.reserved_fen += amount_fen;
-    check_totals(t);
+    if (entry == totals_.end()) entry = totals_.emplace(key, QuotaTotals{}).first;
+    entry->second.reserved_fen += amount_fen;
+    check_totals(entry->second);
   }
-  reservations_.emplace(id, Held{key, amount_fen});
+  reservations_.emplace(id, Held{entry, amount_fen});
   return Status::Ok();
 }
 
@@ -179,11 +194,10 @@ void QuotaLedger::commit(ReservationId id) {
   CBEC_ASSERT(it != reservations_.end());
   const Held& held = it->second;
   if (held.amount_fen > 0) {
-    auto t = totals_.find(held.key);
-    CBEC_ASSERT(t != totals_.end());
-    t->second.reserved_fen -= held.amount_fen;
-    t->second.committed_fen += held.amount_fen;
-    check_totals(t->second);
+    QuotaTotals& t = held.totals->second;
+    t.reserved_fen -= held.amount_fen;
+    t.committed_fen += held.amount_fen;
+    check_totals(t);
   }
   reservations_.erase(it);
 }
@@ -193,10 +207,9 @@ void QuotaLedger::release(ReservationId id) {
   CBEC_ASSERT(it != reservations_.end());
   const Held& held = it->second;
   if (held.amount_fen > 0) {
-    auto t = totals_.find(held.key);
-    CBEC_ASSERT(t != totals_.end());
-    t->second.reserved_fen -= held.amount_fen;
-    check_totals(t->second);
+    QuotaTotals& t = held.totals->second;
+    t.reserved_fen -= held.amount_fen;
+    check_totals(t);
   }
   reservations_.erase(it);
 }
@@ -229,8 +242,8 @@ void QuotaLedger::check_invariants() const {
   for (const auto& [id, held] : reservations_) {
     CBEC_ASSERT(held.amount_fen >= 0);
     if (held.amount_fen == 0) continue;
-    CBEC_ASSERT(totals_.count(held.key) == 1);
-    reserved[held.key] += held.amount_fen;
+    CBEC_ASSERT(held.totals != totals_.end() && totals_.count(held.totals->first) == 1);
+    reserved[held.totals->first] += held.amount_fen;
   }
   for (const auto& [key, t] : totals_) {
     check_totals(t);
@@ -265,7 +278,7 @@ Status GuaranteeLedger::reserve(ReservationId id, std::string_view assureCode, F
     it->second.reserved_fen += amount_fen;
     check_account(it->second);
   }
-  reservations_.emplace(id, Held{std::string(assureCode), amount_fen});
+  reservations_.emplace(id, Held{it, amount_fen});
   return Status::Ok();
 }
 
@@ -274,11 +287,10 @@ void GuaranteeLedger::commit(ReservationId id) {
   CBEC_ASSERT(it != reservations_.end());
   const Held& held = it->second;
   if (held.amount_fen > 0) {
-    auto a = accounts_.find(held.assureCode);
-    CBEC_ASSERT(a != accounts_.end());
-    a->second.reserved_fen -= held.amount_fen;
-    a->second.open_bills_fen += held.amount_fen;
-    check_account(a->second);
+    GuaranteeAccount& a = held.account->second;
+    a.reserved_fen -= held.amount_fen;
+    a.open_bills_fen += held.amount_fen;
+    check_account(a);
   }
   reservations_.erase(it);
 }
@@ -288,10 +300,9 @@ void GuaranteeLedger::release(ReservationId id) {
   CBEC_ASSERT(it != reservations_.end());
   const Held& held = it->second;
   if (held.amount_fen > 0) {
-    auto a = accounts_.find(held.assureCode);
-    CBEC_ASSERT(a != accounts_.end());
-    a->second.reserved_fen -= held.amount_fen;
-    check_account(a->second);
+    GuaranteeAccount& a = held.account->second;
+    a.reserved_fen -= held.amount_fen;
+    check_account(a);
   }
   reservations_.erase(it);
 }
@@ -316,8 +327,8 @@ void GuaranteeLedger::check_invariants() const {
   for (const auto& [id, held] : reservations_) {
     CBEC_ASSERT(held.amount_fen >= 0);
     if (held.amount_fen == 0) continue;
-    CBEC_ASSERT(accounts_.count(held.assureCode) == 1);
-    reserved[held.assureCode] += held.amount_fen;
+    CBEC_ASSERT(held.account != accounts_.end() && accounts_.count(held.account->first) == 1);
+    reserved[held.account->first] += held.amount_fen;
   }
   for (const auto& [code, a] : accounts_) {
     check_account(a);

@@ -49,6 +49,13 @@ struct StockNeed {
 
 class StockLedger {
  public:
+  // Reservations point into the ledger's own map: a copy would point into the original.
+  StockLedger() = default;
+  StockLedger(const StockLedger&) = delete;
+  StockLedger& operator=(const StockLedger&) = delete;
+  StockLedger(StockLedger&&) = default;
+  StockLedger& operator=(StockLedger&&) = default;
+
   // Stock-in (入区): creates the item on first use. REQUIRES qty_units > 0.
   void stock_in(const StockKey& key, int64_t qty_units, std::string_view gcode,
                 std::string_view name, std::string_view unit);
@@ -63,8 +70,16 @@ class StockLedger {
   const std::map<StockKey, StockItem>& items() const { return items_; }
 
  private:
-  std::map<StockKey, StockItem> items_;
-  std::unordered_map<ReservationId, std::vector<StockNeed>> reservations_;
+  using Items = std::map<StockKey, StockItem>;
+  // A reservation holds the item's map entry (items are never erased, so it stays valid) rather
+  // than a copy of its key: commit and release then need no key copy and no second lookup.
+  struct Held {
+    Items::iterator item;
+    int64_t qty_units;
+  };
+  Items items_;
+  std::unordered_map<ReservationId, std::vector<Held>> reservations_;
+  std::vector<StockNeed> merged_;  // reserve()'s scratch, kept to reuse its capacity
 };
 
 // ---- Buyer annual totals per (buyerIdNumber, year) ----------------------------------------
@@ -80,6 +95,13 @@ struct QuotaTotals {
 
 class QuotaLedger {
  public:
+  // Reservations point into the ledger's own map: a copy would point into the original.
+  QuotaLedger() = default;
+  QuotaLedger(const QuotaLedger&) = delete;
+  QuotaLedger& operator=(const QuotaLedger&) = delete;
+  QuotaLedger(QuotaLedger&&) = default;
+  QuotaLedger& operator=(QuotaLedger&&) = default;
+
   // Fails (kResourceExhausted, naming year-to-date, this list and the limit) when
   // committed + reserved + amount > limit_fen.
   Status reserve(ReservationId id, const QuotaKey& key, Fen amount_fen, Fen limit_fen);
@@ -96,11 +118,14 @@ class QuotaLedger {
   const std::map<QuotaKey, QuotaTotals>& all() const { return totals_; }
 
  private:
+  using Totals = std::map<QuotaKey, QuotaTotals>;
+  // The buyer's entry (entries are never erased); meaningful only when amount_fen > 0, since a
+  // zero reservation creates no entry.
   struct Held {
-    QuotaKey key;
+    Totals::iterator totals;
     Fen amount_fen;
   };
-  std::map<QuotaKey, QuotaTotals> totals_;
+  Totals totals_;
   std::unordered_map<ReservationId, Held> reservations_;
 };
 
@@ -114,6 +139,13 @@ struct GuaranteeAccount {
 
 class GuaranteeLedger {
  public:
+  // Reservations point into the ledger's own map: a copy would point into the original.
+  GuaranteeLedger() = default;
+  GuaranteeLedger(const GuaranteeLedger&) = delete;
+  GuaranteeLedger& operator=(const GuaranteeLedger&) = delete;
+  GuaranteeLedger(GuaranteeLedger&&) = default;
+  GuaranteeLedger& operator=(GuaranteeLedger&&) = default;
+
   void deposit(std::string_view assureCode, Fen amount_fen);  // REQUIRES amount > 0
   // Fails (kResourceExhausted, naming remaining and needed) when remaining < amount.
   Status reserve(ReservationId id, std::string_view assureCode, Fen amount_fen);
@@ -127,11 +159,14 @@ class GuaranteeLedger {
   const std::map<std::string, GuaranteeAccount, std::less<>>& all() const { return accounts_; }
 
  private:
+  using Accounts = std::map<std::string, GuaranteeAccount, std::less<>>;
+  // The guarantor's account (accounts are never erased); meaningful only when amount_fen > 0: a
+  // zero reservation may name a guarantor without an account.
   struct Held {
-    std::string assureCode;
+    Accounts::iterator account;
     Fen amount_fen;
   };
-  std::map<std::string, GuaranteeAccount, std::less<>> accounts_;
+  Accounts accounts_;
   std::unordered_map<ReservationId, Held> reservations_;
 };
 

@@ -7,6 +7,9 @@
 // in decimal. The separators cannot occur in field text (the readers reject control characters),
 // so different records cannot serialize alike. Only bytes and fixed constants go in: the digest
 // is the same on every run and machine, and across XML and JSON.
+#include <charconv>
+#include <system_error>
+
 #include "messages/ceb.h"
 #include "messages/shape.h"
 #include "messages/text.h"
@@ -27,12 +30,18 @@ uint64_t mix_struct(uint64_t h, const T& rec) {
       case FieldKind::kString:
         h = fnv1a(h, rec.*f.str);
         break;
+      // Formatted on the stack: a digest is taken of every record the core receives, and
+      // building a std::string per number was most of its cost.
       case FieldKind::kDecimal:
-        if ((rec.*f.dec).present) h = fnv1a(h, format_decimal(rec.*f.dec));
+        if ((rec.*f.dec).present) h = fnv1a(h, decimal_text(rec.*f.dec).view());
         break;
-      case FieldKind::kInt:
-        h = fnv1a(h, std::to_string(rec.*f.num));
+      case FieldKind::kInt: {
+        char buf[24];  // an int64_t in decimal: at most 20 characters
+        auto [end, ec] = std::to_chars(buf, buf + sizeof buf, rec.*f.num);
+        CBEC_ASSERT(ec == std::errc());
+        h = fnv1a(h, std::string_view(buf, static_cast<size_t>(end - buf)));
         break;
+      }
     }
     h = fnv1a(h, "\x1E");
   }

@@ -33,6 +33,7 @@ using internal::kMaxBaseSubscribe;
 using internal::printable_name;
 using internal::RecordFields;
 using internal::RecordShape;
+using internal::TextChars;
 using internal::too_many;
 using internal::ViolationList;
 namespace od = simdjson::ondemand;
@@ -226,7 +227,8 @@ using simdjson::SUCCESS;
 
 class JsonMessageReader {
  public:
-  explicit JsonMessageReader(ViolationList* violations) : v_(violations) {}
+  // chars: whether field texts still need their characters checked (see read_message_json).
+  JsonMessageReader(ViolationList* violations, TextChars chars) : v_(violations), chars_(chars) {}
 
   // Reads the document into *m; *is_message is false when it is not a CEB request at all.
   // A simdjson error (not expected after the syntax pass) is returned to the caller.
@@ -305,11 +307,11 @@ class JsonMessageReader {
     }
     od::object obj;
     if (error_code e = value.get_object().get(obj)) return e;
-    RecordFields<T> fields(out, v_, record, path, /*enforce_order=*/false);
+    RecordFields<T> fields(out, v_, record, path, /*enforce_order=*/false, chars_);
     for (auto field : obj) {
-      std::string_view key_view;
-      if (error_code e = field.unescaped_key().get(key_view)) return e;
-      std::string key(key_view);
+      // The parser keeps unescaped keys until it parses the next document: no copy needed.
+      std::string_view key;
+      if (error_code e = field.unescaped_key().get(key)) return e;
       od::value v;
       if (error_code e = field.value().get(v)) return e;
       if (error_code e = scalar(v, key, &fields)) return e;
@@ -495,6 +497,7 @@ class JsonMessageReader {
   }
 
   ViolationList* v_;
+  TextChars chars_;
 };
 
 }  // namespace
@@ -514,10 +517,18 @@ ReadResult read_message_json(std::string_view bytes) {
   std::string_view doc = internal::strip_bom(bytes);
   const size_t bom = bytes.size() - doc.size();
   if (internal::trim_xml_space(doc).empty()) return fail("empty message");
-  if (internal::CharScan scan = internal::scan_chars(doc);
-      scan.issue == internal::CharIssue::kInvalidUtf8) {
+  const internal::CharScan scan = internal::scan_chars(doc);
+  if (scan.issue == internal::CharIssue::kInvalidUtf8) {
     return fail("invalid UTF-8 at offset " + std::to_string(scan.offset + bom));
   }
+  // Without a backslash, every string the parser hands over is a verbatim piece of the
+  // document (numbers are ASCII): when the document's characters are all allowed, so are the
+  // fields', and they are not scanned again. An escape may decode to a control character or a
+  // non-character, so a document with escapes has each field checked.
+  const TextChars chars = scan.issue == internal::CharIssue::kNone &&
+                                  doc.find('\\') == std::string_view::npos
+                              ? TextChars::kValid
+                              : TextChars::kCheck;
   if (std::string problem = JsonSyntax(doc, kMaxJsonDepth).check(bom); !problem.empty()) {
     return fail(std::move(problem));
   }
@@ -530,7 +541,7 @@ ReadResult read_message_json(std::string_view bytes) {
   bool is_message = false;
   error_code e = parser.iterate(padded).get(json);
   if (!e) {
-    JsonMessageReader reader(&v);
+    JsonMessageReader reader(&v, chars);
     e = reader.read(json, &m, &is_message);
   }
   if (e) {

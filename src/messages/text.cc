@@ -77,6 +77,21 @@ CharScan scan_chars(std::string_view s) {
       ++r.code_points;
       continue;
     }
+    // Three-byte sequences (U+0800..U+FFFF: Chinese names and addresses) decoded inline; anything
+    // that is not a plainly valid one (surrogates, U+FFFE/U+FFFF, truncated or overlong forms)
+    // takes the general path below, which reports it.
+    if ((b & 0xF0) == 0xE0 && s.size() - i >= 3) {
+      auto b1 = static_cast<unsigned char>(s[i + 1]);
+      auto b2 = static_cast<unsigned char>(s[i + 2]);
+      if ((b1 & 0xC0) == 0x80 && (b2 & 0xC0) == 0x80) {
+        uint32_t cp3 = (uint32_t{b & 0x0Fu} << 12) | (uint32_t{b1 & 0x3Fu} << 6) | (b2 & 0x3Fu);
+        if (cp3 >= 0x800 && (cp3 < 0xD800 || cp3 > 0xDFFF) && cp3 < 0xFFFE) {
+          i += 3;
+          ++r.code_points;
+          continue;
+        }
+      }
+    }
     uint32_t cp = 0;
     size_t len = decode_one(s, i, &cp);
     if (len == 0) {

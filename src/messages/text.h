@@ -37,6 +37,14 @@ struct CharScan {
 CharScan scan_chars(std::string_view s);
 const char* char_issue_text(CharIssue issue);
 
+// Code points of text already known to be valid UTF-8 (what scan_chars would count): the bytes
+// that do not continue a sequence. For texts cut from a document that scan_chars passed whole.
+inline size_t count_code_points(std::string_view valid_utf8) {
+  size_t n = 0;
+  for (char c : valid_utf8) n += (static_cast<unsigned char>(c) & 0xC0) != 0x80;
+  return n;
+}
+
 // Copy of s where every invalid UTF-8 sequence and every character XML 1.0 does not allow is
 // replaced by U+FFFD, so it can be written into XML or JSON.
 std::string sanitize_text(std::string_view s);

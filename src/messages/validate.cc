@@ -14,9 +14,14 @@ std::string check_chars(std::string_view text) {
 
 std::string check_string(std::string_view text, uint16_t min_len, uint16_t max_len,
                          const EnumSet& allowed, Lexical lexical) {
+  return check_string(text, scan_chars(text).code_points, min_len, max_len, allowed, lexical);
+}
+
+std::string check_string(std::string_view text, size_t code_points, uint16_t min_len,
+                         uint16_t max_len, const EnumSet& allowed, Lexical lexical) {
   // Length facets count characters (code points), as XSD does, not bytes: 36 Chinese characters
   // fit a maxLength 36 field.
-  size_t len = scan_chars(text).code_points;
+  size_t len = code_points;
   if (min_len == max_len && max_len > 0 && len != max_len) {
     return "length " + std::to_string(len) + ", must be " + std::to_string(max_len);
   }

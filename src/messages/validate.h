@@ -49,6 +49,9 @@ class ViolationList {
 std::string check_chars(std::string_view text);
 std::string check_string(std::string_view text, uint16_t min_len, uint16_t max_len,
                          const EnumSet& allowed, Lexical lexical);
+// The same with the text's length in code points already known (from its character scan).
+std::string check_string(std::string_view text, size_t code_points, uint16_t min_len,
+                         uint16_t max_len, const EnumSet& allowed, Lexical lexical);
 // xs:int with at most max_digits significant digits.
 std::string parse_int_field(std::string_view text, uint16_t max_digits, int64_t* out);
 std::string parse_decimal_field(std::string_view text, Decimal* out);
@@ -70,6 +73,11 @@ inline constexpr int kMaxBaseSubscribe = 5;  // XSD maxOccurs of BaseSubscribe
 // Path of a repeated node: "Order[3]" (1-based, as the violations count records).
 std::string indexed(std::string_view name, size_t one_based);
 
+// Whether the texts a reader hands over still need their characters checked. The XML reader
+// checks the whole document once (texts are cut from it, and the only references it lets
+// through decode to allowed characters); JSON unescapes \u sequences, so each text is checked.
+enum class TextChars : uint8_t { kCheck, kValid };
+
 template <class T>
 class RecordFields {
   static constexpr const auto& kSpec = kFields<T>;
@@ -79,12 +87,13 @@ class RecordFields {
   // prefix is the path of the record element ("Order[3]/OrderHead"); enforce_order is false for
   // JSON, whose object keys carry no order.
   RecordFields(T* out, ViolationList* violations, int record, std::string prefix,
-               bool enforce_order)
+               bool enforce_order, TextChars chars = TextChars::kCheck)
       : out_(out),
         violations_(violations),
         record_(record),
         prefix_(std::move(prefix)),
-        enforce_order_(enforce_order) {}
+        enforce_order_(enforce_order),
+        chars_(chars) {}
 
   // A child element with text content (pcdata/CDATA concatenated), or a JSON string or the exact
   // token text of a JSON number.
@@ -125,6 +134,14 @@ class RecordFields {
     }
     return -1;
   }
+  // Senders write fields in XSD order, so the field after the last one found is tried first
+  // (names are unique, so the answer is find()'s).
+  int find_from_hint(std::string_view name) {
+    int i = hint_ < kSpec.size() && kSpec[hint_].name == name ? static_cast<int>(hint_)
+                                                               : find(name);
+    if (i >= 0) hint_ = static_cast<size_t>(i) + 1;
+    return i;
+  }
 
   std::string field_path(std::string_view name) const {
     std::string p = prefix_;
@@ -139,7 +156,7 @@ class RecordFields {
 
   // Index of the field, after the unknown/duplicate/order checks; -1 when it must be ignored.
   int claim(std::string_view name) {
-    int i = find(name);
+    int i = find_from_hint(name);
     if (i < 0) {
       unknown(name);
       return -1;
@@ -165,16 +182,24 @@ class RecordFields {
 
   void apply(const FieldSpec<T>& f, std::string_view raw) {
     std::string_view text = trim_xml_space(raw);
-    std::string problem = check_chars(text);
-    if (!problem.empty()) {
-      violations_->note_char_problem();
-      violations_->add(record_, field_path(f.name), std::move(problem));
-      return;  // never store bytes we could not print back
+    // One pass over the text both checks its characters and counts them for the length facets.
+    size_t code_points;
+    if (chars_ == TextChars::kValid) {
+      code_points = count_code_points(text);
+    } else {
+      CharScan scan = scan_chars(text);
+      if (scan.issue != CharIssue::kNone) {
+        violations_->note_char_problem();
+        violations_->add(record_, field_path(f.name), char_issue_text(scan.issue));
+        return;  // never store bytes we could not print back
+      }
+      code_points = scan.code_points;
     }
+    std::string problem;
     switch (f.kind) {
       case FieldKind::kString:
-        problem = check_string(text, f.min_len, f.max_len, f.allowed, f.lexical);
-        out_->*f.str = std::string(text);
+        problem = check_string(text, code_points, f.min_len, f.max_len, f.allowed, f.lexical);
+        (out_->*f.str).assign(text);
         break;
       case FieldKind::kDecimal:
         problem = parse_decimal_field(text, &(out_->*f.dec));
@@ -191,8 +216,10 @@ class RecordFields {
   int record_;
   std::string prefix_;
   bool enforce_order_;
+  TextChars chars_;
   uint64_t seen_ = 0;
   size_t next_ = 0;  // index after the last field accepted in order
+  size_t hint_ = 0;  // index after the last field found
 };
 
 }  // namespace cbec::ceb::internal

@@ -31,6 +31,7 @@ using internal::kMaxBaseSubscribe;
 using internal::printable_name;
 using internal::RecordFields;
 using internal::RecordShape;
+using internal::TextChars;
 using internal::too_many;
 using internal::trim_xml_space;
 using internal::ViolationList;
@@ -84,6 +85,26 @@ std::string check_reference(std::string_view doc, size_t amp, size_t* next) {
   return {};
 }
 
+// Offset of the first byte at or after `from` that equals one of Cs, or doc.size(). Eight bytes
+// at a time (a byte equal to c makes (w ^ c·0x01…01) have a zero byte, found by the classic
+// has-zero-byte test): the prescan passes over every byte of the message, and most are
+// neither markup nor references.
+template <char... Cs>
+size_t find_any(std::string_view doc, size_t from) {
+  constexpr uint64_t kOnes = 0x0101010101010101ull;
+  constexpr uint64_t kHighBits = 0x8080808080808080ull;
+  auto has_zero_byte = [](uint64_t x) { return ((x - kOnes) & ~x & kHighBits) != 0; };
+  size_t i = from;
+  while (doc.size() - i >= 8) {
+    uint64_t w;
+    std::memcpy(&w, doc.data() + i, 8);
+    if ((has_zero_byte(w ^ (kOnes * static_cast<unsigned char>(Cs))) || ...)) break;
+    i += 8;
+  }
+  while (i < doc.size() && ((doc[i] != Cs) && ...)) ++i;
+  return i;
+}
+
 // Checks on the raw text, before pugixml builds a tree: no NUL byte; no DOCTYPE (CEB messages
 // have none, and refusing it rules out entity tricks); only the predefined entities and
 // character references to characters XML allows (pugixml would keep "&foo;" as text and decode
@@ -104,23 +125,29 @@ std::string prescan_xml(std::string_view doc, size_t base_offset) {
       continue;
     }
     if (c != '<') {
-      ++i;
+      i = find_any<'<', '&'>(doc, i + 1);
       continue;
     }
-    std::string_view rest = doc.substr(i);
-    std::string_view close;
-    if (rest.starts_with("<!--")) {
-      close = "-->";
-    } else if (rest.starts_with("<![CDATA[")) {
-      close = "]]>";
-    } else if (rest.starts_with("<?")) {
-      close = "?>";
-    } else if (rest.starts_with("<!DOCTYPE")) {
-      return "DOCTYPE not allowed" + at(i);
-    } else if (rest.starts_with("</")) {
+    // Most markup is a start or end tag: the character after '<' tells them from the rest
+    // without comparing every prefix.
+    const char after = i + 1 < doc.size() ? doc[i + 1] : '\0';
+    if (after == '/') {
       --depth;
       i += 2;
       continue;
+    }
+    std::string_view close;
+    if (after == '!' || after == '?') {
+      std::string_view rest = doc.substr(i);
+      if (rest.starts_with("<!--")) {
+        close = "-->";
+      } else if (rest.starts_with("<![CDATA[")) {
+        close = "]]>";
+      } else if (rest.starts_with("<?")) {
+        close = "?>";
+      } else if (rest.starts_with("<!DOCTYPE")) {
+        return "DOCTYPE not allowed" + at(i);
+      }
     }
     if (!close.empty()) {
       size_t end = doc.find(close, i + 2);
@@ -132,6 +159,8 @@ std::string prescan_xml(std::string_view doc, size_t base_offset) {
     size_t j = i + 1;
     char quote = 0;
     for (; j < doc.size(); ++j) {
+      if (quote == 0) j = find_any<'>', '"', '\''>(doc, j);  // skip the name and separators
+      if (j >= doc.size()) break;
       char d = doc[j];
       if (quote != 0) {
         if (d == quote) {
@@ -179,20 +208,19 @@ bool deeper_than(const pugi::xml_document& doc, int limit) {
   return false;
 }
 
-bool has_element_child(pugi::xml_node el) {
-  for (pugi::xml_node c : el.children()) {
-    if (c.type() == pugi::node_element) return true;
-  }
-  return false;
-}
-
-// Text content of a leaf element: its pcdata and CDATA children concatenated.
-std::string_view text_of(pugi::xml_node el, std::string* scratch) {
+// Text content of a leaf element: its pcdata and CDATA children concatenated (the usual single
+// child is returned without copying); nullopt when it has an element child.
+std::optional<std::string_view> leaf_text(pugi::xml_node el, std::string* scratch) {
   pugi::xml_node first = el.first_child();
-  if (!first) return {};
-  if (!first.next_sibling()) return view(first.value());
-  scratch->clear();
-  for (pugi::xml_node c : el.children()) scratch->append(c.value());
+  if (!first) return std::string_view{};
+  if (first.type() == pugi::node_element) return std::nullopt;
+  pugi::xml_node next = first.next_sibling();
+  if (!next) return view(first.value());
+  scratch->assign(first.value());
+  for (pugi::xml_node c = next; c; c = c.next_sibling()) {
+    if (c.type() == pugi::node_element) return std::nullopt;
+    scratch->append(c.value());
+  }
   return *scratch;
 }
 
@@ -205,7 +233,9 @@ enum class Attributes : uint8_t {
 
 class XmlMessageReader {
  public:
-  explicit XmlMessageReader(ViolationList* violations) : v_(violations) {}
+  // chars: whether texts still need their characters checked (kValid once the whole document
+  // passed scan_chars).
+  XmlMessageReader(ViolationList* violations, TextChars chars) : v_(violations), chars_(chars) {}
 
   // Reads the root element into *m. Returns false when it is not a CEB request at all.
   bool read(pugi::xml_node root, Message* m) {
@@ -241,6 +271,7 @@ class XmlMessageReader {
   // Pushes the xmlns declarations of el; returns the mark to restore with pop_namespaces.
   size_t push_namespaces(pugi::xml_node el, int record, const std::string& path) {
     size_t mark = ns_.size();
+    if (!el.first_attribute()) return mark;  // the usual case, without an attribute range
     for (pugi::xml_attribute a : el.attributes()) {
       std::string_view name = view(a.name());
       if (name == "xmlns") {
@@ -252,9 +283,20 @@ class XmlMessageReader {
       }
       check_attribute_chars(a, record, path);
     }
+    if (ns_.size() != mark) refresh_default_is_ceb();
     return mark;
   }
-  void pop_namespaces(size_t mark) { ns_.resize(mark); }
+  void pop_namespaces(size_t mark) {
+    if (ns_.size() == mark) return;
+    ns_.resize(mark);
+    refresh_default_is_ceb();
+  }
+  // Whether an unprefixed name is in the CEB namespace here: true for almost every element of
+  // a message, so ceb_local answers those without resolving.
+  void refresh_default_is_ceb() {
+    std::optional<std::string_view> uri = resolve({});
+    default_is_ceb_ = uri && *uri == kCebNamespace;
+  }
 
   // The namespace URI a prefix is bound to ("" = no namespace); nullopt when unbound.
   std::optional<std::string_view> resolve(std::string_view prefix) const {
@@ -267,6 +309,7 @@ class XmlMessageReader {
   }
 
   void check_attribute_chars(pugi::xml_attribute a, int record, const std::string& path) {
+    if (chars_ == TextChars::kValid) return;
     std::string problem = internal::check_chars(view(a.value()));
     if (problem.empty()) return;
     v_->note_char_problem();
@@ -303,6 +346,7 @@ class XmlMessageReader {
   std::optional<std::string_view> ceb_local(pugi::xml_node el, int record,
                                             const std::string& parent_path) {
     auto [prefix, local] = split_qname(view(el.name()));
+    if (prefix.empty() && default_is_ceb_) return local;
     std::optional<std::string_view> uri = resolve(prefix);
     if (uri && *uri == kCebNamespace) return local;
     std::string path = parent_path + "/" + printable_name(local);
@@ -333,7 +377,8 @@ class XmlMessageReader {
         }
         walk_skipped(c, path);
         pop_namespaces(mark);
-      } else if (c.type() == pugi::node_pcdata || c.type() == pugi::node_cdata) {
+      } else if ((c.type() == pugi::node_pcdata || c.type() == pugi::node_cdata) &&
+                 chars_ == TextChars::kCheck) {
         std::string problem = internal::check_chars(view(c.value()));
         if (!problem.empty()) {
           v_->note_char_problem();
@@ -349,23 +394,24 @@ class XmlMessageReader {
   template <class T>
   void read_fields(pugi::xml_node el, T* out, int record, const std::string& path) {
     check_attributes(el, record, path, Attributes::kNone);
-    RecordFields<T> fields(out, v_, record, path, /*enforce_order=*/true);
+    RecordFields<T> fields(out, v_, record, path, /*enforce_order=*/true, chars_);
     std::string scratch;
-    for (pugi::xml_node c : el.children()) {
-      if (c.type() == pugi::node_pcdata || c.type() == pugi::node_cdata) {
+    for (pugi::xml_node c = el.first_child(); c; c = c.next_sibling()) {
+      const pugi::xml_node_type type = c.type();
+      if (type == pugi::node_pcdata || type == pugi::node_cdata) {
         unexpected_text(c, record, path);
         continue;
       }
-      if (c.type() != pugi::node_element) continue;
+      if (type != pugi::node_element) continue;
       size_t mark = push_namespaces(c, record, path);
       if (std::optional<std::string_view> local = ceb_local(c, record, path)) {
         if (c.first_attribute()) {
           check_attributes(c, record, path + "/" + printable_name(*local), Attributes::kNone);
         }
-        if (has_element_child(c)) {
-          fields.wrong_shape(*local, "element content not allowed");
+        if (std::optional<std::string_view> text = leaf_text(c, &scratch)) {
+          fields.text(*local, *text);
         } else {
-          fields.text(*local, text_of(c, &scratch));
+          fields.wrong_shape(*local, "element content not allowed");
         }
       }
       pop_namespaces(mark);
@@ -558,6 +604,8 @@ class XmlMessageReader {
   }
 
   ViolationList* v_;
+  TextChars chars_;
+  bool default_is_ceb_ = false;  // see refresh_default_is_ceb()
   std::vector<std::pair<std::string_view, std::string_view>> ns_;  // prefix → URI, innermost last
 };
 
@@ -621,15 +669,18 @@ ReadResult read_message_xml(std::string_view bytes) {
   }
   if (roots != 1) return fail(std::string(kMessagePath), "more than one root element");
 
+  // The characters of the whole document, checked once: when they are all valid, no text, name
+  // or attribute cut from it needs checking again (references were checked by the prescan).
+  const internal::CharScan scan = internal::scan_chars(doc);
   Message m;
-  XmlMessageReader reader(&v);
+  XmlMessageReader reader(
+      &v, scan.issue == internal::CharIssue::kNone ? TextChars::kValid : TextChars::kCheck);
   if (!reader.read(root, &m)) {
     result.violations = v.take();
     return result;
   }
   // Invalid bytes where no field check saw them (element names, comments, skipped markup).
   if (!v.char_problem()) {
-    internal::CharScan scan = internal::scan_chars(doc);
     if (scan.issue != internal::CharIssue::kNone) {
       v.add(0, std::string(kMessagePath),
             std::string(internal::char_issue_text(scan.issue)) + " at offset " +

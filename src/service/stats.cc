@@ -13,8 +13,20 @@ namespace {
 
 using Writer = rapidjson::Writer<rapidjson::StringBuffer>;
 
-void add_figure(std::map<std::string, Figure>* m, const std::string& key, const Figure& f) {
-  Figure& x = (*m)[key.empty() ? "?" : key];
+// The entry for key, created (and its key string built) only the first time.
+template <class V>
+V& entry(std::map<std::string, V, std::less<>>* m, std::string_view key) {
+  auto it = m->find(key);
+  if (it == m->end()) it = m->emplace(std::string(key), V{}).first;
+  return it->second;
+}
+
+// A breakdown files what a list left empty under "?".
+std::string_view figure_key(std::string_view key) { return key.empty() ? "?" : key; }
+
+void add_figure(std::map<std::string, Figure, std::less<>>* m, std::string_view key,
+                const Figure& f) {
+  Figure& x = entry(m, figure_key(key));
   x.lists += f.lists;
   x.value_fen += f.value_fen;
   x.tax_fen += f.tax_fen;
@@ -54,7 +66,8 @@ void key_value(Writer& w, const char* k, std::string_view v) {
   w.String(v.data(), static_cast<rapidjson::SizeType>(v.size()));
 }
 
-void figures_json(Writer& w, const char* key, const std::map<std::string, Figure>& m) {
+void figures_json(Writer& w, const char* key,
+                  const std::map<std::string, Figure, std::less<>>& m) {
   // Largest value first: what a chart shows.
   std::vector<std::pair<std::string, Figure>> v(m.begin(), m.end());
   std::stable_sort(v.begin(), v.end(), [](const auto& a, const auto& b) {
@@ -125,7 +138,38 @@ void Aggregate::add(const Aggregate& o) {
   for (const auto& [k, f] : o.by_country) add_figure(&by_country, k, f);
   for (const auto& [k, f] : o.by_chapter) add_figure(&by_chapter, k, f);
   for (const auto& [k, f] : o.by_platform) add_figure(&by_platform, k, f);
-  for (const auto& [k, n] : o.findings) findings[k] += n;
+  for (const auto& [k, n] : o.findings) entry(&findings, k) += n;
+}
+
+void StatsCentre::ListDelta::clear() {
+  declared = released = rejected = released_automated = 0;
+  value_fen = tax_fen = 0;
+  lane = clearance_bucket = -1;
+  figures = false;
+  trade_mode = platform = {};
+  whole = Figure{};
+  countries.clear();
+  chapters.clear();
+  findings.clear();
+}
+
+// The same as Aggregate::add of an aggregate holding these figures (what Observe built before).
+void StatsCentre::ListDelta::add_to(Aggregate* a) const {
+  a->declared += declared;
+  a->released += released;
+  a->rejected += rejected;
+  a->released_automated += released_automated;
+  a->value_fen += value_fen;
+  a->tax_fen += tax_fen;
+  if (lane >= 0) a->lanes[static_cast<size_t>(lane)] += 1;
+  if (clearance_bucket >= 0) a->clearance[static_cast<size_t>(clearance_bucket)] += 1;
+  if (figures) {
+    add_figure(&a->by_trade_mode, trade_mode, whole);
+    add_figure(&a->by_platform, platform, whole);
+    for (const auto& [k, f] : countries) add_figure(&a->by_country, k, f);
+    for (const auto& [k, f] : chapters) add_figure(&a->by_chapter, k, f);
+  }
+  for (std::string_view rule : findings) entry(&a->findings, rule) += 1;
 }
 
 TimeMs bucket_start(TimeMs t, Granularity g) {
@@ -158,17 +202,21 @@ int quota_band(Fen used_fen, Fen limit_fen) {
   return static_cast<int>(used_fen * kQuotaBands / limit_fen);
 }
 
-void StatsCentre::add(const std::string& scope, TimeMs time, const Aggregate& d) {
-  hourly_[scope][bucket_start(time, Granularity::kHour)].add(d);
-  daily_[scope][bucket_start(time, Granularity::kDay)].add(d);
+void StatsCentre::add(std::string_view scope, TimeMs time, const ListDelta& d) {
+  d.add_to(&entry(&hourly_, scope)[bucket_start(time, Granularity::kHour)]);
+  d.add_to(&entry(&daily_, scope)[bucket_start(time, Granularity::kDay)]);
 }
 
-// The zone's buckets ("") and those of every party to the list.
-void StatsCentre::add_everywhere(const ceb::InventoryHead& h, TimeMs time, const Aggregate& d) {
+// The zone's buckets ("") and those of every party to the list, each party once.
+void StatsCentre::add_everywhere(const ceb::InventoryHead& h, TimeMs time, const ListDelta& d) {
   add("", time, d);
-  std::set<std::string> parties{h.ebpCode, h.ebcCode, h.agentCode, h.logisticsCode, h.assureCode};
-  parties.erase("");
-  for (const auto& p : parties) add(p, time, d);
+  std::array<std::string_view, 5> parties{h.ebpCode, h.ebcCode, h.agentCode, h.logisticsCode,
+                                          h.assureCode};
+  std::sort(parties.begin(), parties.end());
+  for (size_t i = 0; i < parties.size(); ++i) {
+    if (parties[i].empty() || (i > 0 && parties[i] == parties[i - 1])) continue;
+    add(parties[i], time, d);
+  }
 }
 
 void StatsCentre::Observe(const clearance::Engine& e, const ObservedCommand& c) {
@@ -176,22 +224,27 @@ void StatsCentre::Observe(const clearance::Engine& e, const ObservedCommand& c) 
   std::lock_guard lk(mu_);
   last_time_ = std::max(last_time_, c.time);
   // A list resent twice in one message, or released and closed in one command, counts once.
-  std::set<std::tuple<std::string, std::string, int>> counted;
+  counted_.clear();
+  auto listed = [](const std::set<std::pair<std::string, std::string>>& lists,
+                   const ceb::Receipt& r) {
+    return !lists.empty() && lists.count({r.agentCode, r.copNo}) != 0;
+  };
   for (const ceb::Receipt& r : *c.receipts) {
     if (r.answers != ceb::MessageType::kCEB621) continue;
-    std::pair<std::string, std::string> key{r.agentCode, r.copNo};
-    if (c.replayed_lists.count(key) != 0) continue;
-    bool declared = r.returnStatus == st::kAccepted && !r.invtNo.empty() &&
-                    c.new_lists.count(key) != 0;
+    if (listed(c.replayed_lists, r)) continue;
+    bool declared =
+        r.returnStatus == st::kAccepted && !r.invtNo.empty() && listed(c.new_lists, r);
     bool to_officer = r.returnStatus == st::kManualReview || r.returnStatus == st::kInspection;
     if (!declared && !to_officer && r.returnStatus != st::kReleased &&
         r.returnStatus != st::kRejected)
       continue;
-    if (!counted.emplace(r.agentCode, r.copNo, declared ? st::kAccepted : r.returnStatus).second)
+    if (!counted_.emplace(r.agentCode, r.copNo, declared ? st::kAccepted : r.returnStatus).second)
       continue;
     auto L = e.list_by_cop_no(r.agentCode, r.copNo);
     if (L == nullptr) continue;
     const auto& h = L->doc.head;
+    ListDelta& d = delta_;
+    d.clear();
     if (to_officer) {
       // The lane is counted when it is chosen, not when the officer finishes: a dashboard must
       // show the lists waiting for officers. Only the list's first officer status is a lane
@@ -205,46 +258,46 @@ void StatsCentre::Observe(const clearance::Engine& e, const ObservedCommand& c) 
         }
       if (first == nullptr || first->returnStatus != r.returnStatus || first->time != r.returnTime)
         continue;
-      Aggregate d;
-      d.lanes[lane] = 1;
+      d.lane = lane;
       add_everywhere(h, c.time, d);
       continue;
     }
-    Aggregate d;
     if (declared) {
       d.declared = 1;
     } else if (r.returnStatus == st::kRejected) {
       d.rejected = 1;
-      for (const auto& f : r.findings) d.findings[f.rule] += 1;
+      for (const auto& f : r.findings) d.findings.push_back(f.rule);
     } else {
       if (!L->tax) continue;  // cannot happen: a released list has its tax
       const tax::ListTax& t = *L->tax;
       d.released = 1;
       // Green lists count their lane here; yellow and red ones did when they went to an officer.
       int lane = lane_of(*L);
-      if (lane == 0) d.lanes[0] = 1, d.released_automated = 1;
+      if (lane == 0) d.lane = 0, d.released_automated = 1;
       d.value_fen = t.dutiable_fen;
       d.tax_fen = t.total_fen();
-      Figure whole{1, t.dutiable_fen, t.total_fen()};
-      add_figure(&d.by_trade_mode, h.tradeMode, whole);
-      add_figure(&d.by_platform, h.ebpCode, whole);
-      // Country and chapter by line (a list of German formula and French wine counts for both).
-      std::set<std::string> countries, chapters;
+      d.figures = true;
+      d.whole = Figure{1, t.dutiable_fen, t.total_fen()};
+      d.trade_mode = h.tradeMode;
+      d.platform = h.ebpCode;
+      // Country and chapter by line (a list of German formula and French wine counts for both):
+      // each name counts the list once and the value and tax of its lines.
+      auto add_line = [](std::vector<std::pair<std::string_view, Figure>>* v, std::string_view k,
+                         const tax::LineTax& lt) {
+        auto it = std::find_if(v->begin(), v->end(), [&](const auto& e) { return e.first == k; });
+        if (it == v->end()) it = v->insert(v->end(), {k, Figure{1, 0, 0}});
+        it->second.value_fen += lt.dutiable_fen;
+        it->second.tax_fen += lt.total_fen();
+      };
       for (const tax::LineTax& lt : t.lines) {
-        std::string country = "?";
+        std::string_view country = "?";
         for (const auto& line : L->doc.lists)
           if (line.gnum == lt.gnum) country = line.country;
-        std::string chapter = lt.gcode.substr(0, 2);
-        Figure f{0, lt.dutiable_fen, lt.total_fen()};
-        add_figure(&d.by_country, country, f);
-        add_figure(&d.by_chapter, chapter, f);
-        countries.insert(country);
-        chapters.insert(chapter);
+        add_line(&d.countries, country, lt);
+        add_line(&d.chapters, std::string_view(lt.gcode).substr(0, 2), lt);
       }
-      for (const auto& k : countries) d.by_country[k].lists += 1;
-      for (const auto& k : chapters) d.by_chapter[k].lists += 1;
       TimeMs took = c.time - first_document_ms(e, *L);
-      d.clearance[clearance_bucket(std::max<TimeMs>(0, took))] = 1;
+      d.clearance_bucket = static_cast<int>(clearance_bucket(std::max<TimeMs>(0, took)));
       // Quota usage: the buyer moves from the band before this list to the band after it.
       auto decl = parse_date8(h.declTime);
       CivilDate date = decl ? *decl : beijing_date(c.time);
@@ -275,7 +328,7 @@ StatsCentre::Series StatsCentre::query(const Range& r, std::string_view scope) c
   std::lock_guard lk(mu_);
   Series s;
   const auto& all = r.granularity == Granularity::kHour ? hourly_ : daily_;
-  auto sc = all.find(std::string(scope));
+  auto sc = all.find(scope);
   TimeMs t = bucket_start(r.from, r.granularity);
   for (int n = 0; t < r.to && n < kStatsMaxBuckets; ++n) {
     Aggregate a;

@@ -23,6 +23,8 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <tuple>
+#include <utility>
 #include <vector>
 
 #include "clearance/clearance.h"
@@ -58,8 +60,9 @@ struct Aggregate {
   Fen tax_fen = 0;
   std::array<uint64_t, 3> lanes{};  // green, yellow, red (of lists that passed review)
   std::array<uint64_t, kClearanceBuckets> clearance{};
-  std::map<std::string, Figure> by_trade_mode, by_country, by_chapter, by_platform;
-  std::map<std::string, uint64_t> findings;  // rule -> rejections citing it
+  // Transparent comparators: Observe adds to them by string_view, without building keys.
+  std::map<std::string, Figure, std::less<>> by_trade_mode, by_country, by_chapter, by_platform;
+  std::map<std::string, uint64_t, std::less<>> findings;  // rule -> rejections citing it
   void add(const Aggregate& o);
 };
 
@@ -95,13 +98,35 @@ class StatsCentre {
   TimeMs last_time() const;
 
  private:
-  void add(const std::string& scope, TimeMs time, const Aggregate& delta);
-  void add_everywhere(const ceb::InventoryHead& h, TimeMs time, const Aggregate& delta);
+  // What one list adds to every bucket it counts in: built once per list, then added to the
+  // zone's and each party's hourly and daily buckets (up to 12). Views point into the list and
+  // its tax in the engine, which outlive Observe. Kept as a member so that its vectors keep
+  // their capacity: counting a list allocates nothing once the buckets and keys exist.
+  struct ListDelta {
+    uint64_t declared = 0, released = 0, rejected = 0, released_automated = 0;
+    Fen value_fen = 0, tax_fen = 0;
+    int lane = -1;                // index into Aggregate::lanes, -1 = none
+    int clearance_bucket = -1;    // index into Aggregate::clearance, -1 = none
+    bool figures = false;         // a release: the breakdowns below apply
+    std::string_view trade_mode, platform;
+    Figure whole;
+    // Per country and per HS chapter as the lines name them (one entry per distinct name, the
+    // lines' value and tax summed, 1 list): added under figure_key(name).
+    std::vector<std::pair<std::string_view, Figure>> countries, chapters;
+    std::vector<std::string_view> findings;  // rules of a rejection, one entry per finding
+    void clear();  // keeps the vectors' capacity
+    void add_to(Aggregate* a) const;
+  };
+  void add(std::string_view scope, TimeMs time, const ListDelta& delta);
+  void add_everywhere(const ceb::InventoryHead& h, TimeMs time, const ListDelta& delta);
   void prune(TimeMs now);
 
   mutable std::mutex mu_;
   // scope ("" = zone) -> bucket start -> aggregate
-  std::map<std::string, std::map<TimeMs, Aggregate>> hourly_, daily_;
+  std::map<std::string, std::map<TimeMs, Aggregate>, std::less<>> hourly_, daily_;
+  ListDelta delta_;  // Observe's scratch
+  // Observe's scratch: (agentCode, copNo, status) counted in the command being observed.
+  std::set<std::tuple<std::string_view, std::string_view, int>> counted_;
   std::map<int, std::array<uint64_t, kQuotaBands + 1>> quota_;  // year -> buyers per band
   TimeMs last_time_ = 0;
   TimeMs pruned_day_ = 0;
