@@ -252,7 +252,8 @@ TEST(ControlOrders, HitExpireAndRevoke) {
   h.submit_all(s2);
   EXPECT_EQ(h.list(s2)->state, ListState::kInspection);
   int r9s = 0;
-  for (const auto& f : h.list(s2)->findings) r9s += f.rule == "R9";
+  auto L2 = h.list(s2);  // held: a range-for would not keep the temporary alive
+  for (const auto& f : L2->findings) r9s += f.rule == "R9";
   EXPECT_EQ(r9s, 2);
   // Expired: BK-1 ends 2 h after it was set; BK-2 (another buyer's ID) does not match.
   h.advance_ms(3 * kMsPerHour);
@@ -315,6 +316,7 @@ TEST_F(OfficerWorkflow, ClaimsDecideWhoMayAct) {
             StatusCode::kFailedPrecondition);
   // No finding: released, the receipt names the officer; the queue and workload are freed.
   ASSERT_TRUE(h.apply(clearance::InspectionResult{"O1", invt, false, "", {}, "开箱无异常"}).ok());
+  L = h.engine().list_by_invt_no(invt);  // a lookup is valid until the next command
   EXPECT_EQ(L->state, ListState::kReleased);
   EXPECT_NE(L->history.back().info.find("O1"), std::string::npos);
   EXPECT_EQ(h.engine().supervision().queued(invt), nullptr);
@@ -324,25 +326,25 @@ TEST_F(OfficerWorkflow, ClaimsDecideWhoMayAct) {
 }
 
 TEST_F(OfficerWorkflow, FindingsRejectOrDetainAndFeedTheCreditRecord) {
-  auto a = declare(1);
-  auto b = declare(2);
+  const std::string ia = declare(1)->invtNo, ib = declare(2)->invtNo;
+  auto list = [&](const std::string& invt) { return h.engine().list_by_invt_no(invt); };
   // A finding needs a category, a reason and a follow-up action.
-  EXPECT_EQ(h.apply(clearance::InspectionResult{"O1", a->invtNo, true, "", clearance::OfficerAction::kReject, "x"}).code(),
+  EXPECT_EQ(h.apply(clearance::InspectionResult{"O1", ia, true, "", clearance::OfficerAction::kReject, "x"}).code(),
             StatusCode::kInvalidArgument);
-  EXPECT_EQ(h.apply(clearance::InspectionResult{"O1", a->invtNo, true, "quantity", clearance::OfficerAction::kRelease, "x"}).code(),
+  EXPECT_EQ(h.apply(clearance::InspectionResult{"O1", ia, true, "quantity", clearance::OfficerAction::kRelease, "x"}).code(),
             StatusCode::kInvalidArgument);
-  ASSERT_TRUE(h.apply(clearance::InspectionResult{"O1", a->invtNo, true, "misdeclared_goods",
+  ASSERT_TRUE(h.apply(clearance::InspectionResult{"O1", ia, true, "misdeclared_goods",
                                                   clearance::OfficerAction::kReject,
                                                   "实货为仿牌"})
                   .ok());
-  EXPECT_EQ(a->state, ListState::kRejected);
-  EXPECT_EQ(a->returnStatus, 100);
-  ASSERT_TRUE(h.apply(clearance::InspectionResult{"O2", b->invtNo, true, "prohibited",
+  EXPECT_EQ(list(ia)->state, ListState::kRejected);
+  EXPECT_EQ(list(ia)->returnStatus, 100);
+  ASSERT_TRUE(h.apply(clearance::InspectionResult{"O2", ib, true, "prohibited",
                                                   clearance::OfficerAction::kDetainAntiSmuggling,
                                                   "夹带违禁品"})
                   .ok());
-  EXPECT_EQ(b->state, ListState::kDetained);
-  EXPECT_EQ(b->returnStatus, 502);
+  EXPECT_EQ(list(ib)->state, ListState::kDetained);
+  EXPECT_EQ(list(ib)->returnStatus, 502);
   const ref::Policy& p = h.ref().policy_at(kDay);
   auto credit = h.engine().supervision().credit(kAgent, h.now(), p);
   EXPECT_EQ(credit.counts[static_cast<size_t>(clearance::CreditEventKind::kFinding)], 2);
@@ -363,12 +365,14 @@ TEST_F(OfficerWorkflow, ModificationRequestLetsTheDeclarerCorrectTheList) {
                                                  clearance::OfficerAction::kRequestModification,
                                                  "品名申报不规范"})
                   .ok());
+  L = h.list(s);  // a lookup is valid until the next command
   EXPECT_EQ(L->state, ListState::kWaiting);
   EXPECT_EQ(L->returnStatus, 120);
   grade(h, kAgent, CreditGrade::kAdvancedCertified);
   s.list.head.appType = "2";
   s.list.head.note = "已按要求更正品名规格";
   h.submit_list(s);
+  L = h.list(s);
   EXPECT_NE(L->state, ListState::kWaiting);
   EXPECT_NE(L->state, ListState::kRejected) << L->history.back().info;
 }
@@ -448,7 +452,8 @@ TEST(Risk, PatternFindingsSendListsToManualReview) {
     if (h.list(s)->state == ListState::kManualReview) {
       ++yellow;
       bool r10 = false;
-      for (const auto& f : h.list(s)->findings) r10 |= f.rule == "R10";
+      auto L = h.list(s);
+      for (const auto& f : L->findings) r10 |= f.rule == "R10";
       EXPECT_TRUE(r10);
     }
   }
@@ -486,7 +491,8 @@ TEST(Risk, TheHallAddressOfO2OOrdersIsNotABuyerAddress) {
       if (o2o) s.waybill.head.logisticsCode = s.list.head.logisticsCode = kHall;
       h.submit_all(s);
       bool identity = false;
-      for (const auto& f : h.list(s)->findings) identity |= f.en.rfind("identity.address", 0) == 0;
+      auto L = h.list(s);
+      for (const auto& f : L->findings) identity |= f.en.rfind("identity.address", 0) == 0;
       flagged += identity;
       if (o2o) {
         EXPECT_EQ(h.list(s)->state, ListState::kReleased) << h.list(s)->history.back().info;

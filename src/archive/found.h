@@ -1,7 +1,9 @@
 // Found<V>: what a lookup of the clearance core returns. A record in memory is returned by
 // pointer; a record the core has archived (src/archive/archive.h) is decoded into a copy that
 // the Found owns. Use it like a pointer: test it, then dereference; keep it no longer than the
-// lock under which it was looked up (a pointer into memory is valid only that long).
+// lock under which it was looked up (a pointer into memory is valid only that long), and no
+// longer than the next command applied to the core (which may archive the record). Hold it in a
+// variable: `for (auto& f : engine.list_by_invt_no(x)->findings)` would iterate a destroyed copy.
 #pragma once
 
 #include <cstddef>
