@@ -195,6 +195,15 @@ class ColdMap {
     }
     return moved;
   }
+  // Archives every hot entry now (a snapshot: the archive then holds the whole table, and the
+  // map starts again from empty, restoring entries as they are used). Returns how many moved.
+  size_t evict_all() {
+    CBEC_ASSERT(archive_ != nullptr);
+    size_t moved = hot_.size();
+    while (!hot_.empty()) evict(hot_.begin());
+    touched_.clear();
+    return moved;
+  }
   // Archives one hot entry now.
   void evict(iterator it) {
     CBEC_ASSERT(archive_ != nullptr);

@@ -14,6 +14,27 @@ void get_vector(ByteReader& in, std::vector<T>* v, F&& get_one) {
 }
 }  // namespace
 
+void encode_cap_key(ByteWriter& w, const CapKey& k) {
+  w.str(std::get<0>(k));
+  w.i64(std::get<1>(k));
+  w.str(std::get<2>(k));
+}
+void decode_cap_key(ByteReader& in, CapKey* k) {
+  in.str(&std::get<0>(*k));
+  std::get<1>(*k) = static_cast<int>(in.i64());
+  in.str(&std::get<2>(*k));
+}
+void encode_caps(ByteWriter& w, const CapUse& caps) {
+  w.u64(caps.size());
+  for (const auto& [k, units] : caps) encode_cap_key(w, k), w.i64(units);
+}
+void decode_caps(ByteReader& in, CapUse* caps) {
+  get_vector(in, caps, [&](std::pair<CapKey, int64_t>& c) {
+    decode_cap_key(in, &c.first);
+    c.second = in.i64();
+  });
+}
+
 void encode_doc_record(ByteWriter& w, const DocRecord& r) {
   w.u64(r.digest);
   w.str(r.sender);
@@ -127,13 +148,7 @@ void decode_list_record(ByteReader& in, ListRecord* L) {
 void encode_list_extra(ByteWriter& w, const ListExtra& x) {
   w.u8(static_cast<uint8_t>(x.hold));
   ceb::encode_receipt(w, x.last);
-  w.u64(x.caps.size());
-  for (const auto& [key, units] : x.caps) {
-    w.str(std::get<0>(key));
-    w.i64(std::get<1>(key));
-    w.str(std::get<2>(key));
-    w.i64(units);
-  }
+  encode_caps(w, x.caps);
   w.boolean(x.lane.has_value());
   if (x.lane) w.u8(static_cast<uint8_t>(*x.lane));
   w.u64(x.lane_findings.size());
@@ -144,12 +159,7 @@ void decode_list_extra(ByteReader& in, ListExtra* x) {
   if (hold > static_cast<uint8_t>(HoldKind::kArrival)) return in.fail();
   x->hold = static_cast<HoldKind>(hold);
   ceb::decode_receipt(in, &x->last);
-  get_vector(in, &x->caps, [&](std::pair<CapKey, int64_t>& c) {
-    in.str(&std::get<0>(c.first));
-    std::get<1>(c.first) = static_cast<int>(in.i64());
-    in.str(&std::get<2>(c.first));
-    c.second = in.i64();
-  });
+  decode_caps(in, &x->caps);
   if (in.boolean()) {
     uint8_t lane = in.u8();
     if (lane > static_cast<uint8_t>(Lane::kRed)) return in.fail();

@@ -21,6 +21,8 @@ enum class HoldKind : uint8_t { kNone, kPartners, kGuarantee, kStock, kArrival }
 
 // Yearly per-person quantity caps of positive-list remarks (e.g. sugar 2 kg).
 using CapKey = std::tuple<std::string, int, std::string>;  // buyer id, year, tariff8
+// Units counted per cap (a released list's, a return's).
+using CapUse = std::vector<std::pair<CapKey, int64_t>>;
 
 template <class Doc>
 struct Stored {
@@ -32,7 +34,7 @@ struct Stored {
 struct ListExtra {
   HoldKind hold = HoldKind::kNone;
   ceb::Receipt last;
-  std::vector<std::pair<CapKey, int64_t>> caps;  // counted on release
+  CapUse caps;  // counted on release
   std::optional<Lane> lane;                 // decided once (cleared when the list is modified)
   std::vector<ceb::Finding> lane_findings;  // what chose a yellow or red lane
 };
@@ -46,6 +48,10 @@ void decode_list_tax(ByteReader& in, tax::ListTax* t);
 void encode_list_record(ByteWriter& w, const ListRecord& L);
 void decode_list_record(ByteReader& in, ListRecord* L);
 void encode_list_extra(ByteWriter& w, const ListExtra& x);
+void encode_cap_key(ByteWriter& w, const CapKey& k);
+void decode_cap_key(ByteReader& in, CapKey* k);
+void encode_caps(ByteWriter& w, const CapUse& caps);
+void decode_caps(ByteReader& in, CapUse* caps);
 void decode_list_extra(ByteReader& in, ListExtra* x);
 
 }  // namespace cbec::clearance

@@ -850,26 +850,6 @@ void ReturnBook::dump(std::ostream& o) const {
 // ---- codecs ----------------------------------------------------------------------------------
 namespace {
 constexpr uint64_t kMaxDecodedItems = 1'000'000;  // damaged bytes only
-void put_cap_key(ByteWriter& w, const CapKey& k) {
-  w.str(std::get<0>(k));
-  w.i64(std::get<1>(k));
-  w.str(std::get<2>(k));
-}
-void get_cap_key(ByteReader& in, CapKey* k) {
-  in.str(&std::get<0>(*k));
-  std::get<1>(*k) = static_cast<int>(in.i64());
-  in.str(&std::get<2>(*k));
-}
-void put_caps(ByteWriter& w, const CapUse& caps) {
-  w.u64(caps.size());
-  for (const auto& [k, units] : caps) put_cap_key(w, k), w.i64(units);
-}
-void get_caps(ByteReader& in, CapUse* caps) {
-  uint64_t n = in.u64();
-  if (n > kMaxDecodedItems) return in.fail();
-  caps->resize(n);
-  for (auto& [k, units] : *caps) get_cap_key(in, &k), units = in.i64();
-}
 void put_line_tax(ByteWriter& w, const std::vector<tax::LineTax>& lines) {
   tax::ListTax t;  // the list codec carries lines with every field
   t.lines = lines;
@@ -890,9 +870,9 @@ void encode_list_facts(ByteWriter& w, const ReturnBook::ListFacts& f) {
   w.str(f.release.quota_key.buyerIdNumber);
   w.i64(f.release.quota_key.year);
   w.i64(f.release.quota_fen);
-  put_caps(w, f.release.caps);
+  encode_caps(w, f.release.caps);
   w.u64(f.line_caps.size());
-  for (const auto& [gnum, k] : f.line_caps) w.i64(gnum), put_cap_key(w, k);
+  for (const auto& [gnum, k] : f.line_caps) w.i64(gnum), encode_cap_key(w, k);
   w.u64(f.returned_units.size());
   for (const auto& [gnum, u] : f.returned_units) w.i64(gnum), w.i64(u);
   w.i64(f.quota_counted_fen);
@@ -907,13 +887,13 @@ void decode_list_facts(ByteReader& in, ReturnBook::ListFacts* f) {
   in.str(&f->release.quota_key.buyerIdNumber);
   f->release.quota_key.year = static_cast<int>(in.i64());
   f->release.quota_fen = in.i64();
-  get_caps(in, &f->release.caps);
+  decode_caps(in, &f->release.caps);
   uint64_t n = in.u64();
   if (n > kMaxDecodedItems) return in.fail();
   for (uint64_t i = 0; i < n && in.ok(); ++i) {
     int64_t gnum = in.i64();
     CapKey k;
-    get_cap_key(in, &k);
+    decode_cap_key(in, &k);
     f->line_caps.emplace(gnum, std::move(k));
   }
   n = in.u64();
@@ -964,7 +944,7 @@ void encode_return_entry(ByteWriter& w, const ReturnBook::Entry& e) {
   w.i64(e.delta.tariff_fen);
   w.i64(e.delta.ct_fen);
   w.i64(e.delta.vat_fen);
-  put_caps(w, e.caps);
+  encode_caps(w, e.caps);
   ceb::encode_receipt(w, e.last);
 }
 void decode_return_entry(ByteReader& in, ReturnBook::Entry* e) {
@@ -1004,7 +984,7 @@ void decode_return_entry(ByteReader& in, ReturnBook::Entry* e) {
   e->delta.tariff_fen = in.i64();
   e->delta.ct_fen = in.i64();
   e->delta.vat_fen = in.i64();
-  get_caps(in, &e->caps);
+  decode_caps(in, &e->caps);
   ceb::decode_receipt(in, &e->last);
 }
 

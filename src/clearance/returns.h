@@ -39,13 +39,10 @@
 #include "archive/cold_map.h"
 #include "clearance/clearance.h"
 #include "clearance/error_codes.h"
+#include "clearance/records.h"
 #include "clearance/tax_bills.h"
 
 namespace cbec::clearance {
-
-// Yearly per-person quantity caps (the same type as the engine's): buyer id, year, tariff8.
-using CapKey = std::tuple<std::string, int, std::string>;
-using CapUse = std::vector<std::pair<CapKey, int64_t>>;
 
 // What the engine knows about a list when it is released and a cancel or return needs later.
 struct ReleaseFacts {

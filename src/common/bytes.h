@@ -73,6 +73,13 @@ class ByteReader {
   }
   std::string str() { return std::string(str_view()); }
   void str(std::string* out) { out->assign(str_view()); }
+  // The number of items that follow, each at least one byte long: fails if that many could not
+  // fit in what is left, so damaged bytes never make a decoder allocate without bound.
+  uint64_t count() {
+    uint64_t n = u64();
+    if (!ok_ || n > in_.size() - pos_) return fail(), 0;
+    return n;
+  }
   uint64_t be64() {
     if (in_.size() - pos_ < 8) return fail(), 0;
     uint64_t v = 0;
