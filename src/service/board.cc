@@ -258,6 +258,131 @@ uint64_t Board::WaitForVersionAfter(uint64_t after, int timeout_ms) const {
   return version_;
 }
 
+// ---- Snapshot codec (issue #3) --------------------------------------------------------------
+//
+// Format 1: u8 1; the options (u64 max_orders, i64 max_age_ms, u64 max_events); u64 version_;
+// the items in id order; by_order_ in its iteration order (orderNo, id); the retained events,
+// oldest first, without their ids (they are consecutive and end at version_, which is what
+// events_after relies on, so the format cannot express anything else). A removal event holds
+// only the item's id and hall, as emit() builds it.
+//
+// by_time_ is not stored: it is exactly {(item.updated_ms, item.id)} for every item (an item
+// enters it when created and moves in it when its updated_ms changes; both leave together in
+// evict), so load rebuilds it from items_. by_order_ is stored: it keys the full orderNo, which
+// an item keeps only the tail of. touched_ is Observe's scratch.
+
+namespace {
+
+constexpr uint8_t kBoardFormat = 1;
+
+void save_item(ByteWriter& w, const BoardItem& item) {
+  w.str(item.id);
+  w.str(item.hall);
+  w.str(item.order_short);
+  w.str(item.masked_name);
+  w.u8(static_cast<uint8_t>(item.stage));
+  for (TimeMs t : item.stage_ms) w.i64(t);
+  w.i64(item.updated_ms);
+}
+
+bool load_item(ByteReader& in, BoardItem* item) {
+  in.str(&item->id);
+  in.str(&item->hall);
+  in.str(&item->order_short);
+  in.str(&item->masked_name);
+  uint8_t stage = in.u8();
+  if (stage >= kBoardStages) return false;
+  item->stage = static_cast<BoardStage>(stage);
+  for (TimeMs& t : item->stage_ms) t = in.i64();
+  item->updated_ms = in.i64();
+  return in.ok();
+}
+
+}  // namespace
+
+void Board::save_state(ByteWriter& w) const {
+  std::lock_guard lk(mu_);
+  w.u8(kBoardFormat);
+  w.u64(options_.max_orders);
+  w.i64(options_.max_age_ms);
+  w.u64(options_.max_events);
+  w.u64(version_);
+  w.u64(items_.size());
+  for (const auto& [id, item] : items_) save_item(w, item);
+  w.u64(by_order_.size());
+  for (const auto& [order_no, id] : by_order_) {
+    w.str(order_no);
+    w.str(id);
+  }
+  w.u64(events_.size());
+  for (const BoardEvent& ev : events_) {
+    w.boolean(ev.removed);
+    if (ev.removed) {
+      w.str(ev.item.id);
+      w.str(ev.item.hall);
+    } else {
+      save_item(w, ev.item);
+    }
+  }
+}
+
+bool Board::load_state(ByteReader& in) {
+  std::unique_lock lk(mu_);
+  items_.clear();
+  by_time_.clear();
+  by_order_.clear();
+  events_.clear();
+  touched_.clear();
+  version_ = 0;
+  if (in.u8() != kBoardFormat || !in.ok()) return false;
+  uint64_t max_orders = in.u64();
+  TimeMs max_age_ms = in.i64();
+  uint64_t max_events = in.u64();
+  if (!in.ok() || max_orders != options_.max_orders || max_age_ms != options_.max_age_ms ||
+      max_events != options_.max_events)
+    return false;
+  uint64_t version = in.u64();
+  uint64_t n_items = in.count();
+  if (!in.ok() || n_items > options_.max_orders) return false;
+  for (uint64_t i = 0; i < n_items; ++i) {
+    BoardItem item;
+    if (!load_item(in, &item)) return false;
+    std::string id = item.id;
+    TimeMs updated_ms = item.updated_ms;
+    if (!items_.emplace(id, std::move(item)).second) return false;  // an id twice
+    by_time_.emplace(updated_ms, std::move(id));
+  }
+  uint64_t n_orders = in.count();
+  if (!in.ok()) return false;
+  for (uint64_t i = 0; i < n_orders; ++i) {
+    std::string order_no = in.str();
+    std::string id = in.str();
+    if (!in.ok() || items_.count(id) == 0) return false;  // evict() never leaves one behind
+    by_order_.emplace(std::move(order_no), std::move(id));
+  }
+  uint64_t n_events = in.count();
+  if (!in.ok() || n_events > version || n_events > options_.max_events) return false;
+  for (uint64_t i = 0; i < n_events; ++i) {
+    BoardEvent ev;
+    ev.id = version - n_events + 1 + i;
+    uint8_t removed = in.u8();
+    if (removed > 1) return false;
+    ev.removed = removed != 0;
+    if (ev.removed) {
+      in.str(&ev.item.id);
+      in.str(&ev.item.hall);
+    } else if (!load_item(in, &ev.item)) {
+      return false;
+    }
+    if (!in.ok()) return false;
+    events_.push_back(std::move(ev));
+  }
+  version_ = version;
+  lk.unlock();
+  cv_.notify_all();
+  return true;
+}
+
 std::string board_item_json(const BoardItem& item) {
   rapidjson::StringBuffer b;
   rapidjson::Writer<rapidjson::StringBuffer> w(b);

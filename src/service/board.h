@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "clearance/clearance.h"
+#include "common/bytes.h"
 
 namespace cbec::service {
 
@@ -93,6 +94,16 @@ class Board {
   uint64_t version() const;
   // Blocks until version() > after or timeout; returns version().
   uint64_t WaitForVersionAfter(uint64_t after, int timeout_ms) const;
+
+  // Snapshot (issue #3): the options, every item, the order index, the retained events and the
+  // version, in a deterministic order (so equal boards give equal bytes). Takes the board's
+  // mutex.
+  void save_state(ByteWriter& w) const;
+  // REQUIRES: a freshly constructed board with the same options (they are in the snapshot and
+  // checked: a board rebuilt with other bounds would not be the one a full replay gives).
+  // Reads what save_state wrote; false on malformed input (the board is then unspecified but
+  // safe to destroy). Never asserts on input and allocates only for what the bytes hold.
+  [[nodiscard]] bool load_state(ByteReader& in);
 
  private:
   BoardItem* item_for_waybill(const clearance::Engine& e, std::string_view logisticsCode,

@@ -1,6 +1,7 @@
 #include "service/stats.h"
 
 #include <algorithm>
+#include <limits>
 
 #include "clearance/id_number.h"
 #include "fmt/format.h"
@@ -352,6 +353,167 @@ std::array<uint64_t, kQuotaBands + 1> StatsCentre::quota_bands(int year) const {
 TimeMs StatsCentre::last_time() const {
   std::lock_guard lk(mu_);
   return last_time_;
+}
+
+// ---- Snapshot codec (issue #3) --------------------------------------------------------------
+//
+// Format 1: u8 1; i64 last_time_; i64 pruned_day_; hourly_ then daily_, each as a count of
+// scopes, then per scope its name and a count of buckets, then per bucket its start and its
+// Aggregate; then quota_ as a count of years, then per year i64 year and the kQuotaBands + 1
+// counts. Every map in its own order. A scope whose buckets were all pruned keeps its (empty)
+// entry, as in memory.
+//
+// An Aggregate: u64 declared, released, rejected, released_automated; i64 value_fen, tax_fen;
+// the 3 lanes and kClearanceBuckets counts (fixed sizes, no count); the four Figure maps
+// (count, then key, u64 lists, i64 value_fen, i64 tax_fen) and findings (count, then rule, u64).
+
+namespace {
+
+constexpr uint8_t kStatsFormat = 1;
+// Bucket starts outside ± 2^62 ms (about 146 million years) are damage: bucket_start would
+// overflow on them.
+constexpr TimeMs kStatsMaxAbsTimeMs = TimeMs{1} << 62;
+
+using FigureMap = std::map<std::string, Figure, std::less<>>;
+using BucketMap = std::map<TimeMs, Aggregate>;
+using ScopeMap = std::map<std::string, BucketMap, std::less<>>;
+
+void save_figures(ByteWriter& w, const FigureMap& m) {
+  w.u64(m.size());
+  for (const auto& [k, f] : m) {
+    w.str(k);
+    w.u64(f.lists);
+    w.i64(f.value_fen);
+    w.i64(f.tax_fen);
+  }
+}
+
+bool load_figures(ByteReader& in, FigureMap* m) {
+  uint64_t n = in.count();
+  for (uint64_t i = 0; i < n && in.ok(); ++i) {
+    std::string k = in.str();
+    Figure f;
+    f.lists = in.u64();
+    f.value_fen = in.i64();
+    f.tax_fen = in.i64();
+    if (!in.ok() || !m->emplace(std::move(k), f).second) return false;
+  }
+  return in.ok();
+}
+
+void save_aggregate(ByteWriter& w, const Aggregate& a) {
+  w.u64(a.declared);
+  w.u64(a.released);
+  w.u64(a.rejected);
+  w.u64(a.released_automated);
+  w.i64(a.value_fen);
+  w.i64(a.tax_fen);
+  for (uint64_t n : a.lanes) w.u64(n);
+  for (uint64_t n : a.clearance) w.u64(n);
+  save_figures(w, a.by_trade_mode);
+  save_figures(w, a.by_country);
+  save_figures(w, a.by_chapter);
+  save_figures(w, a.by_platform);
+  w.u64(a.findings.size());
+  for (const auto& [rule, n] : a.findings) {
+    w.str(rule);
+    w.u64(n);
+  }
+}
+
+bool load_aggregate(ByteReader& in, Aggregate* a) {
+  a->declared = in.u64();
+  a->released = in.u64();
+  a->rejected = in.u64();
+  a->released_automated = in.u64();
+  a->value_fen = in.i64();
+  a->tax_fen = in.i64();
+  for (uint64_t& n : a->lanes) n = in.u64();
+  for (uint64_t& n : a->clearance) n = in.u64();
+  if (!load_figures(in, &a->by_trade_mode) || !load_figures(in, &a->by_country) ||
+      !load_figures(in, &a->by_chapter) || !load_figures(in, &a->by_platform))
+    return false;
+  uint64_t n = in.count();
+  for (uint64_t i = 0; i < n && in.ok(); ++i) {
+    std::string rule = in.str();
+    uint64_t count = in.u64();
+    if (!in.ok() || !a->findings.emplace(std::move(rule), count).second) return false;
+  }
+  return in.ok();
+}
+
+void save_scopes(ByteWriter& w, const ScopeMap& scopes) {
+  w.u64(scopes.size());
+  for (const auto& [scope, buckets] : scopes) {
+    w.str(scope);
+    w.u64(buckets.size());
+    for (const auto& [start, a] : buckets) {
+      w.i64(start);
+      save_aggregate(w, a);
+    }
+  }
+}
+
+// Bucket starts must be what bucket_start gives for `g`: a query looks buckets up by it.
+bool load_scopes(ByteReader& in, Granularity g, ScopeMap* scopes) {
+  uint64_t n_scopes = in.count();
+  for (uint64_t i = 0; i < n_scopes && in.ok(); ++i) {
+    auto [it, fresh] = scopes->try_emplace(in.str());
+    if (!in.ok() || !fresh) return false;
+    uint64_t n_buckets = in.count();
+    for (uint64_t j = 0; j < n_buckets && in.ok(); ++j) {
+      TimeMs start = in.i64();
+      if (!in.ok() || start <= -kStatsMaxAbsTimeMs || start >= kStatsMaxAbsTimeMs ||
+          bucket_start(start, g) != start)
+        return false;
+      auto [b, added] = it->second.try_emplace(start);
+      if (!added || !load_aggregate(in, &b->second)) return false;
+    }
+  }
+  return in.ok();
+}
+
+}  // namespace
+
+void StatsCentre::save_state(ByteWriter& w) const {
+  std::lock_guard lk(mu_);
+  w.u8(kStatsFormat);
+  w.i64(last_time_);
+  w.i64(pruned_day_);
+  save_scopes(w, hourly_);
+  save_scopes(w, daily_);
+  w.u64(quota_.size());
+  for (const auto& [year, bands] : quota_) {
+    w.i64(year);
+    for (uint64_t n : bands) w.u64(n);
+  }
+}
+
+bool StatsCentre::load_state(ByteReader& in) {
+  std::lock_guard lk(mu_);
+  hourly_.clear();
+  daily_.clear();
+  quota_.clear();
+  delta_.clear();
+  counted_.clear();
+  last_time_ = pruned_day_ = 0;
+  if (in.u8() != kStatsFormat || !in.ok()) return false;
+  last_time_ = in.i64();
+  pruned_day_ = in.i64();
+  if (!in.ok() || !load_scopes(in, Granularity::kHour, &hourly_) ||
+      !load_scopes(in, Granularity::kDay, &daily_))
+    return false;
+  uint64_t n_years = in.count();
+  for (uint64_t i = 0; i < n_years && in.ok(); ++i) {
+    int64_t year = in.i64();
+    if (!in.ok() || year < std::numeric_limits<int>::min() ||
+        year > std::numeric_limits<int>::max())
+      return false;
+    auto [it, fresh] = quota_.try_emplace(static_cast<int>(year));
+    if (!fresh) return false;
+    for (uint64_t& n : it->second) n = in.u64();
+  }
+  return in.ok();
 }
 
 std::string stats_series_json(const StatsCentre::Series& s, const StatsCentre::Range& r,

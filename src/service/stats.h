@@ -28,6 +28,7 @@
 #include <vector>
 
 #include "clearance/clearance.h"
+#include "common/bytes.h"
 
 namespace cbec::service {
 
@@ -96,6 +97,16 @@ class StatsCentre {
   // Buyers per usage band (kQuotaBands + 1 entries: the last is "at the limit").
   std::array<uint64_t, kQuotaBands + 1> quota_bands(int year) const;
   TimeMs last_time() const;
+
+  // Snapshot (issue #3): the hourly and daily buckets of every scope (with their breakdowns),
+  // the quota bands of every year, last_time_ and pruned_day_, in map order (so equal centres
+  // give equal bytes). delta_ and counted_ are Observe's scratch and are not written. Takes the
+  // centre's mutex.
+  void save_state(ByteWriter& w) const;
+  // REQUIRES: a freshly constructed centre. Reads what save_state wrote; false on malformed
+  // input (the centre is then unspecified but safe to destroy). Never asserts on input and
+  // allocates only for what the bytes hold.
+  [[nodiscard]] bool load_state(ByteReader& in);
 
  private:
   // What one list adds to every bucket it counts in: built once per list, then added to the
