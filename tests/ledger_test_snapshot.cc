@@ -217,9 +217,9 @@ void build_quota(QuotaLedger* q) {
   q->commit(2);
   ASSERT_TRUE(q->reserve(3, kBuyerA2025, 0, kLimit).ok());  // zero, no entry for the buyer
   ASSERT_TRUE(q->reserve(4, kBuyerB, 300'000, kLimit).ok());
-  q->release(4);  // leaves an entry with nothing in it
+  q->release(4);                                             // leaves an entry with nothing in it
   ASSERT_TRUE(q->reserve(5, kBuyerB, 50'000, kLimit).ok());  // open
-  ASSERT_TRUE(q->reserve(6, kBuyerA, 0, kLimit).ok());  // zero on a buyer with an entry
+  ASSERT_TRUE(q->reserve(6, kBuyerA, 0, kLimit).ok());       // zero on a buyer with an entry
   q->reduce(kBuyerA, 150'000);
   q->reinstate(kBuyerC, 30'000);
   EXPECT_FALSE(q->reserve(7, kBuyerA, 650'001, kLimit).ok());

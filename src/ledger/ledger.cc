@@ -452,8 +452,7 @@ bool StockLedger::load_state(ByteReader& in) {
       if (!in.ok() || qty_units <= 0) return false;
       auto item = items_.find(key);
       // reserve() merges a list's lines per item and keeps them in key order.
-      if (item == items_.end() || (!held.empty() && !(held.back().item->first < key)))
-        return false;
+      if (item == items_.end() || (!held.empty() && !(held.back().item->first < key))) return false;
       if (!add_to(&reserved[&item->second], qty_units)) return false;
       held.push_back(Held{item, qty_units});
     }
@@ -498,8 +497,7 @@ bool QuotaLedger::load_state(ByteReader& in) {
     t.reserved_fen = in.i64();
     Fen year_to_date_fen = t.committed_fen;  // reserve() adds the two
     if (!in.ok() || t.committed_fen < 0 || t.reserved_fen < 0 ||
-        !add_to(&year_to_date_fen, t.reserved_fen) ||
-        !append_in_order(&totals_, std::move(key), t))
+        !add_to(&year_to_date_fen, t.reserved_fen) || !append_in_order(&totals_, std::move(key), t))
       return false;
   }
   std::map<const QuotaTotals*, Fen> reserved;
@@ -575,8 +573,7 @@ bool GuaranteeLedger::load_state(ByteReader& in) {
       std::string_view code = in.str_view();
       if (!in.ok()) return false;
       held.account = accounts_.find(code);
-      if (held.account == accounts_.end() ||
-          !add_to(&reserved[&held.account->second], amount_fen))
+      if (held.account == accounts_.end() || !add_to(&reserved[&held.account->second], amount_fen))
         return false;
     }
     reservations_.emplace(id, held);
