@@ -1,5 +1,7 @@
 #include "clearance/records.h"
 
+#include <limits>
+
 namespace cbec::clearance {
 namespace {
 // Bounds for damaged bytes only (real records are far smaller).
@@ -23,6 +25,18 @@ void decode_cap_key(ByteReader& in, CapKey* k) {
   in.str(&std::get<0>(*k));
   std::get<1>(*k) = static_cast<int>(in.i64());
   in.str(&std::get<2>(*k));
+}
+void encode_civil_date(ByteWriter& w, CivilDate d) {
+  w.i64(d.year);
+  w.i64(d.month);
+  w.i64(d.day);
+}
+void decode_civil_date(ByteReader& in, CivilDate* d) {
+  for (int* part : {&d->year, &d->month, &d->day}) {
+    int64_t v = in.i64();
+    if (v < std::numeric_limits<int>::min() || v > std::numeric_limits<int>::max()) in.fail();
+    *part = static_cast<int>(v);
+  }
 }
 void encode_caps(ByteWriter& w, const CapUse& caps) {
   w.u64(caps.size());

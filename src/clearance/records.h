@@ -2,7 +2,9 @@
 // archive (src/archive/) when the core evicts them. The tables themselves are in engine.cc.
 #pragma once
 
+#include <iterator>
 #include <optional>
+#include <set>
 #include <string>
 #include <tuple>
 #include <utility>
@@ -53,6 +55,31 @@ void decode_cap_key(ByteReader& in, CapKey* k);
 void encode_caps(ByteWriter& w, const CapUse& caps);
 void decode_caps(ByteReader& in, CapUse* caps);
 void decode_list_extra(ByteReader& in, ListExtra* x);
+// A date as three numbers; decoding checks only that each fits an int, not the calendar.
+void encode_civil_date(ByteWriter& w, CivilDate d);
+void decode_civil_date(ByteReader& in, CivilDate* d);
+
+// Timer sets of the books' snapshots (TaxBook::timers_, ReturnBook::lapses_): (time, key) in set
+// order. Decoding fails unless the entries come strictly in order, as a set writes them, so one
+// set has exactly one encoding; it allocates no more entries than the bytes can hold.
+template <class K>
+void encode_timers(ByteWriter& w, const std::set<std::pair<TimeMs, K>>& timers) {
+  w.u64(timers.size());
+  for (const auto& [t, k] : timers) {
+    w.i64(t);
+    archive::KeyCodec<K>::put(w, k);
+  }
+}
+template <class K>
+void decode_timers(ByteReader& in, std::set<std::pair<TimeMs, K>>* timers) {
+  for (uint64_t i = 0, n = in.count(); i < n && in.ok(); ++i) {
+    std::pair<TimeMs, K> timer;
+    timer.first = in.i64();
+    archive::KeyCodec<K>::get(in, &timer.second);
+    if (!in.ok() || (!timers->empty() && !(*std::prev(timers->end()) < timer))) return in.fail();
+    timers->emplace_hint(timers->end(), std::move(timer));
+  }
+}
 
 }  // namespace cbec::clearance
 

@@ -827,6 +827,35 @@ void ReturnBook::archive_idle(TimeMs cutoff) {
   refunds_.evict_idle(cutoff, never);
 }
 
+void ReturnBook::evict_all() {
+  lists_.evict_all();
+  cancels_.evict_all();
+  refunds_.evict_all();
+}
+
+namespace {
+constexpr uint8_t kSnapshotVersion = 1;
+}  // namespace
+
+void ReturnBook::save_state(ByteWriter& w) const {
+  w.u8(kSnapshotVersion);
+  encode_timers(w, lapses_);
+}
+
+bool ReturnBook::load_state(ByteReader& in) {
+  CBEC_ASSERT(lapses_.empty());
+  if (in.u8() != kSnapshotVersion) return false;
+  decode_timers(in, &lapses_);
+  if (!in.ok()) return false;
+  for (const auto& [t, key] : lapses_) {
+    Found<Entry> e = refunds_.peek(key);
+    if (!e || e->rec.kind != ReturnRecord::Kind::kReturn ||
+        e->rec.state != ReturnRecord::State::kPending || e->rec.lapse_at != t)
+      return false;
+  }
+  return true;
+}
+
 void ReturnBook::dump(std::ostream& o) const {
   auto rec = [&](const char* what, const Key& k, const Entry& e) {
     o << what << " " << k.first << "/" << k.second << " " << e.rec.invtNo << " " << e.rec.preNo
@@ -864,9 +893,7 @@ void get_line_tax(ByteReader& in, std::vector<tax::LineTax>* lines) {
 
 void encode_list_facts(ByteWriter& w, const ReturnBook::ListFacts& f) {
   w.u64(f.list_id);
-  w.i64(f.release.decl_date.year);
-  w.i64(f.release.decl_date.month);
-  w.i64(f.release.decl_date.day);
+  encode_civil_date(w, f.release.decl_date);
   w.str(f.release.quota_key.buyerIdNumber);
   w.i64(f.release.quota_key.year);
   w.i64(f.release.quota_fen);
@@ -881,9 +908,7 @@ void encode_list_facts(ByteWriter& w, const ReturnBook::ListFacts& f) {
 }
 void decode_list_facts(ByteReader& in, ReturnBook::ListFacts* f) {
   f->list_id = in.u64();
-  f->release.decl_date.year = static_cast<int>(in.i64());
-  f->release.decl_date.month = static_cast<int>(in.i64());
-  f->release.decl_date.day = static_cast<int>(in.i64());
+  decode_civil_date(in, &f->release.decl_date);
   in.str(&f->release.quota_key.buyerIdNumber);
   f->release.quota_key.year = static_cast<int>(in.i64());
   f->release.quota_fen = in.i64();

@@ -108,6 +108,17 @@ class ReturnBook {
   // The archive (src/archive/): release facts and cancel/return records idle since cutoff.
   void attach(archive::Archive* a, const TimeMs* clock);
   void archive_idle(TimeMs cutoff);
+  // Archives every release fact, cancel and return now (before a snapshot). REQUIRES: attached.
+  void evict_all();
+
+  // Snapshot (issue #3): what is not in the ColdMaps, the lapse timers of pending returns.
+  void save_state(ByteWriter& w) const;
+  // REQUIRES: a freshly constructed book, attach() called, on the archive that evict_all() of the
+  // saved book filled. Reads what save_state wrote; false on malformed input (the book is then
+  // unspecified but safe to destroy): never asserts on input, allocates at most what the bytes
+  // can hold, and checks that every lapse timer is a pending return of the archive with that
+  // lapse time (lapse_due() asserts it; one archive read per pending return).
+  [[nodiscard]] bool load_state(ByteReader& in);
   void dump(std::ostream& o) const;
 
  private:

@@ -4,6 +4,8 @@
 #include "clearance/records.h"
 
 #include <algorithm>
+#include <cstdint>
+#include <limits>
 
 #include "fmt/format.h"
 
@@ -117,6 +119,12 @@ void TaxBook::archive_idle(TimeMs cutoff, CivilDate today) {
   const std::string day = format_date8(today);
   journal_.evict_idle(cutoff, [&](const Key& k, const auto&) { return k.second == day; });
   payments_.evict_idle(cutoff, [](const auto&, const auto&) { return false; });
+}
+
+void TaxBook::evict_all() {
+  bills_.evict_all();
+  journal_.evict_all();
+  payments_.evict_all();
 }
 
 void TaxBook::advance(TimeMs now) {
@@ -437,6 +445,143 @@ void TaxBook::dump(std::ostream& o) const {
     o << "\n";
   }
   o << "tax_serial " << serial_ << "\n";
+}
+
+// ---- snapshot --------------------------------------------------------------------------------
+namespace {
+constexpr uint8_t kSnapshotVersion = 1;
+
+// A map or set being loaded takes only keys after its last one (as a saved one is written).
+template <class C, class K>
+bool after_last(const C& c, const K& key) {
+  if (c.empty()) return true;
+  if constexpr (requires { c.rbegin()->first; }) {
+    return c.rbegin()->first < key;
+  } else {
+    return *c.rbegin() < key;
+  }
+}
+// A boolean written by ByteWriter::boolean (only 0 or 1, so that a blob has one reading).
+bool get_boolean(ByteReader& in) {
+  uint8_t b = in.u8();
+  if (b > 1) in.fail();
+  return b == 1;
+}
+uint32_t get_u32(ByteReader& in) {
+  uint64_t v = in.u64();
+  if (v > std::numeric_limits<uint32_t>::max()) in.fail();
+  return static_cast<uint32_t>(v);
+}
+bool is_valid(CivilDate d) { return is_valid_date(d.year, d.month, d.day); }
+}  // namespace
+
+void TaxBook::save_state(ByteWriter& w) const {
+  w.u8(kSnapshotVersion);
+  w.u64(serial_);
+  w.u64(unsettled_.size());
+  for (const auto& [code, invts] : unsettled_) {
+    w.str(code);
+    w.u64(invts.size());
+    for (const std::string& invtNo : invts) w.str(invtNo);
+  }
+  encode_timers(w, timers_);
+  w.u64(journal_summary_.size());
+  for (const auto& [code, sum] : journal_summary_) {
+    w.str(code);
+    w.i64(sum.balance_fen);
+    encode_civil_date(w, sum.first_day);
+    encode_civil_date(w, sum.last_day);
+    w.boolean(sum.any);
+  }
+  w.u64(credit_.size());
+  for (const auto& [code, c] : credit_) {
+    w.str(code);
+    w.u64(c.overdue_bills);
+    w.i64(c.overdue_fen);
+    w.u64(c.lapsed_returns);
+    w.u64(c.events.size());
+    for (const TaxCreditEvent& e : c.events) {
+      w.u8(static_cast<uint8_t>(e.kind));
+      w.i64(e.time);
+      w.str(e.invtNo);
+      w.str(e.reference);
+      w.i64(e.amount_fen);
+    }
+  }
+}
+
+bool TaxBook::load_state(ByteReader& in) {
+  CBEC_ASSERT(unsettled_.empty() && timers_.empty() && journal_summary_.empty() &&
+              credit_.empty() && serial_ == 0);
+  if (in.u8() != kSnapshotVersion) return false;
+  serial_ = in.u64();
+  for (uint64_t i = 0, n = in.count(); i < n; ++i) {
+    std::string code = in.str();
+    std::set<std::string> invts;
+    for (uint64_t j = 0, m = in.count(); j < m; ++j) {
+      std::string invtNo = in.str();
+      if (!in.ok() || !after_last(invts, invtNo)) return false;
+      invts.emplace_hint(invts.end(), std::move(invtNo));
+    }
+    // track() drops a guarantor whose last bill is settled.
+    if (!in.ok() || invts.empty() || !after_last(unsettled_, code)) return false;
+    unsettled_.emplace_hint(unsettled_.end(), std::move(code), std::move(invts));
+  }
+  decode_timers(in, &timers_);
+  for (uint64_t i = 0, n = in.count(); i < n; ++i) {
+    std::string code = in.str();
+    JournalSummary sum;
+    sum.balance_fen = in.i64();
+    decode_civil_date(in, &sum.first_day);
+    decode_civil_date(in, &sum.last_day);
+    sum.any = get_boolean(in);
+    if (!in.ok() || !is_valid(sum.first_day) || !is_valid(sum.last_day) ||
+        (sum.any && sum.last_day < sum.first_day) || !after_last(journal_summary_, code))
+      return false;
+    journal_summary_.emplace_hint(journal_summary_.end(), std::move(code), sum);
+  }
+  for (uint64_t i = 0, n = in.count(); i < n; ++i) {
+    std::string code = in.str();
+    TaxCreditRecord c;
+    c.overdue_bills = get_u32(in);
+    c.overdue_fen = in.i64();
+    c.lapsed_returns = get_u32(in);
+    const uint64_t events = in.count();
+    c.events.reserve(events);
+    for (uint64_t j = 0; j < events; ++j) {
+      TaxCreditEvent& e = c.events.emplace_back();
+      uint8_t kind = in.u8();
+      if (kind > static_cast<uint8_t>(TaxCreditEvent::Kind::kLapsedReturn)) return false;
+      e.kind = static_cast<TaxCreditEvent::Kind>(kind);
+      e.time = in.i64();
+      in.str(&e.invtNo);
+      in.str(&e.reference);
+      e.amount_fen = in.i64();
+    }
+    if (!in.ok() || !after_last(credit_, code)) return false;
+    credit_.emplace_hint(credit_.end(), std::move(code), std::move(c));
+  }
+  if (!in.ok()) return false;
+
+  // Cross-references into the archive: an unsettled bill is one of its guarantor's bills and not
+  // settled (pay() walks them and asserts they exist); a timer is the payable or overdue time of
+  // an unsettled bill (track() drops both when the bill is settled).
+  std::map<std::string_view, std::pair<TimeMs, TimeMs>> due;  // invtNo -> payable, overdue
+  for (const auto& [code, invts] : unsettled_) {
+    for (const std::string& invtNo : invts) {
+      Found<TaxBill> b = bills_.peek(invtNo);
+      if (!b || b->invtNo != invtNo || b->assureCode != code) return false;
+      if ((b->state == State::kPaid || b->state == State::kVoid) && b->pending_return_fen == 0)
+        return false;
+      if (!due.emplace(invtNo, std::pair(b->payable_at, b->overdue_at)).second)
+        return false;  // one bill under two guarantors
+    }
+  }
+  for (const auto& [t, invtNo] : timers_) {
+    auto d = due.find(invtNo);
+    if (d == due.end() || (t != d->second.first && t != d->second.second)) return false;
+  }
+  return true;
 }
 
 // ---- codecs ----------------------------------------------------------------------------------

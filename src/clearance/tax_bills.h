@@ -69,6 +69,19 @@ class TaxBook {
   // (unsettled set, timers): about 0.3 KB each, for as long as the payment cycle lasts.
   void attach(archive::Archive* a, const TimeMs* clock);
   void archive_idle(TimeMs cutoff, CivilDate today);
+  // Archives every bill, journal day and payment now (before a snapshot). REQUIRES: attached.
+  void evict_all();
+
+  // Snapshot (issue #3): what is not in the ColdMaps — the unsettled bills per guarantor, the
+  // timers, the journal summaries, the credit records, the serial — in a deterministic order.
+  // on_credit_event is wiring, not state: it is not written.
+  void save_state(ByteWriter& w) const;
+  // REQUIRES: a freshly constructed book, attach() called, on the archive that evict_all() of the
+  // saved book filled. Reads what save_state wrote; false on malformed input (the book is then
+  // unspecified but safe to destroy): never asserts on input, allocates at most what the bytes
+  // can hold, validates enum values, dates and that every unsettled bill and timer names a bill
+  // of the archive in that state (one archive read per unsettled bill).
+  [[nodiscard]] bool load_state(ByteReader& in);
 
   // Bills whose payable or overdue time has come (≤ now) move on. Called once per command.
   void advance(TimeMs now);

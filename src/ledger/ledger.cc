@@ -9,6 +9,9 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <climits>
+#include <iterator>
+#include <optional>
 #include <utility>
 
 #include "common/decimal.h"
@@ -335,6 +338,253 @@ void GuaranteeLedger::check_invariants() const {
     auto r = reserved.find(code);
     CBEC_ASSERT(a.reserved_fen == (r == reserved.end() ? 0 : r->second));
   }
+}
+
+// ---- Snapshots -----------------------------------------------------------------------------
+//
+// Each ledger writes a version byte, its entries in map order, then its open reservations in id
+// order (an unordered_map has no order of its own), each naming its entry by key. Loading
+// rebuilds the reservations' iterators by looking the keys up, and refuses (returns false)
+// anything the operations could not have produced: entries out of order or repeated, negative
+// amounts, a reservation naming a missing entry, reserved sums that differ from the open
+// reservations, sums that overflow. check_invariants() runs only once all of that held, so
+// damaged bytes never reach an assertion.
+
+namespace {
+
+constexpr uint8_t kSnapshotVersion = 1;
+
+template <class Reservations>
+std::vector<ReservationId> sorted_ids(const Reservations& r) {
+  std::vector<ReservationId> ids;
+  ids.reserve(r.size());
+  for (const auto& entry : r) ids.push_back(entry.first);
+  std::sort(ids.begin(), ids.end());
+  return ids;
+}
+
+// *sum += x; false if that overflows.
+bool add_to(int64_t* sum, int64_t x) { return !__builtin_add_overflow(*sum, x, sum); }
+
+void put_stock_key(ByteWriter& w, const StockKey& k) {
+  w.str(k.emsNo);
+  w.str(k.itemRecordNo);
+}
+void get_stock_key(ByteReader& in, StockKey* k) {
+  in.str(&k->emsNo);
+  in.str(&k->itemRecordNo);
+}
+void put_quota_key(ByteWriter& w, const QuotaKey& k) {
+  w.str(k.buyerIdNumber);
+  w.i64(k.year);
+}
+void get_quota_key(ByteReader& in, QuotaKey* k) {
+  in.str(&k->buyerIdNumber);
+  int64_t year = in.i64();
+  if (year < INT_MIN || year > INT_MAX) return in.fail();
+  k->year = static_cast<int>(year);
+}
+
+// Appends (key, value) to a map being loaded in key order; false unless key is greater than
+// every key before it (a saved map has no repeats and is in order).
+template <class Map, class K, class V>
+bool append_in_order(Map* m, K&& key, V&& value) {
+  if (!m->empty() && !m->key_comp()(std::prev(m->end())->first, key)) return false;
+  m->emplace_hint(m->end(), std::forward<K>(key), std::forward<V>(value));
+  return true;
+}
+
+}  // namespace
+
+void StockLedger::save_state(ByteWriter& w) const {
+  w.u8(kSnapshotVersion);
+  w.u64(items_.size());
+  for (const auto& [key, item] : items_) {
+    put_stock_key(w, key);
+    w.str(item.gcode);
+    w.str(item.name);
+    w.str(item.unit);
+    w.i64(item.on_hand_units);
+    w.i64(item.reserved_units);
+  }
+  w.u64(reservations_.size());
+  for (ReservationId id : sorted_ids(reservations_)) {
+    const std::vector<Held>& held = reservations_.at(id);
+    w.u64(id);
+    w.u64(held.size());
+    for (const Held& h : held) {
+      put_stock_key(w, h.item->first);
+      w.i64(h.qty_units);
+    }
+  }
+}
+
+bool StockLedger::load_state(ByteReader& in) {
+  CBEC_ASSERT(items_.empty() && reservations_.empty());
+  if (in.u8() != kSnapshotVersion) return false;
+  for (uint64_t i = 0, n = in.count(); i < n; ++i) {
+    StockKey key;
+    StockItem item;
+    get_stock_key(in, &key);
+    in.str(&item.gcode);
+    in.str(&item.name);
+    in.str(&item.unit);
+    item.on_hand_units = in.i64();
+    item.reserved_units = in.i64();
+    if (!in.ok() || item.on_hand_units < 0 || item.reserved_units < 0 ||
+        item.reserved_units > item.on_hand_units ||
+        !append_in_order(&items_, std::move(key), std::move(item)))
+      return false;
+  }
+  std::map<const StockItem*, int64_t> reserved;  // what the open reservations hold per item
+  std::optional<ReservationId> last_id;
+  for (uint64_t i = 0, n = in.count(); i < n; ++i) {
+    const ReservationId id = in.u64();
+    if (!in.ok() || (last_id && id <= *last_id)) return false;
+    last_id = id;
+    std::vector<Held> held;
+    const uint64_t lines = in.count();
+    held.reserve(lines);
+    for (uint64_t j = 0; j < lines; ++j) {
+      StockKey key;
+      get_stock_key(in, &key);
+      const int64_t qty_units = in.i64();
+      if (!in.ok() || qty_units <= 0) return false;
+      auto item = items_.find(key);
+      // reserve() merges a list's lines per item and keeps them in key order.
+      if (item == items_.end() || (!held.empty() && !(held.back().item->first < key))) return false;
+      if (!add_to(&reserved[&item->second], qty_units)) return false;
+      held.push_back(Held{item, qty_units});
+    }
+    if (!in.ok()) return false;
+    reservations_.emplace(id, std::move(held));
+  }
+  if (!in.ok()) return false;
+  for (const auto& [key, item] : items_) {
+    auto r = reserved.find(&item);
+    if (item.reserved_units != (r == reserved.end() ? 0 : r->second)) return false;
+  }
+  check_invariants();
+  return true;
+}
+
+void QuotaLedger::save_state(ByteWriter& w) const {
+  w.u8(kSnapshotVersion);
+  w.u64(totals_.size());
+  for (const auto& [key, t] : totals_) {
+    put_quota_key(w, key);
+    w.i64(t.committed_fen);
+    w.i64(t.reserved_fen);
+  }
+  w.u64(reservations_.size());
+  for (ReservationId id : sorted_ids(reservations_)) {
+    const Held& held = reservations_.at(id);
+    w.u64(id);
+    w.i64(held.amount_fen);
+    // A zero reservation holds no entry (there may be none for its buyer).
+    if (held.amount_fen > 0) put_quota_key(w, held.totals->first);
+  }
+}
+
+bool QuotaLedger::load_state(ByteReader& in) {
+  CBEC_ASSERT(totals_.empty() && reservations_.empty());
+  if (in.u8() != kSnapshotVersion) return false;
+  for (uint64_t i = 0, n = in.count(); i < n; ++i) {
+    QuotaKey key;
+    QuotaTotals t;
+    get_quota_key(in, &key);
+    t.committed_fen = in.i64();
+    t.reserved_fen = in.i64();
+    Fen year_to_date_fen = t.committed_fen;  // reserve() adds the two
+    if (!in.ok() || t.committed_fen < 0 || t.reserved_fen < 0 ||
+        !add_to(&year_to_date_fen, t.reserved_fen) || !append_in_order(&totals_, std::move(key), t))
+      return false;
+  }
+  std::map<const QuotaTotals*, Fen> reserved;
+  std::optional<ReservationId> last_id;
+  for (uint64_t i = 0, n = in.count(); i < n; ++i) {
+    const ReservationId id = in.u64();
+    const Fen amount_fen = in.i64();
+    if (!in.ok() || (last_id && id <= *last_id) || amount_fen < 0) return false;
+    last_id = id;
+    Held held{totals_.end(), amount_fen};
+    if (amount_fen > 0) {
+      QuotaKey key;
+      get_quota_key(in, &key);
+      if (!in.ok()) return false;
+      held.totals = totals_.find(key);
+      if (held.totals == totals_.end() || !add_to(&reserved[&held.totals->second], amount_fen))
+        return false;
+    }
+    reservations_.emplace(id, held);
+  }
+  if (!in.ok()) return false;
+  for (const auto& [key, t] : totals_) {
+    auto r = reserved.find(&t);
+    if (t.reserved_fen != (r == reserved.end() ? 0 : r->second)) return false;
+  }
+  check_invariants();
+  return true;
+}
+
+void GuaranteeLedger::save_state(ByteWriter& w) const {
+  w.u8(kSnapshotVersion);
+  w.u64(accounts_.size());
+  for (const auto& [code, a] : accounts_) {
+    w.str(code);
+    w.i64(a.deposited_fen);
+    w.i64(a.open_bills_fen);
+    w.i64(a.reserved_fen);
+  }
+  w.u64(reservations_.size());
+  for (ReservationId id : sorted_ids(reservations_)) {
+    const Held& held = reservations_.at(id);
+    w.u64(id);
+    w.i64(held.amount_fen);
+    // A zero reservation holds no account (its guarantor may have none).
+    if (held.amount_fen > 0) w.str(held.account->first);
+  }
+}
+
+bool GuaranteeLedger::load_state(ByteReader& in) {
+  CBEC_ASSERT(accounts_.empty() && reservations_.empty());
+  if (in.u8() != kSnapshotVersion) return false;
+  for (uint64_t i = 0, n = in.count(); i < n; ++i) {
+    std::string code = in.str();
+    GuaranteeAccount a;
+    a.deposited_fen = in.i64();
+    a.open_bills_fen = in.i64();
+    a.reserved_fen = in.i64();
+    Fen held_fen = a.open_bills_fen;  // remaining = deposited - held must not be negative
+    if (!in.ok() || a.deposited_fen < 0 || a.open_bills_fen < 0 || a.reserved_fen < 0 ||
+        !add_to(&held_fen, a.reserved_fen) || held_fen > a.deposited_fen ||
+        !append_in_order(&accounts_, std::move(code), a))
+      return false;
+  }
+  std::map<const GuaranteeAccount*, Fen> reserved;
+  std::optional<ReservationId> last_id;
+  for (uint64_t i = 0, n = in.count(); i < n; ++i) {
+    const ReservationId id = in.u64();
+    const Fen amount_fen = in.i64();
+    if (!in.ok() || (last_id && id <= *last_id) || amount_fen < 0) return false;
+    last_id = id;
+    Held held{accounts_.end(), amount_fen};
+    if (amount_fen > 0) {
+      std::string_view code = in.str_view();
+      if (!in.ok()) return false;
+      held.account = accounts_.find(code);
+      if (held.account == accounts_.end() || !add_to(&reserved[&held.account->second], amount_fen))
+        return false;
+    }
+    reservations_.emplace(id, held);
+  }
+  if (!in.ok()) return false;
+  for (const auto& [code, a] : accounts_) {
+    auto r = reserved.find(&a);
+    if (a.reserved_fen != (r == reserved.end() ? 0 : r->second)) return false;
+  }
+  check_invariants();
+  return true;
 }
 
 }  // namespace cbec::ledger

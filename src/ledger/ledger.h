@@ -21,6 +21,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "common/bytes.h"
 #include "common/money.h"
 #include "common/status.h"
 
@@ -68,6 +69,14 @@ class StockLedger {
   bool has_reservation(ReservationId id) const { return reservations_.count(id) != 0; }
   void check_invariants() const;
   const std::map<StockKey, StockItem>& items() const { return items_; }
+
+  // Snapshot (issue #3): items and open reservations (reservations in id order, each naming its
+  // entry by key), so that the bytes are a function of the state.
+  void save_state(ByteWriter& w) const;
+  // REQUIRES: a freshly constructed ledger. Reads what save_state wrote; false on malformed input
+  // (the ledger is then unspecified but safe to destroy): never asserts on input, allocates at
+  // most what the bytes can hold, and checks what check_invariants() asserts before calling it.
+  [[nodiscard]] bool load_state(ByteReader& in);
 
  private:
   using Items = std::map<StockKey, StockItem>;
@@ -117,6 +126,14 @@ class QuotaLedger {
   void check_invariants() const;
   const std::map<QuotaKey, QuotaTotals>& all() const { return totals_; }
 
+  // Snapshot (issue #3): items and open reservations (reservations in id order, each naming its
+  // entry by key), so that the bytes are a function of the state.
+  void save_state(ByteWriter& w) const;
+  // REQUIRES: a freshly constructed ledger. Reads what save_state wrote; false on malformed input
+  // (the ledger is then unspecified but safe to destroy): never asserts on input, allocates at
+  // most what the bytes can hold, and checks what check_invariants() asserts before calling it.
+  [[nodiscard]] bool load_state(ByteReader& in);
+
  private:
   using Totals = std::map<QuotaKey, QuotaTotals>;
   // The buyer's entry (entries are never erased); meaningful only when amount_fen > 0, since a
@@ -157,6 +174,14 @@ class GuaranteeLedger {
   bool has_reservation(ReservationId id) const { return reservations_.count(id) != 0; }
   void check_invariants() const;
   const std::map<std::string, GuaranteeAccount, std::less<>>& all() const { return accounts_; }
+
+  // Snapshot (issue #3): items and open reservations (reservations in id order, each naming its
+  // entry by key), so that the bytes are a function of the state.
+  void save_state(ByteWriter& w) const;
+  // REQUIRES: a freshly constructed ledger. Reads what save_state wrote; false on malformed input
+  // (the ledger is then unspecified but safe to destroy): never asserts on input, allocates at
+  // most what the bytes can hold, and checks what check_invariants() asserts before calling it.
+  [[nodiscard]] bool load_state(ByteReader& in);
 
  private:
   using Accounts = std::map<std::string, GuaranteeAccount, std::less<>>;
