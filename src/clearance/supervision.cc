@@ -10,7 +10,9 @@
 
 #include "clearance/clearance.h"
 #include "clearance/rules.h"
+#include "common/bytes.h"
 #include "common/crypto.h"
+#include "messages/record_codec.h"
 
 namespace cbec::clearance {
 
@@ -642,6 +644,287 @@ std::string Supervisor::dump() const {
     o << "grade " << g.code << " " << ref::credit_grade_name(g.grade) << " " << g.effective_from
       << " " << g.officer_id << " " << g.proposal_id << " " << g.applied << "\n";
   return o.str();
+}
+
+// ---- snapshot ---------------------------------------------------------------------------------
+
+namespace {
+
+constexpr uint8_t kSupervisorFormat = 1;
+// Credit counts are sums of single events: far above any real count, low enough that window
+// sums times the policy's weights stay within int64 whatever damaged bytes say.
+constexpr int64_t kMaxCreditCount = int64_t{1} << 40;
+
+template <class E>
+void put_enum(ByteWriter& w, E e) {
+  w.u8(static_cast<uint8_t>(e));
+}
+// An enum value; fails the reader above `last`, the enum's last enumerator.
+template <class E>
+E get_enum(ByteReader& in, E last) {
+  uint8_t v = in.u8();
+  if (v > static_cast<uint8_t>(last)) return in.fail(), E{};
+  return static_cast<E>(v);
+}
+
+// A yellow or red lane: the only lanes a queue item or a control order's action can hold.
+Lane get_manual_lane(ByteReader& in) {
+  Lane l = get_enum(in, Lane::kRed);
+  if (l == Lane::kGreen) in.fail();
+  return l;
+}
+
+// A date as its day number; on load, years 0..9999 only (what yyyyMMdd can show).
+void put_date(ByteWriter& w, CivilDate d) { w.i64(days_from_civil(d)); }
+CivilDate get_date(ByteReader& in) {
+  int64_t days = in.i64();
+  if (days < -800000 || days > 3000000) return in.fail(), CivilDate{};
+  CivilDate d = civil_from_days(days);
+  if (d.year < 0 || d.year > 9999) return in.fail(), CivilDate{};
+  return d;
+}
+
+uint32_t get_u32(ByteReader& in) {
+  uint64_t v = in.u64();
+  if (v > UINT32_MAX) in.fail();
+  return static_cast<uint32_t>(v);
+}
+
+void put_findings(ByteWriter& w, const std::vector<ceb::Finding>& fs) {
+  w.u64(fs.size());
+  for (const ceb::Finding& f : fs) ceb::encode_finding(w, f);
+}
+void get_findings(ByteReader& in, std::vector<ceb::Finding>* fs) {
+  fs->resize(in.count());
+  for (ceb::Finding& f : *fs) ceb::decode_finding(in, &f);
+}
+
+void put_draw(ByteWriter& w, const DrawRecord& d) {
+  w.u64(d.seq);
+  w.i64(d.time);
+  put_date(w, d.day);
+  w.str(d.invtNo);
+  w.str(d.enterprise);
+  put_enum(w, d.grade);
+  put_enum(w, d.risk);
+  w.i64(d.rate_bp);
+  w.boolean(d.seeded);
+  w.str(d.hmac_hex);
+  w.boolean(d.selected);
+  put_enum(w, d.lane);
+  w.str(d.decided_by);
+  w.str(d.inspector);
+}
+void get_draw(ByteReader& in, DrawRecord* d) {
+  d->seq = in.u64();
+  d->time = in.i64();
+  d->day = get_date(in);
+  in.str(&d->invtNo);
+  in.str(&d->enterprise);
+  d->grade = get_enum(in, ref::CreditGrade::kSeriouslyDishonest);
+  d->risk = get_enum(in, ref::RiskClass::kHigh);
+  d->rate_bp = in.i64();
+  d->seeded = in.boolean();
+  in.str(&d->hmac_hex);
+  d->selected = in.boolean();
+  d->lane = get_enum(in, Lane::kRed);
+  in.str(&d->decided_by);
+  in.str(&d->inspector);
+}
+
+// Inserts a decoded map entry; a key seen twice fails the reader (the writer wrote map keys,
+// so a repeat means damage, and dropping it would not be canonical).
+template <class M, class K, class V>
+void put_unique(ByteReader& in, M* m, K&& key, V&& value) {
+  if (!m->emplace(std::forward<K>(key), std::forward<V>(value)).second) in.fail();
+}
+
+}  // namespace
+
+void Supervisor::save_state(ByteWriter& w) const {
+  w.u8(kSupervisorFormat);
+  w.u64(seeds_.size());
+  for (const auto& [day, s] : seeds_) {  // sha256_hex is recomputed from the seed on load
+    put_date(w, day);
+    w.str(s.seed);
+    w.i64(s.logged_at);
+  }
+  w.u64(officers_.size());
+  for (const auto& [id, o] : officers_) {
+    w.str(id);
+    w.str(o.name);
+    w.str(o.site);
+    w.boolean(o.on_duty);
+    w.u64(o.open);
+  }
+  w.u64(queue_.size());
+  for (const auto& [invtNo, q] : queue_) {
+    w.str(invtNo);
+    w.str(q.site);
+    put_enum(w, q.lane);
+    w.i64(q.queued_at);
+    w.str(q.assigned);
+    w.str(q.claimed_by);
+    put_findings(w, q.reasons);
+  }
+  w.u64(control_orders_.size());
+  for (const auto& [id, c] : control_orders_) {
+    w.str(id);
+    w.str(c.officer_id);
+    put_enum(w, c.target);
+    w.str(c.pattern);
+    put_enum(w, c.action);
+    w.i64(c.set_at);
+    w.i64(c.expires_at);
+    w.str(c.reason);
+    w.boolean(c.revoked);
+    w.u64(c.hits);
+  }
+  w.u64(credit_.size());
+  for (const auto& [code, b] : credit_) {
+    w.str(code);
+    w.u64(b.releases_total);
+    w.u64(b.by_day.size());
+    for (const auto& [day, counts] : b.by_day) {
+      w.i64(day);
+      for (int64_t n : counts) w.i64(n);
+    }
+  }
+  w.u64(next_proposal_id_);
+  w.u64(proposals_.size());
+  for (const auto& [id, p] : proposals_) {
+    w.u64(id);
+    w.str(p.code);
+    put_enum(w, p.from);
+    put_enum(w, p.to);
+    w.i64(p.score);
+    w.str(p.explanation_zh);
+    w.str(p.explanation_en);
+    w.i64(p.proposed_at);
+    put_enum(w, p.state);
+  }
+  w.u64(grade_changes_.size());
+  for (const GradeChange& g : grade_changes_) {
+    w.str(g.code);
+    put_enum(w, g.grade);
+    w.i64(g.effective_from);
+    w.str(g.officer_id);
+    w.str(g.reason);
+    w.u64(g.proposal_id);
+    w.boolean(g.applied);
+  }
+  w.u64(pending_draws_.size());
+  for (const DrawRecord& d : pending_draws_) put_draw(w, d);
+  w.u64(draws_total_);
+}
+
+bool Supervisor::load_state(ByteReader& in) {
+  if (in.u8() != kSupervisorFormat) return false;
+  for (uint64_t n = in.count(); n > 0 && in.ok(); --n) {
+    SeedRecord s;
+    s.day = get_date(in);
+    in.str(&s.seed);
+    s.logged_at = in.i64();
+    if (s.seed.size() != kDrawSeedBytes) return false;  // set_seed accepts no other size
+    s.sha256_hex = seed_sha256_hex(s.seed);
+    put_unique(in, &seeds_, s.day, std::move(s));
+  }
+  const uint64_t officers = in.count();
+  if (officers > kMaxOfficers) return false;
+  for (uint64_t n = officers; n > 0 && in.ok(); --n) {
+    Officer o;
+    in.str(&o.officer_id);
+    in.str(&o.name);
+    in.str(&o.site);
+    o.on_duty = in.boolean();
+    o.open = get_u32(in);
+    put_unique(in, &officers_, o.officer_id, std::move(o));
+  }
+  for (uint64_t n = in.count(); n > 0 && in.ok(); --n) {
+    QueueItem q;
+    in.str(&q.invtNo);
+    in.str(&q.site);
+    q.lane = get_manual_lane(in);
+    q.queued_at = in.i64();
+    in.str(&q.assigned);
+    in.str(&q.claimed_by);
+    get_findings(in, &q.reasons);
+    put_unique(in, &queue_, q.invtNo, std::move(q));
+  }
+  const uint64_t orders = in.count();
+  if (orders > kMaxControlOrders) return false;
+  for (uint64_t n = orders; n > 0 && in.ok(); --n) {
+    ControlOrder c;
+    in.str(&c.order_id);
+    in.str(&c.officer_id);
+    c.target = get_enum(in, ControlTarget::kPhone);
+    in.str(&c.pattern);
+    c.action = get_manual_lane(in);
+    c.set_at = in.i64();
+    c.expires_at = in.i64();
+    in.str(&c.reason);
+    c.revoked = in.boolean();
+    c.hits = in.u64();
+    put_unique(in, &control_orders_, c.order_id, std::move(c));
+  }
+  for (uint64_t n = in.count(); n > 0 && in.ok(); --n) {
+    std::string code = in.str();
+    CreditBook b;
+    b.releases_total = in.u64();
+    for (uint64_t d = in.count(); d > 0 && in.ok(); --d) {
+      int64_t day = in.i64();
+      std::array<int64_t, kCreditEventKinds> counts{};
+      for (int64_t& c : counts) {
+        c = in.i64();
+        if (c < 0 || c > kMaxCreditCount) in.fail();
+      }
+      // Day numbers come from Beijing dates of log times; bounded so window arithmetic holds.
+      if (day < -kMaxCreditCount || day > kMaxCreditCount) in.fail();
+      put_unique(in, &b.by_day, day, counts);
+    }
+    if (code.empty()) in.fail();  // credit_event ignores an empty code
+    put_unique(in, &credit_, std::move(code), std::move(b));
+  }
+  next_proposal_id_ = in.u64();
+  if (next_proposal_id_ == 0) return false;
+  for (uint64_t n = in.count(); n > 0 && in.ok(); --n) {
+    GradeProposal p;
+    p.id = in.u64();
+    in.str(&p.code);
+    p.from = get_enum(in, ref::CreditGrade::kSeriouslyDishonest);
+    p.to = get_enum(in, ref::CreditGrade::kSeriouslyDishonest);
+    p.score = in.i64();
+    in.str(&p.explanation_zh);
+    in.str(&p.explanation_en);
+    p.proposed_at = in.i64();
+    p.state = get_enum(in, GradeProposal::State::kSuperseded);
+    if (p.id == 0 || p.id >= next_proposal_id_) return false;  // ids are handed out in order
+    put_unique(in, &proposals_, p.id, std::move(p));
+  }
+  grade_changes_.resize(in.count());
+  for (GradeChange& g : grade_changes_) {
+    in.str(&g.code);
+    g.grade = get_enum(in, ref::CreditGrade::kSeriouslyDishonest);
+    g.effective_from = in.i64();
+    in.str(&g.officer_id);
+    in.str(&g.reason);
+    g.proposal_id = in.u64();
+    g.applied = in.boolean();
+  }
+  pending_draws_.resize(in.count());
+  for (DrawRecord& d : pending_draws_) get_draw(in, &d);
+  draws_total_ = in.u64();
+  if (!in.ok()) return false;
+  // Every officer's open count is the number of queued lists it owns (add_open keeps it so, and
+  // dequeue and claim assert on it): a blob where they disagree is damaged.
+  std::map<std::string_view, uint64_t> owned;
+  for (const auto& [invtNo, q] : queue_)
+    if (officers_.count(q.owner()) != 0) ++owned[q.owner()];
+  for (const auto& [id, o] : officers_) {
+    auto it = owned.find(id);
+    if (o.open != (it == owned.end() ? 0 : it->second)) return false;
+  }
+  return true;
 }
 
 }  // namespace cbec::clearance

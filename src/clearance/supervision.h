@@ -30,6 +30,11 @@
 #include "messages/receipt.h"
 #include "reference/reference.h"
 
+namespace cbec {
+class ByteWriter;
+class ByteReader;
+}  // namespace cbec
+
 namespace cbec::clearance {
 
 enum class Lane : uint8_t;
@@ -228,6 +233,15 @@ class Supervisor {
   std::vector<std::string> credit_codes() const;  // enterprises with a record
 
   std::string dump() const;  // canonical text, for replay comparisons
+
+  // Snapshot (issue #3): every member that is state, in a fixed order (maps in key order). The
+  // draw's HMAC key cache is not state: a loaded supervisor re-keys on its first draw.
+  void save_state(ByteWriter& w) const;
+  // REQUIRES: a freshly constructed supervisor. Reads what save_state wrote; false on
+  // malformed input (the supervisor is then unspecified but safe to destroy). Never asserts on
+  // input, bounds every count by the bytes left, validates enum values and dates, and checks
+  // that officers' open counts match the queue (later claims and dequeues rely on it).
+  [[nodiscard]] bool load_state(ByteReader& in);
 
  private:
   struct CreditBook {

@@ -13,6 +13,7 @@
 #include <array>
 #include <limits>
 
+#include "common/bytes.h"
 #include "common/status.h"
 
 namespace cbec::risk {
@@ -349,6 +350,32 @@ class LruTable {
   // nobody asked about for longer than every window of the table hold nothing that counts.
   void expire(TimeMs cutoff, int max_steps) {
     while (max_steps-- > 0 && tail_ != kNone && slots_[tail_].touched <= cutoff) remove(tail_);
+  }
+
+  // For loading a snapshot: adds key as the least recently touched key, with its touch time,
+  // so keys given most recent first (for_each's order) rebuild the same recency list. nullptr
+  // (and nothing changes) if the key is already present or the table is full.
+  V* append_oldest(uint64_t key, TimeMs touched) {
+    if (size_ == capacity_ || lookup(key) != kNone) return nullptr;
+    uint32_t s;
+    if (!free_.empty()) {
+      s = free_.back();
+      free_.pop_back();
+    } else {
+      s = static_cast<uint32_t>(slots_.size());
+      slots_.emplace_back();
+    }
+    Slot& sl = slots_[s];
+    sl.key = key;
+    sl.touched = touched;
+    sl.value = V{};
+    sl.next = kNone;
+    sl.prev = tail_;
+    (tail_ == kNone ? head_ : slots_[tail_].next) = s;
+    tail_ = s;
+    insert_index(key, s);
+    ++size_;
+    return &sl.value;
   }
 
   // Most recently touched first.
@@ -993,6 +1020,231 @@ std::string Monitor::dump() const {
     o.push_back(']');
   });
   return o;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Snapshot codec. Canonical: saving a loaded monitor gives the same bytes. Table keys are written
+// most recently touched first with their touch times; price histories oldest price first (the
+// ring's position is not state: only ages are read); day and minute rings as their non-empty
+// buckets, whose position follows from their index.
+
+namespace {
+
+constexpr uint8_t kMonitorFormat = 1;
+
+// Times, amounts, prices and day or minute indexes from a snapshot stay below 2^56 in
+// magnitude (2 million years in ms, 7e11 units in 1e-5 units), so the differences and window
+// sums that use them cannot overflow, whatever the bytes say.
+constexpr int64_t kMaxLoadedMagnitude = int64_t{1} << 56;
+
+int64_t get_i64(ByteReader& in) {
+  int64_t v = in.i64();
+  if (v >= kMaxLoadedMagnitude || v <= -kMaxLoadedMagnitude) in.fail();
+  return v;
+}
+
+uint32_t get_u32(ByteReader& in) {
+  uint64_t v = in.u64();
+  if (v > std::numeric_limits<uint32_t>::max()) in.fail();
+  return static_cast<uint32_t>(v);
+}
+
+template <size_t N>
+void put(ByteWriter& w, const EventWindow<N>& e) {
+  w.u64(e.n);
+  for (uint8_t i = 0; i < e.n; ++i) {
+    w.i64(e.ev[i].t_ms);
+    w.i64(e.ev[i].amount);
+    w.u64(e.ev[i].tag);
+    w.u64(e.ev[i].count);
+  }
+}
+template <size_t N>
+void get(ByteReader& in, EventWindow<N>* e) {
+  uint64_t n = in.count();
+  if (n > N) return in.fail();
+  e->n = static_cast<uint8_t>(n);
+  for (uint8_t i = 0; i < e->n; ++i) {
+    Event& ev = e->ev[i];
+    ev.t_ms = get_i64(in);
+    ev.amount = get_i64(in);
+    ev.tag = get_u32(in);
+    ev.count = get_u32(in);
+    if (ev.count == 0) return in.fail();  // every event holds at least one list
+  }
+}
+
+template <size_t N>
+void put(ByteWriter& w, const DistinctSet<N>& d) {
+  w.u64(d.n);
+  for (uint8_t i = 0; i < d.n; ++i) {
+    w.u64(d.m[i].tag);
+    w.u64(d.m[i].last);
+  }
+}
+template <size_t N>
+void get(ByteReader& in, DistinctSet<N>* d) {
+  uint64_t n = in.count();
+  if (n > N) return in.fail();
+  d->n = static_cast<uint8_t>(n);
+  for (uint8_t i = 0; i < d->n; ++i) {
+    d->m[i].tag = get_u32(in);
+    d->m[i].last = get_u32(in);
+    for (uint8_t j = 0; j < i; ++j) {
+      if (d->m[j].tag == d->m[i].tag) return in.fail();  // members are distinct
+    }
+  }
+}
+
+void put(ByteWriter& w, const BuyerState& b) {
+  put(w, b.split);
+  put(w, b.released);
+  put(w, b.addresses);
+}
+void get(ByteReader& in, BuyerState* b) {
+  get(in, &b->split);
+  get(in, &b->released);
+  get(in, &b->addresses);
+}
+void put(ByteWriter& w, const AddressState& a) {
+  put(w, a.split);
+  put(w, a.buyers);
+}
+void get(ByteReader& in, AddressState* a) {
+  get(in, &a->split);
+  get(in, &a->buyers);
+}
+void put(ByteWriter& w, const PhoneState& p) { put(w, p.buyers); }
+void get(ByteReader& in, PhoneState* p) { get(in, &p->buyers); }
+void put(ByteWriter& w, const BulkState& b) { put(w, b.qty); }
+void get(ByteReader& in, BulkState* b) { get(in, &b->qty); }
+
+// sorted[] is rebuilt from the ring: it is the latest `window` = min(stored, history) prices in
+// order, whatever sequence of pushes produced it.
+void put(ByteWriter& w, const PriceHistory& ph) {
+  w.u64(ph.total);
+  w.u64(ph.history);
+  w.u64(ph.stored);
+  for (size_t age = ph.stored; age > 0; --age) w.i64(ph.at_age(age - 1));
+}
+void get(ByteReader& in, PriceHistory* ph) {
+  const uint64_t total = in.u64();
+  const uint64_t history = in.u64();
+  const uint64_t stored = in.count();
+  // stored = min(total, kCap); history is 0 only before the first price.
+  if (history > PriceHistory::kCap || stored != std::min<uint64_t>(total, PriceHistory::kCap) ||
+      (history == 0) != (total == 0)) {
+    return in.fail();
+  }
+  for (size_t i = 0; i < stored; ++i) {
+    ph->ring[i] = get_i64(in);
+    if (ph->ring[i] <= 0) return in.fail();  // on_release keeps positive prices only
+  }
+  ph->total = total;
+  ph->stored = static_cast<uint16_t>(stored);
+  ph->head = static_cast<uint16_t>(stored % PriceHistory::kCap);
+  ph->rebuild(static_cast<uint16_t>(history));
+}
+
+// A ring of buckets indexed by (index mod K): only the buckets that count are written, in ring
+// order; a bucket of count 0 acts like an empty one (the next use resets it).
+template <class Bucket, size_t K, class IndexOf>
+void put_ring(ByteWriter& w, const std::array<Bucket, K>& ring, IndexOf index_of) {
+  uint64_t used = 0;
+  for (const Bucket& b : ring) used += b.count != 0;
+  w.u64(used);
+  for (const Bucket& b : ring) {
+    if (b.count == 0) continue;
+    w.i64(index_of(b));
+    w.u64(b.count);
+  }
+}
+template <class Bucket, size_t K, class IndexRef>
+void get_ring(ByteReader& in, std::array<Bucket, K>* ring, IndexRef index_ref) {
+  const uint64_t used = in.count();
+  if (used > K) return in.fail();
+  for (uint64_t i = 0; i < used && in.ok(); ++i) {
+    const int64_t index = get_i64(in);
+    const uint32_t count = get_u32(in);
+    const auto k = static_cast<int64_t>(K);
+    Bucket& b = (*ring)[static_cast<size_t>(((index % k) + k) % k)];
+    if (count == 0 || b.count != 0) return in.fail();  // empty, or two in one bucket
+    index_ref(b) = index;
+    b.count = count;
+  }
+}
+
+void put(ByteWriter& w, const PaycoState& pc) {
+  put_ring(w, pc.days, [](const DayCount& d) { return d.day; });
+  put(w, pc.platforms);
+}
+void get(ByteReader& in, PaycoState* pc) {
+  get_ring(in, &pc->days, [](DayCount& d) -> int64_t& { return d.day; });
+  get(in, &pc->platforms);
+}
+void put(ByteWriter& w, const PlatformState& ps) {
+  put_ring(w, ps.minutes, [](const MinuteCount& m) { return m.minute; });
+}
+void get(ByteReader& in, PlatformState* ps) {
+  get_ring(in, &ps->minutes, [](MinuteCount& m) -> int64_t& { return m.minute; });
+}
+
+template <class V>
+void put_table(ByteWriter& w, const LruTable<V>& t) {
+  w.u64(t.size());
+  t.for_each([&](uint64_t key, TimeMs touched, const V& v) {
+    w.be64(key);
+    w.i64(touched);
+    put(w, v);
+  });
+}
+template <class V>
+void get_table(ByteReader& in, LruTable<V>* t) {
+  const uint64_t n = in.count();
+  if (n > t->capacity()) return in.fail();
+  for (uint64_t i = 0; i < n && in.ok(); ++i) {
+    const uint64_t key = in.be64();
+    const TimeMs touched = get_i64(in);
+    if (!in.ok()) return;
+    V* v = t->append_oldest(key, touched);
+    if (v == nullptr) return in.fail();  // a key twice
+    get(in, v);
+  }
+}
+
+}  // namespace
+
+void Monitor::save_state(ByteWriter& w) const {
+  const State& s = *s_;
+  w.u8(kMonitorFormat);
+  for (size_t cap : {limits_.buyers, limits_.addresses, limits_.phones, limits_.bulk_keys,
+                     limits_.price_codes, limits_.pay_companies, limits_.platforms}) {
+    w.u64(cap);
+  }
+  put_table(w, s.buyers);
+  put_table(w, s.addresses);
+  put_table(w, s.phones);
+  put_table(w, s.bulk);
+  put_table(w, s.prices);
+  put_table(w, s.paycos);
+  put_table(w, s.platforms);
+}
+
+bool Monitor::load_state(ByteReader& in) {
+  State& s = *s_;
+  if (in.u8() != kMonitorFormat) return false;
+  for (size_t cap : {limits_.buyers, limits_.addresses, limits_.phones, limits_.bulk_keys,
+                     limits_.price_codes, limits_.pay_companies, limits_.platforms}) {
+    if (in.u64() != cap) return false;  // taken under other limits
+  }
+  get_table(in, &s.buyers);
+  get_table(in, &s.addresses);
+  get_table(in, &s.phones);
+  get_table(in, &s.bulk);
+  get_table(in, &s.prices);
+  get_table(in, &s.paycos);
+  get_table(in, &s.platforms);
+  return in.ok();
 }
 
 }  // namespace cbec::risk

@@ -47,6 +47,11 @@
 #include "messages/receipt.h"
 #include "reference/reference.h"
 
+namespace cbec {
+class ByteWriter;
+class ByteReader;
+}  // namespace cbec
+
 namespace cbec::risk {
 
 // The risk_* fields of the policy version in force (ref::Policy, config/defaults/policy.toml).
@@ -147,6 +152,16 @@ class Monitor {
 
   Sizes sizes() const;
   const Limits& limits() const { return limits_; }
+
+  // Snapshot (issue #3): every table with its keys in recency order and their touch times, so
+  // a loaded monitor evicts, expires and finds exactly as this one would. The limits are
+  // configuration (the constructor's), not state: the blob carries them only so that a load
+  // under other limits fails instead of misreading. The per-list scratch buffer is not state.
+  void save_state(ByteWriter& w) const;
+  // REQUIRES: a freshly constructed monitor. Reads what save_state wrote; false on malformed
+  // input or other limits (the monitor is then unspecified but safe to destroy). Never asserts
+  // on input; allocates at most what the limits allow.
+  [[nodiscard]] bool load_state(ByteReader& in);
 
  private:
   struct State;
