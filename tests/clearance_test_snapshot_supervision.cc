@@ -137,17 +137,17 @@ void Build(Supervisor& s) {
                                    Lane::kRed, kT0 + 30 * kMsPerDay, "电话", false},
                                   kT0)
                   .ok());
-  ASSERT_TRUE(s.set_control_order({"O2", "C-PHONE", ControlTarget::kPhone, "", Lane::kRed, 0,
-                                   "", true},
-                                  kT0)
-                  .ok());  // revoked
+  ASSERT_TRUE(
+      s.set_control_order({"O2", "C-PHONE", ControlTarget::kPhone, "", Lane::kRed, 0, "", true},
+                          kT0)
+          .ok());  // revoked
   ASSERT_TRUE(s.set_control_order({"O3", "C-ADDR", ControlTarget::kAddress, "测试路5号",
                                    Lane::kYellow, kT0 + 2 * kMsPerHour, "短期", false},
                                   kT0)
                   .ok());  // expires during the further operations
   std::string log;
   Lanes(s, "A", 60, kT0, kMinute, &log);
-  Draws(s);  // the service took these
+  Draws(s);                                                // the service took these
   Lanes(s, "B", 20, kT0 + 2 * kMsPerHour, kMinute, &log);  // pending
   // Claims: a few lists of each site.
   int claimed = 0;
@@ -165,17 +165,16 @@ void Build(Supervisor& s) {
   }
   for (int i = 0; i < 3; ++i) {
     s.credit_event("ENT-C", CreditEventKind::kFinding, kT0 + 100 + i, p, CreditGrade::kRegular);
-    s.credit_event("ENT-D", CreditEventKind::kRejection, kT0 + 100 + i, p,
-                   CreditGrade::kCertified);
+    s.credit_event("ENT-D", CreditEventKind::kRejection, kT0 + 100 + i, p, CreditGrade::kCertified);
     s.credit_event("ENT-E", CreditEventKind::kLateTax, kT0 - 2 * kMsPerDay + i, p,
                    CreditGrade::kAdvancedCertified);
   }
   s.credit_event("ENT-E", CreditEventKind::kReturn, kT0, p, CreditGrade::kAdvancedCertified);
   ASSERT_GE(s.proposals().size(), 3u);
-  ASSERT_TRUE(s.confirm_grade({"O1", "ENT-D", CreditGrade::kRegular, kT0 + 3 * kMsPerHour,
-                               "确认降级"},
-                              kT0, CreditGrade::kCertified)
-                  .ok());
+  ASSERT_TRUE(
+      s.confirm_grade({"O1", "ENT-D", CreditGrade::kRegular, kT0 + 3 * kMsPerHour, "确认降级"}, kT0,
+                      CreditGrade::kCertified)
+          .ok());
   ASSERT_TRUE(s.confirm_grade({"O2", "ENT-E", CreditGrade::kDishonest, 0, "直接决定"}, kT0,
                               CreditGrade::kAdvancedCertified)
                   .ok());
@@ -202,16 +201,15 @@ bool Load(Supervisor& s, std::string_view blob) {
 std::string Continue(Supervisor& s) {
   const ref::Policy p = TestPolicy();
   std::string log;
-  Lanes(s, "B", 10, kT0 + 3 * kMsPerHour, kMinute, &log);  // re-decided lists (yellow→red)
+  Lanes(s, "B", 10, kT0 + 3 * kMsPerHour, kMinute, &log);       // re-decided lists (yellow→red)
   Lanes(s, "C", 80, kT0 + 4 * kMsPerHour, 20 * kMinute, &log);  // into the second seed's day
-  Lanes(s, "D", 20, kT0 + 3 * kMsPerDay, kMinute, &log);  // a day without a seed
+  Lanes(s, "D", 20, kT0 + 3 * kMsPerDay, kMinute, &log);        // a day without a seed
   log += Draws(s);
   std::vector<std::string> queued;
   for (const auto& [inv, q] : s.queue()) queued.push_back(inv);
   for (size_t i = 0; i < queued.size(); ++i) {
     for (const char* who : {"O1", "O2", "O3", "O4", "nobody"}) {
-      log += fmt::format("{} {} decide:{}\n", queued[i], who,
-                         s.check_decider(who, queued[i]).ok());
+      log += fmt::format("{} {} decide:{}\n", queued[i], who, s.check_decider(who, queued[i]).ok());
     }
     if (i % 4 == 0) log += fmt::format("claim:{}\n", s.claim({"O1", queued[i], false}).ok());
     if (i % 4 == 1) log += fmt::format("unclaim:{}\n", s.claim({"O2", queued[i], true}).ok());
@@ -311,10 +309,10 @@ TEST(SupervisionSnapshot, LoadedSupervisorBehavesLikeTheOriginal) {
   for (size_t i = 0; i < a.grade_changes().size(); ++i) {
     const auto& g = a.grade_changes()[i];
     const auto& x = b.grade_changes()[i];
-    EXPECT_EQ(std::tie(x.code, x.grade, x.effective_from, x.officer_id, x.reason,
-                       x.proposal_id, x.applied),
-              std::tie(g.code, g.grade, g.effective_from, g.officer_id, g.reason,
-                       g.proposal_id, g.applied));
+    EXPECT_EQ(std::tie(x.code, x.grade, x.effective_from, x.officer_id, x.reason, x.proposal_id,
+                       x.applied),
+              std::tie(g.code, g.grade, g.effective_from, g.officer_id, g.reason, g.proposal_id,
+                       g.applied));
   }
   EXPECT_EQ(b.credit_codes(), a.credit_codes());
 

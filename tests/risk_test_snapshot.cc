@@ -263,8 +263,8 @@ TEST(RiskSnapshot, BadVersionFails) {
 
 TEST(RiskSnapshot, OtherLimitsRefuseTheBlob) {
   Saved s;
-  size_t Limits::*fields[] = {&Limits::buyers,        &Limits::addresses,   &Limits::phones,
-                              &Limits::bulk_keys,     &Limits::price_codes, &Limits::pay_companies,
+  size_t Limits::*fields[] = {&Limits::buyers,    &Limits::addresses,   &Limits::phones,
+                              &Limits::bulk_keys, &Limits::price_codes, &Limits::pay_companies,
                               &Limits::platforms};
   for (auto field : fields) {
     for (size_t delta : {size_t{1}, size_t{100}}) {
