@@ -64,6 +64,11 @@ class Harness {
   // as "archived.*"), the engine has an archive and a Tick after every command moves everything
   // not in work into it: every rule then reaches its records through restore-on-access.
   static bool archive_every_command();
+  // With CBEC_TEST_SNAPSHOT_EVERY_COMMAND=1 ("snapshot.*"), after every command the engine saves
+  // a snapshot and loads it back (Engine::save_snapshot / load_snapshot), checking that the
+  // dump is unchanged and that saving again gives the same bytes: every rule then runs on state
+  // that went through the snapshot codecs.
+  static bool snapshot_every_command();
 
   const ref::ReferenceData& ref() const { return *reference_; }
   clearance::Engine& engine() { return *engine_; }

@@ -336,7 +336,7 @@ Harness::Harness(clearance::LaneSelector lanes, bool setup,
   }
   reference_ = reference;
   clearance::EngineOptions options{reference_, std::move(lanes)};
-  if (archive_every_command()) {
+  if (archive_every_command() || snapshot_every_command()) {
     archive_ = std::make_unique<archive::MemoryArchive>();
     options.archive = archive_.get();
     options.archive_after_ms = 0;
@@ -349,6 +349,10 @@ bool Harness::archive_every_command() {
   const char* v = std::getenv("CBEC_TEST_ARCHIVE_EVERY_COMMAND");
   return v != nullptr && std::string_view(v) == "1";
 }
+bool Harness::snapshot_every_command() {
+  const char* v = std::getenv("CBEC_TEST_SNAPSHOT_EVERY_COMMAND");
+  return v != nullptr && std::string_view(v) == "1";
+}
 
 Status Harness::apply(Command::Body body) {
   Command c;
@@ -357,7 +361,17 @@ Status Harness::apply(Command::Body body) {
   c.time = now_;
   c.body = std::move(body);
   Status s = engine_->apply(c, &receipts_);
-  if (archive_) {
+  if (snapshot_every_command()) {
+    const std::string before = engine_->dump_state();
+    std::string saved, again;
+    engine_->save_snapshot(&saved);
+    Status l = engine_->load_snapshot(saved);
+    if (!l.ok()) throw std::runtime_error("snapshot does not load: " + l.ToString());
+    engine_->save_snapshot(&again);
+    if (again != saved) throw std::runtime_error("a loaded snapshot saves other bytes");
+    if (engine_->dump_state() != before)
+      throw std::runtime_error("the state after a snapshot round trip differs");
+  } else if (archive_) {
     // Everything not in work goes to the archive, so the next command finds it only by restore.
     Status t = engine_->apply({++seq_, now_, clearance::Tick{}}, &receipts_);
     if (!t.ok()) throw std::runtime_error(t.ToString());

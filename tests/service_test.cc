@@ -125,8 +125,8 @@ TEST(Service, ArchivedListsStayQueryableAndRestartRebuildsTheArchive) {
   auto replayed = Service::ReplayToDump(dir, reference());
   ASSERT_TRUE(replayed.ok()) << replayed.status().ToString();
   EXPECT_EQ(*replayed, live_dump);
-  // A restart wipes the archive and replays the log: the same state, archived again by the
-  // same Tick, so recovery too holds no more than the lists in work.
+  // A restart starts from the snapshot taken at shutdown (everything in the archive, nothing in
+  // memory until it is used): the same state, and no more than the lists in work in memory.
   auto s = Service::Open(o);
   ASSERT_TRUE(s.ok()) << s.status().ToString();
   (*s)->Read([&](const clearance::Engine& e) {
@@ -248,6 +248,19 @@ TEST(Service, LoadReferenceThroughTheLogChangesPolicyAndReplays) {
     auto s = Service::Open(options(dir));
     ASSERT_TRUE(s.ok()) << s.status().ToString();
     EXPECT_EQ((*s)->Read([](const clearance::Engine& e) { return e.dump_state(); }), dump);
+    // It started from the shutdown snapshot, which carries the reference data the log loaded:
+    // the 100.00 limit still applies to new lists.
+    EXPECT_EQ((*s)->snapshots().restored_seq, (*s)->last_seq());
+    int over_limit = 0;
+    for (auto& sub : day(20, 16)) {
+      std::string raw = ceb::write_message_xml(sub.message);
+      auto r = (*s)->SubmitAndWait(encode_submit(sub.sender, raw, std::move(sub.message)));
+      ASSERT_TRUE(r.ok());
+      for (const auto& rc : r->receipts)
+        for (const auto& f : rc.findings) over_limit += f.rule == "R4";
+    }
+    EXPECT_GT(over_limit, 5);
+    dump = (*s)->Read([](const clearance::Engine& e) { return e.dump_state(); });
   }
   auto replayed = Service::ReplayToDump(dir, reference());  // the log alone (service closed)
   ASSERT_TRUE(replayed.ok()) << replayed.status().ToString();

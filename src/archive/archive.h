@@ -6,7 +6,9 @@
 // Archive (evict), restoring them on the next access (see cold_map.h). What is archived, and
 // when, depends only on the commands and their log times, so the archive's contents are a
 // function of the log prefix: a replay rebuilds it exactly, and it needs no durability of its
-// own (the service wipes it and replays the log on open).
+// own. A snapshot (Engine::save_snapshot) moves every entry into it and the service keeps a
+// checkpoint of it; where an entry lives (memory or archive) never changes an answer, so an
+// engine started from a snapshot and one that replayed the whole log agree.
 //
 // Threading: writes come from the single writer; get() and scan() may run on reader threads
 // while no write is in progress (the service's engine lock guarantees that).

@@ -500,6 +500,18 @@ class Engine {
   // A canonical text dump of the whole state, for replay comparisons and debugging.
   std::string dump_state() const;
 
+  // ---- Snapshot (issue #3): a restart that need not replay the whole log ----
+  // Moves every table entry (documents, lists, bills, ...) to the archive, so that the archive
+  // then holds all of them, and writes everything else (ledgers, queues, credit, risk windows,
+  // serials, ...) into *out. An engine with the same options whose archive is this one, or a
+  // copy of it taken now, and that loads *out answers every later command exactly as this one
+  // does. This engine goes on working; its tables refill from the archive as they are used.
+  // REQUIRES: an archive is attached (EngineOptions::archive).
+  void save_snapshot(std::string* out);
+  // Replaces the whole state by a snapshot's (the archive must be the one it was saved with, as
+  // it was then). kInternal if the bytes do not decode; the engine is then unchanged.
+  Status load_snapshot(std::string_view snapshot);
+
   // ---- Cancel, return and tax settlement (returns.cc, tax_bills.cc) ----
   Found<TaxBill> tax_bill(std::string_view invtNo) const;
   // CEB623 / CEB625 records by their key (agentCode, copNo); nullptr if none.

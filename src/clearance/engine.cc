@@ -639,6 +639,23 @@ struct Engine::State {
     }
   }
 
+  // Connects the parts (once, on a new State).
+  void wire() {
+    attach_archive();
+    // Late tax and lapsed returns count in the credit score (§8).
+    tax_book.on_credit_event = [this](const std::string& code, const TaxCreditEvent& e) {
+      CreditEventKind kind = e.kind == TaxCreditEvent::Kind::kOverdueBill
+                                 ? CreditEventKind::kLateTax
+                                 : CreditEventKind::kReturn;
+      sup.credit_event(code, kind, now, policy_now(), grade_of(code));
+    };
+  }
+
+  // ---- snapshot (issue #3): see Engine::save_snapshot. Written at the end of this file. ------
+  void evict_all();
+  void save(ByteWriter& w) const;
+  bool load(ByteReader& in);
+
   // ---- archive (issue #3; src/archive/) -------------------------------------------------------
   // The tables are ColdMaps: what the core no longer works with goes to the archive and comes
   // back on its next access, so memory holds the lists still in work plus those touched within
@@ -1396,13 +1413,7 @@ Engine::Engine(EngineOptions options) : s_(std::make_unique<State>()) {
   CBEC_ASSERT(options.reference != nullptr);
   s_->opt = std::move(options);
   CBEC_ASSERT(s_->opt.archive_after_ms >= 0);
-  s_->attach_archive();
-  // Late tax and lapsed returns count in the credit score (§8).
-  s_->tax_book.on_credit_event = [s = s_.get()](const std::string& code, const TaxCreditEvent& e) {
-    CreditEventKind kind = e.kind == TaxCreditEvent::Kind::kOverdueBill ? CreditEventKind::kLateTax
-                                                                        : CreditEventKind::kReturn;
-    s->sup.credit_event(code, kind, s->now, s->policy_now(), s->grade_of(code));
-  };
+  s_->wire();
 }
 Engine::~Engine() = default;
 
@@ -1679,6 +1690,155 @@ std::string format_roles(Roles r) {
     }
   }
   return out;
+}
+
+// ---- Snapshot (issue #3) ---------------------------------------------------------------------
+// The tables go to the archive (evict_all); everything else is written field by field here and
+// by each part's save_state. The format is versioned as a whole (kSnapshotVersion) and by part.
+namespace {
+constexpr uint8_t kSnapshotVersion = 1;
+
+template <class T, class Put>
+void put_set(ByteWriter& w, const std::set<T>& set, Put&& put) {
+  w.u64(set.size());
+  for (const T& x : set) put(x);
+}
+// Snapshot containers were written from sorted ones, so each item goes at the end; one that
+// does not sort after the previous (a duplicate, a disorder) means damaged bytes.
+template <class M, class K, class V>
+bool insert_last(M* m, K k, V v) {
+  if (!m->empty() && !m->key_comp()(std::prev(m->end())->first, k)) return false;
+  m->emplace_hint(m->end(), std::move(k), std::move(v));
+  return true;
+}
+template <class S, class V>
+bool insert_last(S* set, V v) {
+  if (!set->empty() && !set->key_comp()(*std::prev(set->end()), v)) return false;
+  set->emplace_hint(set->end(), std::move(v));
+  return true;
+}
+bool valid_grade(uint8_t g) { return g <= static_cast<uint8_t>(ref::CreditGrade::kSeriouslyDishonest); }
+bool valid_risk(uint8_t r) { return r <= static_cast<uint8_t>(ref::RiskClass::kHigh); }
+}  // namespace
+
+void Engine::State::evict_all() {
+  CBEC_ASSERT(opt.archive != nullptr);
+  orders.evict_all();
+  payments.evict_all();
+  payment_by_order.evict_all();
+  waybills.evict_all();
+  waybill_statuses.evict_all();
+  deliveries.evict_all();
+  arrived.evict_all();
+  lists.evict_all();
+  list_extra.evict_all();
+  list_by_cop.evict_all();
+  list_by_invt.evict_all();
+  list_by_order.evict_all();
+  latest_list_by_order.evict_all();
+  list_by_waybill.evict_all();
+  buyer_names.evict_all();
+  tax_book.evict_all();
+  returns.evict_all();
+}
+
+void Engine::State::save(ByteWriter& w) const {
+  w.u8(kSnapshotVersion);
+  w.u64(last_seq);
+  w.i64(now);
+  w.u64(enterprises.size());
+  for (const auto& [code, e] : enterprises) {
+    w.str(e.code);
+    w.str(e.name);
+    w.u64(e.roles);
+    w.u8(static_cast<uint8_t>(e.grade));
+  }
+  put_set(w, expiries, [&](const std::pair<TimeMs, uint64_t>& x) { w.i64(x.first), w.u64(x.second); });
+  put_set(w, held, [&](uint64_t id) { w.u64(id); });
+  stock.save_state(w);
+  quota.save_state(w);
+  guarantees.save_state(w);
+  w.u64(caps_used.size());
+  for (const auto& [k, units] : caps_used) encode_cap_key(w, k), w.i64(units);
+  sup.save_state(w);
+  w.u64(item_risk.size());
+  for (const auto& [k, r] : item_risk) {
+    w.str(k.emsNo);
+    w.str(k.itemRecordNo);
+    w.u8(static_cast<uint8_t>(r));
+  }
+  risk_monitor.save_state(w);
+  w.u64(next_list_id);
+  w.u64(pre_serial);
+  w.u64(invt_serial);
+  w.u64(rkd_serial);
+  tax_book.save_state(w);
+  returns.save_state(w);
+}
+
+bool Engine::State::load(ByteReader& in) {
+  if (in.u8() != kSnapshotVersion) return false;
+  last_seq = in.u64();
+  now = in.i64();
+  for (uint64_t n = in.count(); n > 0 && in.ok(); --n) {
+    Enterprise e;
+    in.str(&e.code);
+    in.str(&e.name);
+    uint64_t roles = in.u64();
+    uint8_t grade = in.u8();
+    if (roles > UINT32_MAX || !valid_grade(grade)) return false;
+    e.roles = static_cast<Roles>(roles);
+    e.grade = static_cast<ref::CreditGrade>(grade);
+    std::string code = e.code;
+    if (!insert_last(&enterprises, std::move(code), std::move(e))) return false;
+  }
+  for (uint64_t n = in.count(); n > 0 && in.ok(); --n) {
+    TimeMs t = in.i64();
+    if (!insert_last(&expiries, std::pair<TimeMs, uint64_t>(t, in.u64()))) return false;
+  }
+  for (uint64_t n = in.count(); n > 0 && in.ok(); --n)
+    if (!insert_last(&held, in.u64())) return false;
+  if (!in.ok() || !stock.load_state(in) || !quota.load_state(in) || !guarantees.load_state(in))
+    return false;
+  for (uint64_t n = in.count(); n > 0 && in.ok(); --n) {
+    CapKey k;
+    decode_cap_key(in, &k);
+    if (!insert_last(&caps_used, std::move(k), in.i64())) return false;
+  }
+  if (!in.ok() || !sup.load_state(in)) return false;
+  for (uint64_t n = in.count(); n > 0 && in.ok(); --n) {
+    ledger::StockKey k;
+    in.str(&k.emsNo);
+    in.str(&k.itemRecordNo);
+    uint8_t r = in.u8();
+    if (!valid_risk(r)) return false;
+    if (!insert_last(&item_risk, std::move(k), static_cast<ref::RiskClass>(r))) return false;
+  }
+  if (!in.ok() || !risk_monitor.load_state(in)) return false;
+  next_list_id = in.u64();
+  pre_serial = in.u64();
+  invt_serial = in.u64();
+  rkd_serial = in.u64();
+  if (!in.ok() || !tax_book.load_state(in) || !returns.load_state(in)) return false;
+  return in.ok();
+}
+
+void Engine::save_snapshot(std::string* out) {
+  s_->evict_all();
+  out->clear();
+  ByteWriter w(out);
+  s_->save(w);
+}
+
+Status Engine::load_snapshot(std::string_view snapshot) {
+  auto fresh = std::make_unique<State>();
+  fresh->opt = s_->opt;
+  fresh->wire();
+  ByteReader in(snapshot);
+  if (!fresh->load(in) || !in.ok() || !in.at_end())
+    return Status(StatusCode::kInternal, "the snapshot of the clearance core does not decode");
+  s_ = std::move(fresh);
+  return Status::Ok();
 }
 
 }  // namespace cbec::clearance

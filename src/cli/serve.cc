@@ -44,6 +44,9 @@ struct Config {
   int io_threads = server::kDefaultIoThreads;
   // How long a list the core no longer works with stays in memory before it is archived.
   double archive_after_seconds = clearance::kDefaultArchiveAfterMs / 1000.0;
+  // How often (log time) a snapshot is written so that a restart replays only the log after it;
+  // 0 = never (a restart replays the whole log).
+  double snapshot_interval_seconds = service::kDefaultSnapshotIntervalMs / 1000.0;
 };
 
 Result<Config> load_config(const std::string& path) {
@@ -61,6 +64,8 @@ Result<Config> load_config(const std::string& path) {
       else if (key == "io_threads") c.io_threads = static_cast<int>(v.value_or(int64_t{2}));
       else if (key == "archive_after_seconds")
         c.archive_after_seconds = v.value_or(c.archive_after_seconds);
+      else if (key == "snapshot_interval_seconds")
+        c.snapshot_interval_seconds = v.value_or(c.snapshot_interval_seconds);
       else return InvalidArgument(fmt::format("{}: unknown key '{}'", path, key));
     }
   } catch (const toml::parse_error& e) {
@@ -226,6 +231,8 @@ int serve(const ServeArgs& args) {
   so.data_dir = args.data_dir;
   so.reference = *reference;
   so.archive_after_ms = static_cast<TimeMs>(std::max(0.0, cfg->archive_after_seconds) * 1000);
+  so.snapshot_interval_ms =
+      static_cast<TimeMs>(std::max(0.0, cfg->snapshot_interval_seconds) * 1000);
   if (!args.fixed_draw_seed.empty()) {
     // Tests and reproducible demos only: every day's draw seed is this one, so the random
     // lanes can be predicted. A zone never runs with it.
@@ -244,12 +251,16 @@ int serve(const ServeArgs& args) {
                   svc.status().message());
     return 1;
   }
-  spdlog::info("event=recovered data_dir={} seq={} ms={} torn_bytes_dropped={}", args.data_dir,
-               (*svc)->last_seq(),
-               std::chrono::duration_cast<std::chrono::milliseconds>(
-                   std::chrono::steady_clock::now() - t0)
-                   .count(),
-               (*svc)->log_recovery().torn_bytes_dropped);
+  const auto& snap = (*svc)->snapshots();
+  spdlog::info(
+      "event=recovered data_dir={} seq={} ms={} torn_bytes_dropped={} snapshot_seq={} "
+      "replayed={}",
+      args.data_dir, (*svc)->last_seq(),
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0)
+          .count(),
+      (*svc)->log_recovery().torn_bytes_dropped, snap.restored_seq, snap.replayed);
+  if (!snap.skipped.empty())
+    spdlog::warn("event=snapshot_skipped reason=\"{}\"", snap.skipped);
   if (args.demo) {
     Status s = setup_demo(**svc, gen::demo_zone());
     if (!s.ok()) {

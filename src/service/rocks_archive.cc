@@ -5,13 +5,14 @@
 #include "rocksdb/db.h"
 #include "rocksdb/filter_policy.h"
 #include "rocksdb/table.h"
+#include "rocksdb/utilities/checkpoint.h"
 
 namespace cbec::service {
 
-Result<std::unique_ptr<RocksArchive>> RocksArchive::Open(const std::string& dir) {
+namespace {
+rocksdb::Options archive_options() {
   rocksdb::Options o;
   o.create_if_missing = true;
-  o.error_if_exists = true;
   o.write_buffer_size = kArchiveWriteBufferBytes;
   // New keys are looked up before they are inserted (is this order known?): almost every
   // lookup misses, so both the memtable and the tables carry whole-key Bloom filters.
@@ -21,14 +22,69 @@ Result<std::unique_ptr<RocksArchive>> RocksArchive::Open(const std::string& dir)
   t.filter_policy.reset(rocksdb::NewBloomFilterPolicy(kArchiveBloomBitsPerKey));
   t.whole_key_filtering = true;
   o.table_factory.reset(rocksdb::NewBlockBasedTableFactory(t));
+  return o;
+}
+Status clear(const std::string& dir, const rocksdb::Options& o) {
   rocksdb::Status ds = rocksdb::DestroyDB(dir, o);
   if (!ds.ok()) return Status(StatusCode::kUnavailable, "cannot clear archive: " + ds.ToString());
   std::error_code ec;
   std::filesystem::remove_all(dir, ec);  // DestroyDB leaves the directory and foreign files
+  if (ec) return Status(StatusCode::kUnavailable, "cannot clear archive: " + ec.message());
+  return Status::Ok();
+}
+}  // namespace
+
+Result<std::unique_ptr<RocksArchive>> RocksArchive::Open(const std::string& dir) {
+  rocksdb::Options o = archive_options();
+  o.error_if_exists = true;
+  TRY(clear(dir, o));
   rocksdb::DB* db = nullptr;
   rocksdb::Status s = rocksdb::DB::Open(o, dir, &db);
   if (!s.ok()) return Status(StatusCode::kUnavailable, "cannot open archive: " + s.ToString());
   return std::unique_ptr<RocksArchive>(new RocksArchive(db));
+}
+
+Result<std::unique_ptr<RocksArchive>> RocksArchive::OpenFrom(const std::string& dir,
+                                                             const std::string& checkpoint_dir) {
+  namespace fs = std::filesystem;
+  rocksdb::Options o = archive_options();
+  o.create_if_missing = false;
+  TRY(clear(dir, o));
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  for (fs::directory_iterator it(checkpoint_dir, ec), end; !ec && it != end; it.increment(ec)) {
+    const fs::path& from = it->path();
+    fs::path to = fs::path(dir) / from.filename();
+    // Table files are immutable: a link costs nothing. MANIFEST, CURRENT and OPTIONS are
+    // rewritten by an open database, so those are copied.
+    if (from.extension() == ".sst") {
+      fs::create_hard_link(from, to, ec);
+      if (!ec) continue;
+      ec.clear();  // another file system: copy instead
+    }
+    fs::copy_file(from, to, ec);
+  }
+  if (ec)
+    return Status(StatusCode::kUnavailable,
+                  "cannot copy the archive of snapshot " + checkpoint_dir + ": " + ec.message());
+  rocksdb::DB* db = nullptr;
+  rocksdb::Status s = rocksdb::DB::Open(o, dir, &db);
+  if (!s.ok())
+    return Status(StatusCode::kUnavailable, "cannot open the archive of snapshot " +
+                                                checkpoint_dir + ": " + s.ToString());
+  return std::unique_ptr<RocksArchive>(new RocksArchive(db));
+}
+
+Status RocksArchive::Checkpoint(const std::string& dir) {
+  rocksdb::FlushOptions fo;
+  fo.wait = true;
+  rocksdb::Status s = db_->Flush(fo);
+  rocksdb::Checkpoint* raw = nullptr;
+  if (s.ok()) s = rocksdb::Checkpoint::Create(db_.get(), &raw);
+  std::unique_ptr<rocksdb::Checkpoint> cp(raw);
+  if (s.ok()) s = cp->CreateCheckpoint(dir, /*log_size_for_flush=*/0);
+  if (!s.ok()) return Status(StatusCode::kUnavailable, "archive checkpoint: " + s.ToString());
+  return Status::Ok();
 }
 
 RocksArchive::RocksArchive(rocksdb::DB* db) : db_(db) {}

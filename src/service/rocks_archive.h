@@ -4,7 +4,9 @@
 // The archive is derived state: its contents follow from the command log (the core decides
 // what to archive by log time), so it needs no write-ahead log and no sync. Open() destroys
 // whatever a previous process left and the service replays the log into an empty one; a crash
-// therefore never leaves an archive that disagrees with the core.
+// therefore never leaves an archive that disagrees with the core. A snapshot (service/
+// snapshot.h) keeps a Checkpoint() of it beside the core's other state; OpenFrom() starts from
+// such a copy instead, and the service replays only the log after it.
 #pragma once
 
 #include <memory>
@@ -28,6 +30,13 @@ class RocksArchive final : public archive::Archive {
  public:
   // Creates dir (after destroying any previous contents).
   static Result<std::unique_ptr<RocksArchive>> Open(const std::string& dir);
+  // Replaces dir by a copy of a Checkpoint() (its table files hard-linked, they never change)
+  // and opens it. The checkpoint itself is left as it was.
+  static Result<std::unique_ptr<RocksArchive>> OpenFrom(const std::string& dir,
+                                                        const std::string& checkpoint_dir);
+  // Flushes the memtables (writes skip the WAL) and writes a consistent copy of the archive
+  // into dir, which must not exist: table files hard-linked, the rest copied.
+  Status Checkpoint(const std::string& dir);
   ~RocksArchive() override;
 
   bool get(std::string_view key, std::string* value) const override;

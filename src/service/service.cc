@@ -14,6 +14,7 @@
 #include "rocksdb/db.h"
 #include "rocksdb/options.h"
 #include "rocksdb/write_batch.h"
+#include "common/bytes.h"
 #include "service/webhooks.h"
 
 namespace cbec::service {
@@ -117,14 +118,8 @@ Result<std::unique_ptr<Service>> Service::Open(ServiceOptions options) {
   rocksdb::DB* db = nullptr;
   TRY(from_rocks(rocksdb::DB::Open(ro, s->options_.data_dir + "/state", &db), "open state store"));
   s->db_.reset(db);
-  clearance::EngineOptions eo{s->options_.reference, s->options_.lanes};
-  if (s->options_.archive) {
-    TRY_ASSIGN(s->archive_, RocksArchive::Open(s->options_.data_dir + "/archive"));
-    eo.archive = s->archive_.get();
-    eo.archive_after_ms = std::max<TimeMs>(0, s->options_.archive_after_ms);
-  }
-  s->engine_ = std::make_unique<clearance::Engine>(std::move(eo));
-  TRY(s->Recover());
+  TRY_ASSIGN(uint64_t from_seq, s->Restore());
+  TRY(s->Recover(from_seq));
   // Clamped so that a zero from a careless caller cannot make a busy loop or a useless client.
   WebhookOptions wo;
   wo.backoff_first_ms = std::max(1, s->options_.webhook_backoff_first_ms);
@@ -141,6 +136,7 @@ Result<std::unique_ptr<Service>> Service::Open(ServiceOptions options) {
   s->dispatcher_->Start();
   // Days whose seed is already in the log get no new one.
   for (const auto& [day, seed] : s->engine_->supervision().seeds()) s->seeds_logged_.insert(day);
+  s->last_snapshot_time_ = s->last_time_;
   s->applier_ = std::thread([p = s.get()] { p->ApplyLoop(); });
   s->writer_ = std::thread([p = s.get()] { p->WriterLoop(); });
   return s;
@@ -153,7 +149,15 @@ Service::~Service() {
   }
   queue_cv_.notify_all();
   if (writer_.joinable()) writer_.join();  // the log stage ends first, then the apply stage
-  if (applier_.joinable()) applier_.join();
+  if (applier_.joinable()) {
+    applier_.join();
+    // A snapshot of the drained state makes the next start quick. A failure is only counted:
+    // the log has everything.
+    if (archive_ && options_.snapshot_interval_ms > 0 && options_.snapshot_on_shutdown &&
+        health().ok() &&
+        applied_seq_ > snapshot_stats_.last_seq.load())
+      (void)WriteSnapshot();
+  }
   // After the writer (which configures and notifies it), before db_ closes.
   if (dispatcher_) dispatcher_->Stop();
   dispatcher_.reset();
@@ -190,6 +194,7 @@ Status Service::ApplyWebhook(const WebhookSetting& w) {
 void Service::ApplyOne(const EncodedCommand& c, uint64_t seq, TimeMs time, Applied* out) {
   out->seq = seq;
   out->time = time;
+  applied_seq_ = seq;
   if (c.kind == CommandKind::kSetWebhook) {  // the Service's own command: the core never sees it
     out->status = ApplyWebhook(c.webhook);
     out->first_receipt_no = last_receipt_no_.load() + 1;
@@ -210,6 +215,8 @@ void Service::ApplyOne(const EncodedCommand& c, uint64_t seq, TimeMs time, Appli
     }
   }
   out->status = engine_->apply(seq, time, c.body, &out->receipts);
+  // A snapshot records the reference data in force as the command that loaded it.
+  if (out->status.ok() && c.kind == CommandKind::kLoadReference) reference_payload_ = c.payload;
   board_.Observe(*engine_, time, out->receipts);
   statistics_.Observe(*engine_, ObservedCommand{time, &out->receipts, replayed_lists, new_lists});
   out->first_receipt_no = last_receipt_no_.load() + 1;
@@ -266,7 +273,7 @@ Status Service::StoreReceipts(const std::vector<Applied*>& applied, uint64_t las
   return from_rocks(db_->Write(wo, &batch), "state store write");
 }
 
-Status Service::Recover() {
+Result<uint64_t> Service::Restore() {
   std::string applied;
   rocksdb::Status gs = db_->Get(rocksdb::ReadOptions(), std::string(kMetaAppliedSeq), &applied);
   if (gs.ok()) applied_seq_in_store_ = std::stoull(applied);
@@ -275,6 +282,184 @@ Status Service::Recover() {
     return Internal(fmt::format("state store is ahead of the log ({} > {}): wrong data directory?",
                                 applied_seq_in_store_, log_->last_seq()));
   }
+  clearance::EngineOptions eo{options_.reference, options_.lanes};
+  eo.archive_after_ms = std::max<TimeMs>(0, options_.archive_after_ms);
+  if (!options_.archive) {
+    engine_ = std::make_unique<clearance::Engine>(std::move(eo));
+    return uint64_t{0};
+  }
+  const std::string archive_dir = options_.data_dir + "/archive";
+  for (const SnapshotDir& snap : ListSnapshots(options_.data_dir)) {
+    std::string why;
+    if (snap.seq > log_->last_seq()) {
+      why = fmt::format("ahead of the log (last seq {})", log_->last_seq());
+    } else if (snap.seq > applied_seq_in_store_) {
+      why = fmt::format("ahead of the receipt store (seq {})", applied_seq_in_store_);
+    } else if (log_->first_seq() > snap.seq + 1) {
+      why = fmt::format("the log starts at seq {}", log_->first_seq());
+    } else if (auto body = ReadSnapshotState(snap.path); !body.ok()) {
+      why = std::string(body.status().message());
+    } else if (auto archive = RocksArchive::OpenFrom(archive_dir, snap.path + "/archive");
+               !archive.ok()) {
+      why = std::string(archive.status().message());
+    } else {
+      archive_ = std::move(*archive);
+      eo.archive = archive_.get();
+      engine_ = std::make_unique<clearance::Engine>(eo);
+      uint64_t seq = 0;
+      Status d = DecodeState(*body, &seq);
+      // The file's checksum matched, so these are the bytes this program wrote: a snapshot that
+      // does not load is a bug or another version's format. Refuse rather than guess.
+      if (!d.ok() || seq != snap.seq)
+        return Internal(fmt::format("snapshot {} does not load ({}): remove it, and the whole "
+                                    "log is replayed at the next start",
+                                    snap.path, d.ok() ? "wrong seq" : d.message()));
+      snapshot_stats_.restored_seq = seq;
+      snapshot_stats_.last_seq = seq;
+      return seq + 1;
+    }
+    if (snapshot_stats_.skipped.empty())
+      snapshot_stats_.skipped = fmt::format("{}: {}", snap.path, why);
+  }
+  TRY_ASSIGN(archive_, RocksArchive::Open(archive_dir));
+  eo.archive = archive_.get();
+  engine_ = std::make_unique<clearance::Engine>(std::move(eo));
+  return uint64_t{0};
+}
+
+namespace {
+constexpr uint8_t kServiceStateVersion = 1;
+}  // namespace
+
+std::string Service::EncodeState(uint64_t seq) {
+  std::string core;
+  engine_->save_snapshot(&core);
+  std::string out;
+  out.reserve(core.size() + 4096);
+  ByteWriter w(&out);
+  w.u8(kServiceStateVersion);
+  w.u64(seq);
+  w.str(reference_payload_);
+  w.str(core);
+  {
+    std::lock_guard lk(webhooks_mu_);
+    w.u64(webhooks_.size());
+    for (const auto& [code, c] : webhooks_) {
+      w.str(code);
+      w.str(c.url);
+      w.str(c.secret);
+      w.u64(c.since);
+    }
+  }
+  {
+    std::lock_guard lk(keys_mu_);
+    for (const auto* keys : {&key_to_enterprise_, &key_to_officer_}) {
+      w.u64(keys->size());
+      for (const auto& [hash, owner] : *keys) w.str(hash), w.str(owner);
+    }
+  }
+  w.u64(last_receipt_no_.load());
+  w.u64(stats_.commands.load());
+  w.u64(stats_.receipts.load());
+  w.u64(stats_.lists_released.load());
+  w.u64(stats_.lists_rejected.load());
+  w.u64(ceb::kMessageTypeCount);
+  for (const auto& n : stats_.documents_by_type) w.u64(n.load());
+  board_.save_state(w);
+  statistics_.save_state(w);
+  return out;
+}
+
+Status Service::DecodeState(std::string_view bytes, uint64_t* seq) {
+  ByteReader in(bytes);
+  if (in.u8() != kServiceStateVersion) return Internal("unknown snapshot version");
+  *seq = in.u64();
+  std::string reference = in.str();
+  if (!reference.empty()) {
+    TRY_ASSIGN(EncodedCommand c, decode_command(static_cast<uint8_t>(CommandKind::kLoadReference),
+                                                reference));
+    // Not engine_->apply (that would count as a command): the reference data goes in with the
+    // core's state below, which replaces everything else.
+    clearance::EngineOptions eo{std::get<clearance::LoadReference>(c.body).data, options_.lanes};
+    eo.archive = archive_.get();
+    eo.archive_after_ms = std::max<TimeMs>(0, options_.archive_after_ms);
+    engine_ = std::make_unique<clearance::Engine>(std::move(eo));
+    reference_payload_ = std::move(reference);
+  }
+  std::string_view core = in.str_view();
+  if (!in.ok()) return Internal("snapshot cut short");
+  TRY(engine_->load_snapshot(core));
+  {
+    std::lock_guard lk(webhooks_mu_);
+    for (uint64_t n = in.count(); n > 0 && in.ok(); --n) {
+      std::string code = in.str();
+      WebhookConfig c;
+      in.str(&c.url);
+      in.str(&c.secret);
+      c.since = in.u64();
+      webhooks_[std::move(code)] = std::move(c);
+    }
+  }
+  {
+    std::lock_guard lk(keys_mu_);
+    for (auto* keys : {&key_to_enterprise_, &key_to_officer_}) {
+      for (uint64_t n = in.count(); n > 0 && in.ok(); --n) {
+        std::string hash = in.str();
+        (*keys)[std::move(hash)] = in.str();
+      }
+    }
+  }
+  last_receipt_no_ = in.u64();
+  stats_.commands = in.u64();
+  stats_.receipts = in.u64();
+  stats_.lists_released = in.u64();
+  stats_.lists_rejected = in.u64();
+  if (in.u64() != ceb::kMessageTypeCount) return Internal("snapshot: message types differ");
+  for (auto& n : stats_.documents_by_type) n = in.u64();
+  if (!in.ok() || !board_.load_state(in) || !statistics_.load_state(in) || !in.ok() ||
+      !in.at_end())
+    return Internal("snapshot of the service state does not decode");
+  applied_seq_ = *seq;
+  return Status::Ok();
+}
+
+Status Service::WriteSnapshot() {
+  const auto t0 = std::chrono::steady_clock::now();
+  const uint64_t seq = applied_seq_;
+  std::string body;
+  {
+    std::unique_lock lk(engine_mu_);
+    body = EncodeState(seq);
+  }
+  // From here the archive is not written until this returns (this is the apply stage, or it
+  // has stopped), so its checkpoint matches `body`; readers may go on reading.
+  Status s;
+  auto tmp = BeginSnapshot(options_.data_dir, seq);
+  if (!tmp.ok()) s = tmp.status();
+  if (s.ok()) s = archive_->Checkpoint(*tmp + "/archive");
+  if (s.ok()) s = WriteSnapshotState(*tmp, body);
+  // The receipt store skips its WAL (the log is the WAL): flushed, it holds every receipt up
+  // to seq, so that a start from this snapshot finds them without replaying their commands.
+  if (s.ok()) s = from_rocks(db_->Flush(rocksdb::FlushOptions()), "flush the receipt store");
+  if (s.ok()) s = CommitSnapshot(options_.data_dir, *tmp, seq);
+  if (!s.ok()) {
+    snapshot_stats_.failed++;
+    if (tmp.ok()) {
+      std::error_code ec;
+      std::filesystem::remove_all(*tmp, ec);
+    }
+    return s;
+  }
+  snapshot_stats_.written++;
+  snapshot_stats_.last_seq = seq;
+  snapshot_stats_.last_bytes = body.size();
+  snapshot_stats_.last_write_ms = static_cast<uint64_t>(
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0)
+          .count());
+  return Status::Ok();
+}
+
+Status Service::Recover(uint64_t from_seq) {
   last_time_ = log_->last_time_ms();
   if (log_->last_seq() == 0) return Status::Ok();
   std::vector<Applied> pending;
@@ -288,7 +473,9 @@ Status Service::Recover() {
     return s;
   };
   std::unique_lock lock(engine_mu_);
-  Status s = log_->Replay(log_->first_seq(), [&](const cmdlog::RecordView& r) -> Status {
+  if (from_seq == 0) from_seq = log_->first_seq();
+  Status s = log_->Replay(from_seq, [&](const cmdlog::RecordView& r) -> Status {
+    ++snapshot_stats_.replayed;
     TRY_ASSIGN(EncodedCommand c, decode_command(r.kind, r.payload));
     pending.emplace_back();
     ApplyOne(c, r.seq, r.time_ms, &pending.back());
@@ -459,6 +646,14 @@ void Service::ApplyLoop() {
     receipt_cv_.notify_all();
     for (size_t i = 0; i < batch.size(); ++i)
       if (batch[i].done) batch[i].done(std::move(applied[i]));
+    // Between batches, after answering them: a snapshot delays the next batch, not this one.
+    // A failure is counted and tried again one interval later; the log has everything.
+    if (last_snapshot_time_ == 0) last_snapshot_time_ = now;  // the log's first batch
+    if (st.ok() && archive_ && options_.snapshot_interval_ms > 0 &&
+        now - last_snapshot_time_ >= options_.snapshot_interval_ms) {
+      last_snapshot_time_ = now;
+      (void)WriteSnapshot();
+    }
   }
 }
 

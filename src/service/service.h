@@ -7,7 +7,8 @@
 // and only then calls each submitter back. The two stages overlap: batch N is applied while
 // batch N+1 syncs. So a receipt
 // that says "accepted" is always backed by a durable command, and a crash at any moment loses
-// nothing that was acknowledged: Open() replays the log into a fresh core.
+// nothing that was acknowledged: Open() loads the newest snapshot (service/snapshot.h), if any,
+// and replays the log after it; without one it replays the whole log into a fresh core.
 //
 // Reads (queries, receipt feeds) may come from any thread: the core is read under a shared lock
 // that the writer takes exclusively while it applies a batch.
@@ -38,6 +39,7 @@
 #include "service/board.h"
 #include "service/command_codec.h"
 #include "service/rocks_archive.h"
+#include "service/snapshot.h"
 #include "service/stats.h"
 
 namespace rocksdb {
@@ -102,6 +104,23 @@ struct ServiceOptions {
   // the lists in work and the recent ones. false keeps everything in memory (tests that want it).
   bool archive = true;
   TimeMs archive_after_ms = clearance::kDefaultArchiveAfterMs;
+  // Snapshots (service/snapshot.h; need the archive): one every this much log time, taken by
+  // the apply stage between batches, and one at graceful shutdown. 0 = none (every start
+  // replays the whole log).
+  TimeMs snapshot_interval_ms = kDefaultSnapshotIntervalMs;
+  bool snapshot_on_shutdown = true;  // tests turn it off to leave a log tail, as a crash does
+};
+
+// What start-up did and the snapshots since, for the log line and /metrics.
+struct SnapshotStats {
+  uint64_t restored_seq = 0;     // the snapshot Open started from (0 = replayed the whole log)
+  uint64_t replayed = 0;         // log records Open replayed after it
+  std::string skipped;           // why a newer snapshot was not used ("" = none skipped)
+  std::atomic<uint64_t> written{0};
+  std::atomic<uint64_t> last_seq{0};       // of the newest snapshot written or loaded
+  std::atomic<uint64_t> last_write_ms{0};  // how long the newest one took to write
+  std::atomic<uint64_t> last_bytes{0};     // its state.bin
+  std::atomic<uint64_t> failed{0};         // snapshots that could not be written
 };
 
 // An enterprise's webhook as configured through the log.
@@ -228,6 +247,7 @@ class Service {
   Result<std::vector<clearance::DrawRecord>> DrawsOfList(const std::string& invtNo) const;
 
   Status health() const;  // kUnavailable with the reason once intake stopped
+  const SnapshotStats& snapshots() const { return snapshot_stats_; }
   // Size of the core's archive on disk and in its memtables (0 without one).
   uint64_t ArchiveBytes() const { return archive_ ? archive_->approximate_bytes() : 0; }
   // The clock that stamps log time (ServiceOptions::clock or the wall clock), for callers that
@@ -263,7 +283,16 @@ class Service {
 
  private:
   explicit Service(ServiceOptions options);
-  Status Recover();
+  // Loads the newest usable snapshot into a new core (or makes an empty core) and returns the
+  // seq to replay from.
+  Result<uint64_t> Restore();
+  Status Recover(uint64_t from_seq);
+  // The service's state as of the last applied command (REQUIRES: engine_mu_ held
+  // exclusively; moves the core's tables to the archive), and its inverse on a new Service.
+  std::string EncodeState(uint64_t seq);
+  Status DecodeState(std::string_view bytes, uint64_t* seq);
+  // Writes a snapshot as of the last applied command (apply stage, or after it stopped).
+  Status WriteSnapshot();
   void WriterLoop();  // the log stage
   void ApplyLoop();   // the apply stage
   void ApplyOne(const EncodedCommand& c, uint64_t seq, TimeMs time, Applied* out);
@@ -315,6 +344,10 @@ class Service {
   mutable std::condition_variable receipt_cv_;
   uint64_t stored_receipt_no_ = 0;  // guarded by receipt_mu_: every receipt up to it is stored
   uint64_t applied_seq_in_store_ = 0;
+  uint64_t applied_seq_ = 0;        // apply stage: the last command applied
+  TimeMs last_snapshot_time_ = 0;   // apply stage: log time of the last snapshot (or start)
+  std::string reference_payload_;   // the last LoadReference applied ("" = options.reference)
+  SnapshotStats snapshot_stats_;
   TimeMs last_time_ = 0;
   TimeMs last_tick_ = 0;
   Status stopped_;  // why intake stopped (guarded by queue_mu_)
