@@ -95,6 +95,7 @@ struct World {
   explicit World(const ref::ReferenceData& r) : ref(r) {
     bills.attach(&archive, &now);
     returns.attach(&archive, &now);
+    caps_used.attach(&archive, &now);
     bills.on_credit_event = [this](const std::string& code, const clearance::TaxCreditEvent& e) {
       credit_events.push_back(fmt::format("{} {} {} {} {} {}", code, static_cast<int>(e.kind),
                                           e.time, e.invtNo, e.reference, e.amount_fen));
@@ -164,7 +165,7 @@ struct World {
   ledger::StockLedger stock;
   ledger::QuotaLedger quota;
   ledger::GuaranteeLedger guarantees;
-  std::map<clearance::CapKey, int64_t> caps_used;
+  clearance::CapTable caps_used{"cu"};
   TaxBook bills;
   ReturnBook returns;
   std::map<std::string, ListRecord, std::less<>> lists;  // by invtNo
@@ -179,6 +180,7 @@ struct Blobs {
 Blobs save_books(World& w) {
   w.bills.evict_all();
   w.returns.evict_all();
+  w.caps_used.evict_all();  // the engine's table: it goes with the archive
   Blobs b;
   ByteWriter tw(&b.tax), rw(&b.returns);
   w.bills.save_state(tw);
@@ -192,7 +194,6 @@ std::unique_ptr<World> restore(World& a, const Blobs& blobs) {
   auto b = std::make_unique<World>(a.ref);
   b->archive = a.archive;
   b->now = a.now;
-  b->caps_used = a.caps_used;
   b->lists = a.lists;
   b->pre_no = a.pre_no;
   const std::string ledgers = a.ledgers();

@@ -371,7 +371,8 @@ Status Harness::apply(Command::Body body) {
     if (again != saved) throw std::runtime_error("a loaded snapshot saves other bytes");
     if (engine_->dump_state() != before)
       throw std::runtime_error("the state after a snapshot round trip differs");
-  } else if (archive_) {
+  }
+  if (archive_) {
     // Everything not in work goes to the archive, so the next command finds it only by restore.
     Status t = engine_->apply({++seq_, now_, clearance::Tick{}}, &receipts_);
     if (!t.ok()) throw std::runtime_error(t.ToString());

@@ -219,7 +219,7 @@ TEST(QuotaLedger, MessageNamesTheShareUnderReview) {
 TEST(QuotaLedger, FailedReserveOfNewBuyerCreatesNoEntry) {
   QuotaLedger ledger;
   EXPECT_FALSE(ledger.reserve(1, kBuyer2024, 2600001, kAnnualLimitFen).ok());
-  EXPECT_TRUE(ledger.all().empty());
+  EXPECT_TRUE(ledger.hot().empty());
 }
 
 // ---- GuaranteeLedger: unit tests ------------------------------------------------------------

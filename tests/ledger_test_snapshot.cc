@@ -203,8 +203,8 @@ const QuotaKey kBuyerD{"440101197505050033", 2026};
 constexpr Fen kLimit = 2'600'000;
 
 void expect_same_totals(const QuotaLedger& a, const QuotaLedger& b) {
-  ASSERT_EQ(a.all().size(), b.all().size());
-  for (auto ia = a.all().begin(), ib = b.all().begin(); ia != a.all().end(); ++ia, ++ib) {
+  ASSERT_EQ(a.hot().size(), b.hot().size());
+  for (auto ia = a.hot().begin(), ib = b.hot().begin(); ia != a.hot().end(); ++ia, ++ib) {
     EXPECT_EQ(ia->first, ib->first);
     EXPECT_EQ(ia->second.committed_fen, ib->second.committed_fen);
     EXPECT_EQ(ia->second.reserved_fen, ib->second.reserved_fen);
@@ -235,7 +235,7 @@ TEST(QuotaLedgerSnapshot, RoundTripAndGoesOnTheSame) {
   expect_same_totals(a, b);
   for (ReservationId id : {2, 3, 4, 5, 6, 7, 40})
     EXPECT_EQ(a.has_reservation(id), b.has_reservation(id)) << id;
-  EXPECT_FALSE(b.all().contains(kBuyerA2025));
+  EXPECT_FALSE(b.hot().contains(kBuyerA2025));
 
   // Buyer A: committed 1,850,000, reserved 100,000 (id 40): 650,000 left under the limit.
   Status fa = a.reserve(8, kBuyerA, 650'001, kLimit), fb = b.reserve(8, kBuyerA, 650'001, kLimit);
@@ -386,6 +386,63 @@ TEST(GuaranteeLedgerSnapshot, CrossReferencesAreChecked) {
   EXPECT_FALSE(load(guarantee_blob("4101960301", 500, 1000, 500), &missing));
   EXPECT_FALSE(load(guarantee_blob("4101960003", 500, 1000, 600), &sum));
   EXPECT_FALSE(load(guarantee_blob("4101960003", 500, 400, 500), &overdrawn));  // remaining < 0
+}
+
+}  // namespace
+}  // namespace cbec::ledger
+
+// ---- QuotaLedger with an archive (issue #3) -------------------------------------------------
+namespace cbec::ledger {
+namespace {
+
+TEST(QuotaLedgerArchive, IdleEntriesLeaveMemoryHeldOnesStayAndAllComeBack) {
+  archive::MemoryArchive store;
+  TimeMs now = 1000;
+  QuotaLedger q;
+  q.attach(&store, &now);
+  const QuotaKey a{"410101199001010011", 2026}, b{"410101199001010022", 2026};
+  ASSERT_TRUE(q.reserve(1, a, 10000, 2600000).ok());
+  q.commit(1);
+  ASSERT_TRUE(q.reserve(2, b, 5000, 2600000).ok());  // under review: held
+  now = 5000;
+  q.archive_idle(now);
+  EXPECT_EQ(q.hot().size(), 1u);  // b stays, its reservation holds it
+  EXPECT_TRUE(q.hot().contains(b));
+  EXPECT_EQ(store.size(), 1u);
+  // Reads see the archived entry without bringing it back.
+  EXPECT_EQ(q.totals(a).committed_fen, 10000);
+  EXPECT_FALSE(q.hot().contains(a));
+  // The limit still counts what is archived: a's next list comes back with its total.
+  Status s = q.reserve(3, a, 2590001, 2600000);
+  EXPECT_EQ(s.code(), StatusCode::kResourceExhausted);
+  ASSERT_TRUE(q.reserve(4, a, 20000, 2600000).ok());
+  EXPECT_TRUE(q.hot().contains(a));
+  EXPECT_EQ(q.totals(a).reserved_fen, 20000);
+  // A snapshot archives held entries too; commit and release find them again.
+  q.evict_all();
+  EXPECT_TRUE(q.hot().empty());
+  q.check_invariants();
+  std::string blob;
+  ByteWriter w(&blob);
+  q.save_state(w);
+  archive::MemoryArchive copy = store;  // the snapshot's archive, as a checkpoint keeps it
+  QuotaLedger r;
+  r.attach(&copy, &now);
+  ByteReader in(blob);
+  ASSERT_TRUE(r.load_state(in));
+  for (QuotaLedger* l : {&q, &r}) {
+    l->commit(4);
+    l->release(2);
+    EXPECT_EQ(l->totals(a).committed_fen, 30000);
+    EXPECT_EQ(l->totals(b).committed_fen, 0);
+    EXPECT_EQ(l->totals(b).reserved_fen, 0);
+    l->check_invariants();
+  }
+  std::vector<std::pair<QuotaKey, QuotaTotals>> all;
+  q.for_each([&](const QuotaKey& k, const QuotaTotals& t) { all.emplace_back(k, t); });
+  ASSERT_EQ(all.size(), 2u);
+  EXPECT_EQ(all[0].first, a);
+  EXPECT_EQ(all[0].second.committed_fen, 30000);
 }
 
 }  // namespace

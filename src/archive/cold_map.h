@@ -65,6 +65,11 @@ struct ValueCodec<uint64_t> {
   static void get(ByteReader& in, uint64_t* v) { *v = in.u64(); }
 };
 template <>
+struct ValueCodec<int64_t> {
+  static void put(ByteWriter& w, int64_t v) { w.i64(v); }
+  static void get(ByteReader& in, int64_t* v) { *v = in.i64(); }
+};
+template <>
 struct ValueCodec<std::string> {
   static void put(ByteWriter& w, const std::string& v) { w.str(v); }
   static void get(ByteReader& in, std::string* v) { in.str(v); }

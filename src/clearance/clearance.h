@@ -474,6 +474,7 @@ class Engine {
   // What is in memory now (for the memory bound's tests and metrics).
   struct HotCounts {
     size_t lists = 0, orders = 0, payments = 0, waybills = 0;
+    size_t buyer_totals = 0;  // annual totals per buyer and year (the quota ledger)
   };
   HotCounts hot_counts() const;
   uint64_t last_seq() const;

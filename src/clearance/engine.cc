@@ -61,7 +61,7 @@ struct Engine::State {
   ledger::StockLedger stock;
   ledger::QuotaLedger quota;
   ledger::GuaranteeLedger guarantees;
-  std::map<CapKey, int64_t> caps_used;
+  Table<CapKey, int64_t> caps_used{"cu"};  // R3 yearly caps (records.h, CapTable)
   Table<std::string, std::string> buyer_names{"bn"};  // id -> name
 
   // Supervision (§8): draws, queues, control orders, credit. Per-item goods risk overrides.
@@ -679,6 +679,8 @@ struct Engine::State {
     latest_list_by_order.attach(a, clock);
     list_by_waybill.attach(a, clock);
     buyer_names.attach(a, clock);
+    caps_used.attach(a, clock);
+    quota.attach(a, clock);
     tax_book.attach(a, clock);
     returns.attach(a, clock);
   }
@@ -720,6 +722,8 @@ struct Engine::State {
     waybill_statuses.evict_idle(cutoff, never);
     deliveries.evict_idle(cutoff, never);
     buyer_names.evict_idle(cutoff, never);
+    caps_used.evict_idle(cutoff, never);
+    quota.archive_idle(cutoff);
     tax_book.archive_idle(cutoff, beijing_date(now));
     returns.archive_idle(cutoff);
   }
@@ -1501,7 +1505,7 @@ void Engine::for_each_list(const std::function<void(const ListRecord&)>& f) cons
 }
 Engine::HotCounts Engine::hot_counts() const {
   return {s_->lists.hot_size(), s_->orders.hot_size(), s_->payments.hot_size(),
-          s_->waybills.hot_size()};
+          s_->waybills.hot_size(), s_->quota.hot().size()};
 }
 uint64_t Engine::last_seq() const { return s_->last_seq; }
 TimeMs Engine::now() const { return s_->now; }
@@ -1555,19 +1559,55 @@ std::string Engine::dump_state() const {
     for (const auto& h : L.history) o << " " << h.time << ":" << h.returnStatus;
     o << "\n";
   });
+  // Indexes, list extras, timers and the smaller tables: two engines that agree on these agree
+  // on every later answer too (the replay and snapshot comparisons rely on it).
+  s.list_extra.for_each_sorted([&](uint64_t id, const ListExtra& x) {
+    o << "extra " << id << " hold " << static_cast<int>(x.hold) << " lane "
+      << (x.lane ? static_cast<int>(*x.lane) : -1) << " caps " << x.caps.size() << " last "
+      << x.last.returnStatus << "\n";
+  });
+  auto dump_index = [&](std::string_view name, const State::Table<Key, uint64_t>& index) {
+    index.for_each_sorted([&](const Key& k, uint64_t id) {
+      o << name << " " << k.first << "/" << k.second << " " << id << "\n";
+    });
+  };
+  dump_index("by_cop", s.list_by_cop);
+  dump_index("by_order", s.list_by_order);
+  dump_index("latest_by_order", s.latest_list_by_order);
+  dump_index("by_waybill", s.list_by_waybill);
+  s.list_by_invt.for_each_sorted(
+      [&](const std::string& k, uint64_t id) { o << "by_invt " << k << " " << id << "\n"; });
+  s.payment_by_order.for_each_sorted([&](const Key& k, const Key& p) {
+    o << "payment_of " << k.first << "/" << k.second << " " << p.first << "/" << p.second << "\n";
+  });
+  s.waybill_statuses.for_each_sorted([&](const Key& k, const Stored<ceb::LogisticsStatus>& v) {
+    o << "waybill_status " << k.first << "/" << k.second << " " << v.rec.digest << " "
+      << v.rec.returnStatus << "\n";
+  });
+  s.deliveries.for_each_sorted([&](const Key& k, const Stored<ceb::Delivery>& v) {
+    o << "delivery " << k.first << "/" << k.second << " " << v.rec.digest << " "
+      << v.rec.returnStatus << "\n";
+  });
+  s.buyer_names.for_each_sorted([&](const std::string& id, const std::string& name) {
+    o << "buyer " << id << " " << name << "\n";
+  });
+  for (const auto& [t, id] : s.expiries) o << "expiry " << t << " " << id << "\n";
+  for (uint64_t id : s.held) o << "held " << id << "\n";
   for (const auto& [key, item] : s.stock.items())
     o << "stock " << key.emsNo << "/" << key.itemRecordNo << " " << item.on_hand_units << " "
       << item.reserved_units << "\n";
-  for (const auto& [key, t] : s.quota.all())
+  s.quota.for_each([&](const ledger::QuotaKey& key, const ledger::QuotaTotals& t) {
     o << "quota " << key.buyerIdNumber << "/" << key.year << " " << t.committed_fen << " "
       << t.reserved_fen << "\n";
+  });
   for (const auto& [code, a] : s.guarantees.all())
     o << "guarantee " << code << " " << a.deposited_fen << " " << a.open_bills_fen << " "
       << a.reserved_fen << "\n";
   s.tax_book.dump(o);
-  for (const auto& [k, v] : s.caps_used)
+  s.caps_used.for_each_sorted([&](const CapKey& k, int64_t v) {
     o << "cap " << std::get<0>(k) << "/" << std::get<1>(k) << "/" << std::get<2>(k) << " " << v
       << "\n";
+  });
   o << "serials " << s.next_list_id << " " << s.pre_serial << " " << s.invt_serial << " "
     << s.rkd_serial << "\n";
   for (const auto& [k, r] : s.item_risk)
@@ -1738,6 +1778,8 @@ void Engine::State::evict_all() {
   latest_list_by_order.evict_all();
   list_by_waybill.evict_all();
   buyer_names.evict_all();
+  caps_used.evict_all();
+  quota.evict_all();
   tax_book.evict_all();
   returns.evict_all();
 }
@@ -1758,8 +1800,6 @@ void Engine::State::save(ByteWriter& w) const {
   stock.save_state(w);
   quota.save_state(w);
   guarantees.save_state(w);
-  w.u64(caps_used.size());
-  for (const auto& [k, units] : caps_used) encode_cap_key(w, k), w.i64(units);
   sup.save_state(w);
   w.u64(item_risk.size());
   for (const auto& [k, r] : item_risk) {
@@ -1800,11 +1840,6 @@ bool Engine::State::load(ByteReader& in) {
     if (!insert_last(&held, in.u64())) return false;
   if (!in.ok() || !stock.load_state(in) || !quota.load_state(in) || !guarantees.load_state(in))
     return false;
-  for (uint64_t n = in.count(); n > 0 && in.ok(); --n) {
-    CapKey k;
-    decode_cap_key(in, &k);
-    if (!insert_last(&caps_used, std::move(k), in.i64())) return false;
-  }
   if (!in.ok() || !sup.load_state(in)) return false;
   for (uint64_t n = in.count(); n > 0 && in.ok(); --n) {
     ledger::StockKey k;

@@ -110,5 +110,16 @@ struct ValueCodec<clearance::ListExtra> {
   static void put(ByteWriter& w, const clearance::ListExtra& x) { clearance::encode_list_extra(w, x); }
   static void get(ByteReader& in, clearance::ListExtra* x) { clearance::decode_list_extra(in, x); }
 };
+template <>
+struct KeyCodec<clearance::CapKey> {
+  static void put(ByteWriter& w, const clearance::CapKey& k) { clearance::encode_cap_key(w, k); }
+  static void get(ByteReader& in, clearance::CapKey* k) { clearance::decode_cap_key(in, k); }
+};
 
 }  // namespace cbec::archive
+
+namespace cbec::clearance {
+// Units counted per yearly cap so far (R3), per buyer, year and tariff8: one entry per buyer and
+// capped good for ever, so the table is a ColdMap (issue #3).
+using CapTable = archive::ColdMap<CapKey, int64_t>;
+}  // namespace cbec::clearance

@@ -59,7 +59,7 @@ struct ReturnsCtx {
   ledger::StockLedger& stock;
   ledger::QuotaLedger& quota;
   ledger::GuaranteeLedger& guarantees;
-  std::map<CapKey, int64_t>& caps_used;
+  CapTable& caps_used;
   TaxBook& bills;
   std::function<ListRecord*(std::string_view invtNo)> list_by_invt;
   std::function<std::string()> next_pre_no;

@@ -184,11 +184,11 @@ Status QuotaLedger::reserve(ReservationId id, const QuotaKey& key, Fen amount_fe
                     format_fen(amount_fen), format_fen(limit_fen)));
   }
   if (amount_fen > 0) {
-    if (entry == totals_.end()) entry = totals_.emplace(key, QuotaTotals{}).first;
-    entry->second.reserved_fen += amount_fen;
-    check_totals(entry->second);
+    QuotaTotals& t = entry == totals_.end() ? totals_[key] : entry->second;
+    t.reserved_fen += amount_fen;
+    check_totals(t);
   }
-  reservations_.emplace(id, Held{entry, amount_fen});
+  reservations_.emplace(id, Held{amount_fen > 0 ? key : QuotaKey{}, amount_fen});
   return Status::Ok();
 }
 
@@ -197,7 +197,7 @@ void QuotaLedger::commit(ReservationId id) {
   CBEC_ASSERT(it != reservations_.end());
   const Held& held = it->second;
   if (held.amount_fen > 0) {
-    QuotaTotals& t = held.totals->second;
+    QuotaTotals& t = totals_.at(held.key);
     t.reserved_fen -= held.amount_fen;
     t.committed_fen += held.amount_fen;
     check_totals(t);
@@ -210,7 +210,7 @@ void QuotaLedger::release(ReservationId id) {
   CBEC_ASSERT(it != reservations_.end());
   const Held& held = it->second;
   if (held.amount_fen > 0) {
-    QuotaTotals& t = held.totals->second;
+    QuotaTotals& t = totals_.at(held.key);
     t.reserved_fen -= held.amount_fen;
     check_totals(t);
   }
@@ -236,8 +236,17 @@ void QuotaLedger::reinstate(const QuotaKey& key, Fen amount_fen) {
 }
 
 QuotaTotals QuotaLedger::totals(const QuotaKey& key) const {
-  auto it = totals_.find(key);
-  return it == totals_.end() ? QuotaTotals{} : it->second;
+  auto t = totals_.peek(key);
+  return t ? *t : QuotaTotals{};
+}
+
+void QuotaLedger::archive_idle(TimeMs cutoff) {
+  // An entry a reservation holds stays: the list under review commits or releases it soon.
+  totals_.evict_idle(cutoff, [](const QuotaKey&, const QuotaTotals& t) { return t.reserved_fen > 0; });
+}
+
+void QuotaLedger::for_each(const std::function<void(const QuotaKey&, const QuotaTotals&)>& f) const {
+  totals_.for_each_sorted(f);
 }
 
 void QuotaLedger::check_invariants() const {
@@ -245,13 +254,18 @@ void QuotaLedger::check_invariants() const {
   for (const auto& [id, held] : reservations_) {
     CBEC_ASSERT(held.amount_fen >= 0);
     if (held.amount_fen == 0) continue;
-    CBEC_ASSERT(held.totals != totals_.end() && totals_.count(held.totals->first) == 1);
-    reserved[held.totals->first] += held.amount_fen;
+    reserved[held.key] += held.amount_fen;
   }
-  for (const auto& [key, t] : totals_) {
+  for (const auto& [key, t] : totals_.hot()) {
     check_totals(t);
     auto r = reserved.find(key);
     CBEC_ASSERT(t.reserved_fen == (r == reserved.end() ? 0 : r->second));
+  }
+  // Held entries that a snapshot archived.
+  for (const auto& [key, sum] : reserved) {
+    if (totals_.find_hot(key) != nullptr) continue;
+    auto t = totals_.peek(key);
+    CBEC_ASSERT(t && t->reserved_fen == sum);
   }
 }
 
@@ -470,8 +484,8 @@ bool StockLedger::load_state(ByteReader& in) {
 
 void QuotaLedger::save_state(ByteWriter& w) const {
   w.u8(kSnapshotVersion);
-  w.u64(totals_.size());
-  for (const auto& [key, t] : totals_) {
+  w.u64(totals_.hot().size());
+  for (const auto& [key, t] : totals_.hot()) {
     put_quota_key(w, key);
     w.i64(t.committed_fen);
     w.i64(t.reserved_fen);
@@ -482,12 +496,12 @@ void QuotaLedger::save_state(ByteWriter& w) const {
     w.u64(id);
     w.i64(held.amount_fen);
     // A zero reservation holds no entry (there may be none for its buyer).
-    if (held.amount_fen > 0) put_quota_key(w, held.totals->first);
+    if (held.amount_fen > 0) put_quota_key(w, held.key);
   }
 }
 
 bool QuotaLedger::load_state(ByteReader& in) {
-  CBEC_ASSERT(totals_.empty() && reservations_.empty());
+  CBEC_ASSERT(totals_.hot().empty() && reservations_.empty());
   if (in.u8() != kSnapshotVersion) return false;
   for (uint64_t i = 0, n = in.count(); i < n; ++i) {
     QuotaKey key;
@@ -497,30 +511,29 @@ bool QuotaLedger::load_state(ByteReader& in) {
     t.reserved_fen = in.i64();
     Fen year_to_date_fen = t.committed_fen;  // reserve() adds the two
     if (!in.ok() || t.committed_fen < 0 || t.reserved_fen < 0 ||
-        !add_to(&year_to_date_fen, t.reserved_fen) || !append_in_order(&totals_, std::move(key), t))
+        !add_to(&year_to_date_fen, t.reserved_fen) ||
+        !append_in_order(&totals_.hot(), std::move(key), t))
       return false;
   }
-  std::map<const QuotaTotals*, Fen> reserved;
+  std::map<QuotaKey, Fen> reserved;
   std::optional<ReservationId> last_id;
   for (uint64_t i = 0, n = in.count(); i < n; ++i) {
     const ReservationId id = in.u64();
     const Fen amount_fen = in.i64();
     if (!in.ok() || (last_id && id <= *last_id) || amount_fen < 0) return false;
     last_id = id;
-    Held held{totals_.end(), amount_fen};
+    Held held{QuotaKey{}, amount_fen};
     if (amount_fen > 0) {
-      QuotaKey key;
-      get_quota_key(in, &key);
-      if (!in.ok()) return false;
-      held.totals = totals_.find(key);
-      if (held.totals == totals_.end() || !add_to(&reserved[&held.totals->second], amount_fen))
+      get_quota_key(in, &held.key);
+      // In memory, or archived by the snapshot (then it comes back here).
+      if (!in.ok() || !totals_.contains(held.key) || !add_to(&reserved[held.key], amount_fen))
         return false;
     }
-    reservations_.emplace(id, held);
+    reservations_.emplace(id, std::move(held));
   }
   if (!in.ok()) return false;
-  for (const auto& [key, t] : totals_) {
-    auto r = reserved.find(&t);
+  for (const auto& [key, t] : totals_.hot()) {
+    auto r = reserved.find(key);
     if (t.reserved_fen != (r == reserved.end() ? 0 : r->second)) return false;
   }
   check_invariants();

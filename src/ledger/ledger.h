@@ -14,6 +14,7 @@
 
 #include <compare>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <span>
 #include <string>
@@ -22,6 +23,7 @@
 #include <vector>
 
 #include "common/bytes.h"
+#include "archive/cold_map.h"
 #include "common/money.h"
 #include "common/status.h"
 
@@ -102,14 +104,13 @@ struct QuotaTotals {
   Fen reserved_fen = 0;   // lists under review/inspection
 };
 
+// One entry per buyer and year, for ever: the entries live in a ColdMap (src/archive/), so that
+// the buyers of past months and years leave memory (issue #3) and come back on their next list.
 class QuotaLedger {
  public:
-  // Reservations point into the ledger's own map: a copy would point into the original.
   QuotaLedger() = default;
   QuotaLedger(const QuotaLedger&) = delete;
   QuotaLedger& operator=(const QuotaLedger&) = delete;
-  QuotaLedger(QuotaLedger&&) = default;
-  QuotaLedger& operator=(QuotaLedger&&) = default;
 
   // Fails (kResourceExhausted, naming year-to-date, this list and the limit) when
   // committed + reserved + amount > limit_fen.
@@ -121,13 +122,24 @@ class QuotaLedger {
   // A return that lapsed (goods not back in time) counts again what reduce() took off. No limit
   // check: the buyer did buy the goods; a total above the limit only blocks their next lists.
   void reinstate(const QuotaKey& key, Fen amount_fen);
+  // In memory or archived (a decoded copy: readers under the owner's shared lock may call it).
   QuotaTotals totals(const QuotaKey& key) const;
   bool has_reservation(ReservationId id) const { return reservations_.count(id) != 0; }
   void check_invariants() const;
-  const std::map<QuotaKey, QuotaTotals>& all() const { return totals_; }
 
-  // Snapshot (issue #3): items and open reservations (reservations in id order, each naming its
-  // entry by key), so that the bytes are a function of the state.
+  // The archive (issue #3). attach before any entry exists; archive_idle moves the entries that
+  // no open reservation holds and nothing touched at or after cutoff; evict_all moves every
+  // entry (a snapshot). Without an archive everything stays in memory.
+  void attach(archive::Archive* a, const TimeMs* clock) { totals_.attach(a, clock); }
+  void archive_idle(TimeMs cutoff);
+  void evict_all() { totals_.evict_all(); }
+  // The entries in memory (all of them without an archive).
+  const std::map<QuotaKey, QuotaTotals, std::less<>>& hot() const { return totals_.hot(); }
+  // Every entry, in memory and archived, in key order (decodes the archive: dumps and tests).
+  void for_each(const std::function<void(const QuotaKey&, const QuotaTotals&)>& f) const;
+
+  // Snapshot (issue #3): the entries in memory (none after evict_all) and the open reservations
+  // (in id order, each naming its entry by key), so that the bytes are a function of the state.
   void save_state(ByteWriter& w) const;
   // REQUIRES: a freshly constructed ledger. Reads what save_state wrote; false on malformed input
   // (the ledger is then unspecified but safe to destroy): never asserts on input, allocates at
@@ -135,14 +147,13 @@ class QuotaLedger {
   [[nodiscard]] bool load_state(ByteReader& in);
 
  private:
-  using Totals = std::map<QuotaKey, QuotaTotals>;
-  // The buyer's entry (entries are never erased); meaningful only when amount_fen > 0, since a
-  // zero reservation creates no entry.
+  // The buyer's entry by key (it may be archived, by a snapshot, while the reservation is open);
+  // meaningful only when amount_fen > 0, since a zero reservation creates no entry.
   struct Held {
-    Totals::iterator totals;
+    QuotaKey key;
     Fen amount_fen;
   };
-  Totals totals_;
+  archive::ColdMap<QuotaKey, QuotaTotals> totals_{"qt"};
   std::unordered_map<ReservationId, Held> reservations_;
 };
 
@@ -196,3 +207,29 @@ class GuaranteeLedger {
 };
 
 }  // namespace cbec::ledger
+
+namespace cbec::archive {
+template <>
+struct KeyCodec<ledger::QuotaKey> {
+  static void put(ByteWriter& w, const ledger::QuotaKey& k) {
+    w.str(k.buyerIdNumber);
+    w.i64(k.year);
+  }
+  static void get(ByteReader& in, ledger::QuotaKey* k) {
+    in.str(&k->buyerIdNumber);
+    k->year = static_cast<int>(in.i64());
+  }
+};
+template <>
+struct ValueCodec<ledger::QuotaTotals> {
+  static void put(ByteWriter& w, const ledger::QuotaTotals& t) {
+    w.i64(t.committed_fen);
+    w.i64(t.reserved_fen);
+  }
+  static void get(ByteReader& in, ledger::QuotaTotals* t) {
+    t->committed_fen = in.i64();
+    t->reserved_fen = in.i64();
+  }
+};
+}  // namespace cbec::archive
+

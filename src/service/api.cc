@@ -577,6 +577,7 @@ struct Api::Impl {
     line("cbec_core_hot_records", "{table=\"orders\"}", hot.orders);
     line("cbec_core_hot_records", "{table=\"payments\"}", hot.payments);
     line("cbec_core_hot_records", "{table=\"waybills\"}", hot.waybills);
+    line("cbec_core_hot_records", "{table=\"buyer_totals\"}", hot.buyer_totals);
     out += "# TYPE cbec_archive_bytes gauge\n";
     line("cbec_archive_bytes", "", service->ArchiveBytes());
     const auto& snap = service->snapshots();

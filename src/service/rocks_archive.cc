@@ -63,6 +63,7 @@ Result<std::unique_ptr<RocksArchive>> RocksArchive::OpenFrom(const std::string& 
       ec.clear();  // another file system: copy instead
     }
     fs::copy_file(from, to, ec);
+    if (ec) break;  // before increment() clears it
   }
   if (ec)
     return Status(StatusCode::kUnavailable,
@@ -123,6 +124,8 @@ void RocksArchive::scan(std::string_view prefix,
        std::string_view(it->value().data(), it->value().size()));
   CBEC_ASSERT(it->status().ok());
 }
+uint64_t RocksArchive::latest_sequence() const { return db_->GetLatestSequenceNumber(); }
+
 uint64_t RocksArchive::approximate_bytes() const {
   uint64_t sst = 0, mem = 0;
   db_->GetIntProperty("rocksdb.total-sst-files-size", &sst);

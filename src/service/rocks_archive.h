@@ -44,6 +44,8 @@ class RocksArchive final : public archive::Archive {
   void erase(std::string_view key) override;
   void scan(std::string_view prefix,
             const std::function<void(std::string_view, std::string_view)>& fn) const override;
+  // RocksDB's sequence number of the last write (a snapshot checks its archive copy with it).
+  uint64_t latest_sequence() const;
   // Disk and memory use, for /metrics.
   uint64_t approximate_bytes() const;
 

@@ -217,8 +217,8 @@ void Service::ApplyOne(const EncodedCommand& c, uint64_t seq, TimeMs time, Appli
   out->status = engine_->apply(seq, time, c.body, &out->receipts);
   // A snapshot records the reference data in force as the command that loaded it.
   if (out->status.ok() && c.kind == CommandKind::kLoadReference) reference_payload_ = c.payload;
-  board_.Observe(*engine_, time, out->receipts);
-  statistics_.Observe(*engine_, ObservedCommand{time, &out->receipts, replayed_lists, new_lists});
+  board_->Observe(*engine_, time, out->receipts);
+  statistics_->Observe(*engine_, ObservedCommand{time, &out->receipts, replayed_lists, new_lists});
   out->first_receipt_no = last_receipt_no_.load() + 1;
   last_receipt_no_ += out->receipts.size();
   if (out->status.ok() && c.kind == CommandKind::kRegisterEnterprise && !c.api_key_sha256.empty()) {
@@ -299,24 +299,37 @@ Result<uint64_t> Service::Restore() {
       why = fmt::format("the log starts at seq {}", log_->first_seq());
     } else if (auto body = ReadSnapshotState(snap.path); !body.ok()) {
       why = std::string(body.status().message());
+    } else if (body->size() < 8) {
+      why = "state.bin holds no archive sequence";
     } else if (auto archive = RocksArchive::OpenFrom(archive_dir, snap.path + "/archive");
                !archive.ok()) {
       why = std::string(archive.status().message());
     } else {
+      // state.bin starts with the archive's sequence number at the checkpoint: a copy that
+      // opens but lacks files or writes is not this snapshot's archive.
+      const uint64_t archive_seq = ByteReader(*body).be64();
       archive_ = std::move(*archive);
-      eo.archive = archive_.get();
-      engine_ = std::make_unique<clearance::Engine>(eo);
+      Status d = archive_->latest_sequence() == archive_seq
+                     ? Status::Ok()
+                     : Internal(fmt::format("its archive is at sequence {}, the state at {}",
+                                            archive_->latest_sequence(), archive_seq));
       uint64_t seq = 0;
-      Status d = DecodeState(*body, &seq);
-      // The file's checksum matched, so these are the bytes this program wrote: a snapshot that
-      // does not load is a bug or another version's format. Refuse rather than guess.
-      if (!d.ok() || seq != snap.seq)
-        return Internal(fmt::format("snapshot {} does not load ({}): remove it, and the whole "
-                                    "log is replayed at the next start",
-                                    snap.path, d.ok() ? "wrong seq" : d.message()));
-      snapshot_stats_.restored_seq = seq;
-      snapshot_stats_.last_seq = seq;
-      return seq + 1;
+      if (d.ok()) {
+        eo.archive = archive_.get();
+        engine_ = std::make_unique<clearance::Engine>(eo);
+        d = DecodeState(std::string_view(*body).substr(8), &seq);
+      }
+      if (d.ok() && seq == snap.seq) {
+        snapshot_stats_.restored_seq = seq;
+        snapshot_stats_.last_seq = seq;
+        return seq + 1;
+      }
+      // A snapshot of another format (an upgrade changed a bound or a version) or with a bad
+      // archive: the log can rebuild everything, so go on to the older one or to a full replay.
+      why = d.ok() ? "it names another seq" : std::string(d.message());
+      ResetState();
+      engine_.reset();
+      archive_.reset();
     }
     if (snapshot_stats_.skipped.empty())
       snapshot_stats_.skipped = fmt::format("{}: {}", snap.path, why);
@@ -330,6 +343,28 @@ Result<uint64_t> Service::Restore() {
 namespace {
 constexpr uint8_t kServiceStateVersion = 1;
 }  // namespace
+
+void Service::ResetState() {
+  board_ = std::make_unique<Board>(options_.board);
+  statistics_ = std::make_unique<StatsCentre>();
+  {
+    std::lock_guard lk(webhooks_mu_);
+    webhooks_.clear();
+  }
+  {
+    std::lock_guard lk(keys_mu_);
+    key_to_enterprise_.clear();
+    key_to_officer_.clear();
+  }
+  last_receipt_no_ = 0;
+  stats_.commands = 0;
+  stats_.receipts = 0;
+  stats_.lists_released = 0;
+  stats_.lists_rejected = 0;
+  for (auto& n : stats_.documents_by_type) n = 0;
+  reference_payload_.clear();
+  applied_seq_ = 0;
+}
 
 std::string Service::EncodeState(uint64_t seq) {
   std::string core;
@@ -365,8 +400,8 @@ std::string Service::EncodeState(uint64_t seq) {
   w.u64(stats_.lists_rejected.load());
   w.u64(ceb::kMessageTypeCount);
   for (const auto& n : stats_.documents_by_type) w.u64(n.load());
-  board_.save_state(w);
-  statistics_.save_state(w);
+  board_->save_state(w);
+  statistics_->save_state(w);
   return out;
 }
 
@@ -416,7 +451,7 @@ Status Service::DecodeState(std::string_view bytes, uint64_t* seq) {
   stats_.lists_rejected = in.u64();
   if (in.u64() != ceb::kMessageTypeCount) return Internal("snapshot: message types differ");
   for (auto& n : stats_.documents_by_type) n = in.u64();
-  if (!in.ok() || !board_.load_state(in) || !statistics_.load_state(in) || !in.ok() ||
+  if (!in.ok() || !board_->load_state(in) || !statistics_->load_state(in) || !in.ok() ||
       !in.at_end())
     return Internal("snapshot of the service state does not decode");
   applied_seq_ = *seq;
@@ -432,12 +467,17 @@ Status Service::WriteSnapshot() {
     body = EncodeState(seq);
   }
   // From here the archive is not written until this returns (this is the apply stage, or it
-  // has stopped), so its checkpoint matches `body`; readers may go on reading.
-  Status s;
-  auto tmp = BeginSnapshot(options_.data_dir, seq);
+  // has stopped), so its checkpoint matches `body`; readers may go on reading. state.bin
+  // starts with the archive's sequence number, which a start checks its copy against.
+  std::string state;
+  ByteWriter(&state).be64(archive_->latest_sequence());
+  state += body;
+  // A snapshot must not be what fills the disk the log and the stores share.
+  Status s = CheckFreeSpace(options_.data_dir, 2 * state.size() + 2 * kArchiveWriteBufferBytes);
+  Result<std::string> tmp = s.ok() ? BeginSnapshot(options_.data_dir, seq) : Result<std::string>(s);
   if (!tmp.ok()) s = tmp.status();
   if (s.ok()) s = archive_->Checkpoint(*tmp + "/archive");
-  if (s.ok()) s = WriteSnapshotState(*tmp, body);
+  if (s.ok()) s = WriteSnapshotState(*tmp, state);
   // The receipt store skips its WAL (the log is the WAL): flushed, it holds every receipt up
   // to seq, so that a start from this snapshot finds them without replaying their commands.
   if (s.ok()) s = from_rocks(db_->Flush(rocksdb::FlushOptions()), "flush the receipt store");
@@ -452,7 +492,7 @@ Status Service::WriteSnapshot() {
   }
   snapshot_stats_.written++;
   snapshot_stats_.last_seq = seq;
-  snapshot_stats_.last_bytes = body.size();
+  snapshot_stats_.last_bytes = state.size();
   snapshot_stats_.last_write_ms = static_cast<uint64_t>(
       std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0)
           .count());
@@ -649,7 +689,7 @@ void Service::ApplyLoop() {
     // Between batches, after answering them: a snapshot delays the next batch, not this one.
     // A failure is counted and tried again one interval later; the log has everything.
     if (last_snapshot_time_ == 0) last_snapshot_time_ = now;  // the log's first batch
-    if (st.ok() && archive_ && options_.snapshot_interval_ms > 0 &&
+    if (st.ok() && archive_ && options_.snapshot_interval_ms > 0 && health().ok() &&
         now - last_snapshot_time_ >= options_.snapshot_interval_ms) {
       last_snapshot_time_ = now;
       (void)WriteSnapshot();

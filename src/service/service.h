@@ -260,8 +260,8 @@ class Service {
 
   // Projections the writer maintains after every applied command (rebuilt on replay): the O2O
   // hall board and the statistics centre. Both are safe to read from any thread.
-  const Board& board() const { return board_; }
-  const StatsCentre& statistics() const { return statistics_; }
+  const Board& board() const { return *board_; }
+  const StatsCentre& statistics() const { return *statistics_; }
 
   // Rebuilds a core from the log alone (for the replay-vs-live comparison): returns its
   // dump_state(). Runs on the calling thread; the live service keeps running.
@@ -291,6 +291,7 @@ class Service {
   // exclusively; moves the core's tables to the archive), and its inverse on a new Service.
   std::string EncodeState(uint64_t seq);
   Status DecodeState(std::string_view bytes, uint64_t* seq);
+  void ResetState();  // what DecodeState may have filled, back to a new Service's
   // Writes a snapshot as of the last applied command (apply stage, or after it stopped).
   Status WriteSnapshot();
   void WriterLoop();  // the log stage
@@ -353,8 +354,9 @@ class Service {
   Status stopped_;  // why intake stopped (guarded by queue_mu_)
   std::set<CivilDate> seeds_logged_;  // log stage only: a refused seed is not retried
   ServiceStats stats_;
-  Board board_{options_.board};
-  StatsCentre statistics_;
+  // Pointers so that Restore can drop a snapshot that failed to load halfway.
+  std::unique_ptr<Board> board_ = std::make_unique<Board>(options_.board);
+  std::unique_ptr<StatsCentre> statistics_ = std::make_unique<StatsCentre>();
 };
 
 // Receipt JSON as stored and served: one object per receipt.

@@ -1,6 +1,7 @@
 #include "service/snapshot.h"
 
 #include <fcntl.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -70,6 +71,18 @@ std::vector<SnapshotDir> ListSnapshots(const std::string& data_dir) {
   }
   std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.seq > b.seq; });
   return out;
+}
+
+Status CheckFreeSpace(const std::string& data_dir, uint64_t need) {
+  struct statvfs v {};
+  if (::statvfs(data_dir.c_str(), &v) != 0) return io_error("statvfs", data_dir, errno);
+  const uint64_t free_bytes = static_cast<uint64_t>(v.f_bavail) * v.f_frsize;
+  if (free_bytes < need + kSnapshotFreeMarginBytes)
+    return Status(StatusCode::kResourceExhausted,
+                  fmt::format("snapshot skipped: {} MiB free under {}, it needs {} MiB and leaves "
+                              "{} MiB",
+                              free_bytes >> 20, data_dir, need >> 20, kSnapshotFreeMarginBytes >> 20));
+  return Status::Ok();
 }
 
 Result<std::string> BeginSnapshot(const std::string& data_dir, uint64_t seq) {
@@ -142,8 +155,15 @@ Status CommitSnapshot(const std::string& data_dir, const std::string& tmp_dir, u
   fs::rename(tmp_dir, final_dir, ec);
   if (ec) return Status(StatusCode::kUnavailable, "cannot commit snapshot " + final_dir + ": " + ec.message());
   TRY(sync_path(snapshots_dir(data_dir), true));
+  // Older ones go, renamed first so that a crash halfway leaves a tmp-* (removed at the next
+  // start) rather than a snapshot with files missing.
   std::vector<SnapshotDir> all = ListSnapshots(data_dir);
-  for (size_t i = keep; i < all.size(); ++i) fs::remove_all(all[i].path, ec);
+  for (size_t i = keep; i < all.size(); ++i) {
+    fs::path doomed = fs::path(snapshots_dir(data_dir)) /
+                      fmt::format("{}old-{:020}", kTmpPrefix, all[i].seq);
+    fs::rename(all[i].path, doomed, ec);
+    fs::remove_all(ec ? fs::path(all[i].path) : doomed, ec);
+  }
   return Status::Ok();
 }
 

@@ -31,6 +31,9 @@ namespace cbec::service {
 inline constexpr TimeMs kDefaultSnapshotIntervalMs = 10 * 60 * kMsPerSecond;
 inline constexpr size_t kSnapshotsKept = 2;
 inline constexpr uint64_t kMaxSnapshotStateBytes = uint64_t{4} << 30;
+// A snapshot is skipped (and counted as failed) unless the file system keeps at least this much
+// free beyond what it writes: the log and the stores share the disk.
+inline constexpr uint64_t kSnapshotFreeMarginBytes = uint64_t{256} << 20;
 
 struct SnapshotDir {
   uint64_t seq = 0;
@@ -39,6 +42,8 @@ struct SnapshotDir {
 
 // Complete snapshots under data_dir, newest first. Removes unfinished tmp-* directories.
 std::vector<SnapshotDir> ListSnapshots(const std::string& data_dir);
+// kResourceExhausted unless data_dir's file system has need + kSnapshotFreeMarginBytes free.
+Status CheckFreeSpace(const std::string& data_dir, uint64_t need);
 // data_dir/snapshots/tmp-<seq>, emptied and created.
 Result<std::string> BeginSnapshot(const std::string& data_dir, uint64_t seq);
 // Writes state.bin into the directory and syncs it.
