@@ -10,7 +10,7 @@ ifneq ($(CCACHE),)
 CMAKE_FLAGS += -DCMAKE_CXX_COMPILER_LAUNCHER=ccache
 endif
 
-.PHONY: all build deps web-deps test test-asan run bench bench-tools bench-compare bench-plot bench-alloc bench-memory clean format
+.PHONY: all build deps web-deps test test-asan run bench bench-tools bench-compare bench-plot bench-alloc bench-memory bench-restart clean format
 
 all: build
 
@@ -65,6 +65,10 @@ bench-plot: bench-tools
 # Resident memory of cbec serve as history grows, sampled under a steady load (issue #3).
 bench-memory: bench-tools
 	bench/memory $(BUILD)
+
+# Start-up time after history: from the shutdown snapshot against a replay of the whole log.
+bench-restart: bench-tools
+	bench/restart $(BUILD)
 
 # Heap allocations per list of the clearance core in steady state.
 bench-alloc: bench-tools
