@@ -43,6 +43,7 @@
 #include "gen/gen.h"
 #include "log/log.h"
 #include "service/command_codec.h"
+#include "service/rocks_archive.h"
 
 namespace {
 
@@ -74,7 +75,7 @@ int main(int argc, char** argv) {
   int sets = 20000, batch = 16, rounds = 1;
   uint64_t seed = 99;
   std::string dir, payload = "xml";
-  bool serial = false, no_sync = false;
+  bool serial = false, no_sync = false, with_archive = false;
   app.add_option("--sets", sets, "document sets (= lists) of the generated day")
       ->check(CLI::Range(100, 1000000));
   app.add_option("--batch", batch, "commands (messages of up to 100 records) per group commit")
@@ -88,6 +89,9 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"xml", "json"}));
   app.add_flag("--serial", serial, "append+sync then apply on one thread (no overlap)");
   app.add_flag("--no-sync", no_sync, "skip fdatasync (NOT durable; for comparison only)");
+  app.add_flag("--archive", with_archive,
+               "the core over a RocksDB archive as cbec serve runs it (every new key is first "
+               "looked up there)");
   CLI11_PARSE(app, argc, argv);
   if (dir.empty()) dir = std::getenv("TMPDIR") != nullptr ? std::getenv("TMPDIR") : "/tmp";
 
@@ -144,7 +148,18 @@ int main(int argc, char** argv) {
       std::cerr << log.status().ToString() << "\n";
       return 1;
     }
-    clearance::Engine engine(clearance::EngineOptions{reference, {}});
+    std::unique_ptr<service::RocksArchive> archive;
+    clearance::EngineOptions eo{reference, {}};
+    if (with_archive) {
+      auto a = service::RocksArchive::Open((log_dir / "archive").string());
+      if (!a.ok()) {
+        std::cerr << a.status().ToString() << "\n";
+        return 1;
+      }
+      archive = std::move(*a);
+      eo.archive = archive.get();
+    }
+    clearance::Engine engine(std::move(eo));
     std::vector<ceb::Receipt> receipts;
     std::vector<clearance::DrawRecord> draws;
     uint64_t seq = 0;
