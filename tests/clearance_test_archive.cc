@@ -263,6 +263,53 @@ TEST(ColdMap, IdleEntriesMoveToTheArchiveAndComeBackOnAccess) {
   EXPECT_EQ(all, (std::vector<std::string>{"aone", "ckeep me"}));
 }
 
+// Counts reads, to see which lookups reach the archive.
+class CountingArchive final : public archive::Archive {
+ public:
+  bool get(std::string_view key, std::string* value) const override {
+    ++gets;
+    return inner.get(key, value);
+  }
+  void put(std::string_view key, std::string_view value) override { inner.put(key, value); }
+  void erase(std::string_view key) override { inner.erase(key); }
+  void scan(std::string_view prefix,
+            const std::function<void(std::string_view, std::string_view)>& fn) const override {
+    inner.scan(prefix, fn);
+  }
+  archive::MemoryArchive inner;
+  mutable int gets = 0;
+};
+
+TEST(ColdMap, AKeyFoundAbsentIsNotAskedForAgainUntilItIsArchived) {
+  CountingArchive store;
+  TimeMs now = 0;
+  archive::ColdMap<std::string, std::string> m("t");
+  m.attach(&store, &now);
+  EXPECT_FALSE(m.contains("new"));
+  EXPECT_FALSE(m.contains("new"));
+  EXPECT_EQ(m.find("new"), m.end());
+  EXPECT_EQ(store.gets, 1);  // the archive was asked once
+  m["new"] = "v1";           // created, then archived: it must be found again
+  m.evict(m.find("new"));
+  EXPECT_EQ(m.hot_size(), 0u);
+  ASSERT_TRUE(m.contains("new"));
+  EXPECT_EQ(m.at("new"), "v1");
+  EXPECT_EQ(store.gets, 2);
+  // The set is bounded: past kMaxKnownAbsent misses it starts again, answers unchanged.
+  const size_t n = archive::ColdMap<std::string, std::string>::kMaxKnownAbsent + 10;
+  for (size_t i = 0; i < n; ++i) EXPECT_FALSE(m.contains("k" + std::to_string(i)));
+  const int after_fill = store.gets;
+  EXPECT_FALSE(m.contains("k" + std::to_string(n - 1)));  // recent: still known absent
+  EXPECT_EQ(store.gets, after_fill);
+  EXPECT_FALSE(m.contains("k0"));  // dropped when the set was emptied: asked again
+  EXPECT_EQ(store.gets, after_fill + 1);
+  // Everything archived is found through the set, evict_all included.
+  m["k1"] = "x";
+  m.evict_all();
+  EXPECT_EQ(m.at("k1"), "x");
+  EXPECT_EQ(m.at("new"), "v1");
+}
+
 TEST(ColdMap, WithoutAnArchiveNothingMovesAndNothingIsQueued) {
   archive::ColdMap<uint64_t, std::string> m("zz");
   m[1] = "x";
