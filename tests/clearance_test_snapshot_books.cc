@@ -15,6 +15,7 @@
 #include "clearance/returns.h"
 #include "clearance/tax_bills.h"
 #include "clearance_fixture.h"
+#include "clearance_returns_fixture.h"
 #include "common/decimal.h"
 #include "fmt/format.h"
 #include "gtest/gtest.h"
@@ -38,56 +39,12 @@ TimeMs day_start(int n) {
   return beijing_midnight(civil_from_days(days_from_civil(kReleaseDate) + n));
 }
 
-DocSet set_from(const char* json, const std::string& suffix, const Harness& h) {
-  rapidjson::Document d;
-  d.Parse(json);
-  EXPECT_FALSE(d.HasParseError()) << json;
-  return build_set(d, suffix, h.ref());
-}
-
-template <class Head>
-void fill_head(Head* c, const DocSet& s, const std::string& invtNo, const std::string& copNo) {
-  const auto& lh = s.list.head;
-  c->guid = "A1B2C3D4-0623-4000-8000-000000000001";
-  c->appType = "1";
-  c->appTime = "20260515100000";
-  c->appStatus = "2";
-  c->customsCode = lh.customsCode;
-  c->orderNo = lh.orderNo;
-  c->ebpCode = lh.ebpCode;
-  c->ebpName = lh.ebpName;
-  c->ebcCode = lh.ebcCode;
-  c->ebcName = lh.ebcName;
-  c->logisticsNo = lh.logisticsNo;
-  c->logisticsCode = lh.logisticsCode;
-  c->logisticsName = lh.logisticsName;
-  c->copNo = copNo;
-  c->invtNo = invtNo;
-  c->buyerIdType = "1";
-  c->buyerIdNumber = lh.buyerIdNumber;
-  c->buyerName = lh.buyerName;
-  c->buyerTelephone = lh.buyerTelephone;
-  c->agentCode = lh.agentCode;
-  c->agentName = lh.agentName;
-  c->reason = "消费者取消订单";
-}
-
 // A return of every line of the list, each with quantity `qty`.
-ceb::InvtRefund refund_of(const DocSet& s, const std::string& invtNo, const std::string& copNo,
-                          const char* qty) {
-  ceb::InvtRefund r;
-  fill_head(&r.head, s, invtNo, copNo);
-  r.head.reason = "七天无理由退货";
-  for (const auto& line : s.list.lists) {
-    ceb::InvtRefundList rl;
-    rl.gnum = line.gnum;
-    rl.gcode = line.gcode;
-    rl.gname = line.gname;
-    EXPECT_EQ(parse_decimal(qty, &rl.qty), DecimalError::kOk);
-    rl.unit = line.unit;
-    r.lists.push_back(rl);
-  }
-  return r;
+ceb::InvtRefund refund_all(const DocSet& s, const std::string& invtNo, const std::string& copNo,
+                           const char* qty) {
+  std::vector<Ret> lines;
+  for (const auto& line : s.list.lists) lines.push_back(Ret{line.gnum, qty});
+  return refund_of(s, invtNo, copNo, std::move(lines));
 }
 
 // The books with what the engine lends them (ReturnsCtx), an archive and a clock.
@@ -271,7 +228,7 @@ void build_history(Scenario& s) {
   {
     auto ctx = a.ctx();
     size_t before = a.receipts.size();
-    a.returns.apply_return(ctx, kAgent, refund_of(s.sets[2], s.invt[2], "RT0003", "2"),
+    a.returns.apply_return(ctx, kAgent, refund_all(s.sets[2], s.invt[2], "RT0003", "2"),
                            std::nullopt);
     expect_receipt(a, before, 120);
   }
@@ -287,7 +244,7 @@ void build_history(Scenario& s) {
   {
     auto ctx = a.ctx();
     size_t before = a.receipts.size();
-    a.returns.apply_return(ctx, kAgent, refund_of(s.sets[0], s.invt[0], "RT0001", "1"),
+    a.returns.apply_return(ctx, kAgent, refund_all(s.sets[0], s.invt[0], "RT0001", "1"),
                            std::nullopt);
     expect_receipt(a, before, 120);
   }
@@ -304,7 +261,7 @@ void build_history(Scenario& s) {
   {
     auto ctx = a.ctx();
     size_t before = a.receipts.size();
-    a.returns.apply_return(ctx, kAgent, refund_of(s.sets[5], s.invt[5], "RT0006", "2"),
+    a.returns.apply_return(ctx, kAgent, refund_all(s.sets[5], s.invt[5], "RT0006", "2"),
                            std::nullopt);
     expect_receipt(a, before, 120);
   }
