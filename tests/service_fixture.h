@@ -44,6 +44,17 @@ inline Status register_demo_zone(Service& s) {
       [](std::string_view id) { return "officer-key-" + std::string(id); });
 }
 
+// A generated day of the demo zone (5 % faulty sets), as the submissions of each sender.
+inline std::vector<demo::Submission> day(int count, uint64_t seed) {
+  gen::Options opt;
+  opt.seed = seed;
+  opt.count = count;
+  opt.fault_share = 0.05;
+  auto g = gen::generate(gen::demo_zone(), opt, *reference());
+  EXPECT_TRUE(g.ok());
+  return demo::submissions(gen::demo_zone(), g->sets);
+}
+
 inline void setup_zone(Service& s) {
   Status st = register_demo_zone(s);
   ASSERT_TRUE(st.ok()) << st.ToString();

@@ -27,16 +27,6 @@ ServiceOptions options(const std::string& dir, cmdlog::Env* env = nullptr) {
 }
 
 
-std::vector<demo::Submission> day(int count, uint64_t seed) {
-  gen::Options opt;
-  opt.seed = seed;
-  opt.count = count;
-  opt.fault_share = 0.05;
-  auto g = gen::generate(gen::demo_zone(), opt, *reference());
-  EXPECT_TRUE(g.ok());
-  return demo::submissions(gen::demo_zone(), g->sets);
-}
-
 TEST(Service, RecoversExactlyAfterRestartAndReplayMatchesLive) {
   std::string dir = temp_dir("svc-recover");
   std::string live_dump;

@@ -18,16 +18,6 @@ namespace {
 using namespace cbec::service::testing;
 namespace fs = std::filesystem;
 
-std::vector<demo::Submission> lists(int count, uint64_t seed) {
-  gen::Options opt;
-  opt.seed = seed;
-  opt.count = count;
-  opt.fault_share = 0.05;
-  auto g = gen::generate(gen::demo_zone(), opt, *reference());
-  EXPECT_TRUE(g.ok());
-  return demo::submissions(gen::demo_zone(), g->sets);
-}
-
 void submit_all(Service& s, std::vector<demo::Submission> subs) {
   for (auto& sub : subs) {
     std::string raw = ceb::write_message_xml(sub.message);
@@ -65,7 +55,7 @@ TEST(Snapshot, ShutdownSnapshotMakesTheNextStartReplayNothing) {
     ASSERT_TRUE(s.ok()) << s.status().ToString();
     EXPECT_EQ((*s)->snapshots().restored_seq, 0u);  // nothing to start from
     setup_zone(**s);
-    submit_all(**s, lists(150, 31));
+    submit_all(**s, day(150, 31));
     live = dump(**s);
     last_seq = (*s)->last_seq();
     last_receipt = (*s)->last_receipt_no();
@@ -85,7 +75,7 @@ TEST(Snapshot, ShutdownSnapshotMakesTheNextStartReplayNothing) {
     EXPECT_EQ(hot.lists, 0u);
     // The service goes on exactly as one that never stopped: more lists, then the whole log
     // replayed from scratch agrees.
-    submit_all(**s, lists(60, 32));
+    submit_all(**s, day(60, 32));
     live = dump(**s);
     auto page = (*s)->Receipts("", last_receipt, 5);
     ASSERT_TRUE(page.ok());
@@ -116,15 +106,15 @@ TEST(Snapshot, IntervalSnapshotThenCrashReplaysOnlyTheTail) {
     auto s = Service::Open(o);
     ASSERT_TRUE(s.ok()) << s.status().ToString();
     setup_zone(**s);
-    submit_all(**s, lists(80, 41));
+    submit_all(**s, day(80, 41));
     EXPECT_EQ((*s)->snapshots().written.load(), 0u);  // not due yet
     clock.advance(61 * kMsPerSecond);
-    submit_all(**s, lists(1, 42));  // its batch is followed by the snapshot
+    submit_all(**s, day(1, 42));  // its batch is followed by the snapshot
     EXPECT_EQ((*s)->snapshots().written.load(), 1u);
     snap_seq = (*s)->snapshots().last_seq.load();
     EXPECT_GT(snap_seq, 0u);
     // The live core moved its tables to the archive and goes on from there.
-    submit_all(**s, lists(70, 43));
+    submit_all(**s, day(70, 43));
     live = dump(**s);
     last_seq = (*s)->last_seq();
     last_receipt = (*s)->last_receipt_no();
@@ -156,12 +146,12 @@ TEST(Snapshot, DamagedSnapshotIsSkippedForTheOlderOneOrTheWholeLog) {
     auto s = Service::Open(base_options(dir));
     ASSERT_TRUE(s.ok());
     setup_zone(**s);
-    submit_all(**s, lists(40, 51));
+    submit_all(**s, day(40, 51));
   }
   {
     auto s = Service::Open(base_options(dir));
     ASSERT_TRUE(s.ok());
-    submit_all(**s, lists(40, 52));
+    submit_all(**s, day(40, 52));
     live = dump(**s);
   }
   seqs = snapshot_seqs(dir);
@@ -217,7 +207,7 @@ TEST(Snapshot, WithoutSnapshotsEveryStartReplaysTheWholeLog) {
     auto s = Service::Open(o);
     ASSERT_TRUE(s.ok());
     setup_zone(**s);
-    submit_all(**s, lists(30, 61));
+    submit_all(**s, day(30, 61));
     live = dump(**s);
   }
   EXPECT_TRUE(snapshot_seqs(dir).empty());

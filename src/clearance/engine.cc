@@ -19,6 +19,7 @@
 #include "clearance/rules.h"
 #include "risk/risk.h"
 #include "clearance/tax_bills.h"
+#include "common/ordered_append.h"
 #include "fmt/format.h"
 
 namespace cbec::clearance {
@@ -1743,20 +1744,6 @@ void put_set(ByteWriter& w, const std::set<T>& set, Put&& put) {
   w.u64(set.size());
   for (const T& x : set) put(x);
 }
-// Snapshot containers were written from sorted ones, so each item goes at the end; one that
-// does not sort after the previous (a duplicate, a disorder) means damaged bytes.
-template <class M, class K, class V>
-bool insert_last(M* m, K k, V v) {
-  if (!m->empty() && !m->key_comp()(std::prev(m->end())->first, k)) return false;
-  m->emplace_hint(m->end(), std::move(k), std::move(v));
-  return true;
-}
-template <class S, class V>
-bool insert_last(S* set, V v) {
-  if (!set->empty() && !set->key_comp()(*std::prev(set->end()), v)) return false;
-  set->emplace_hint(set->end(), std::move(v));
-  return true;
-}
 bool valid_grade(uint8_t g) { return g <= static_cast<uint8_t>(ref::CreditGrade::kSeriouslyDishonest); }
 bool valid_risk(uint8_t r) { return r <= static_cast<uint8_t>(ref::RiskClass::kHigh); }
 }  // namespace
@@ -1830,14 +1817,14 @@ bool Engine::State::load(ByteReader& in) {
     e.roles = static_cast<Roles>(roles);
     e.grade = static_cast<ref::CreditGrade>(grade);
     std::string code = e.code;
-    if (!insert_last(&enterprises, std::move(code), std::move(e))) return false;
+    if (!append_in_order(&enterprises, std::move(code), std::move(e))) return false;
   }
   for (uint64_t n = in.count(); n > 0 && in.ok(); --n) {
     TimeMs t = in.i64();
-    if (!insert_last(&expiries, std::pair<TimeMs, uint64_t>(t, in.u64()))) return false;
+    if (!append_in_order(&expiries, std::pair<TimeMs, uint64_t>(t, in.u64()))) return false;
   }
   for (uint64_t n = in.count(); n > 0 && in.ok(); --n)
-    if (!insert_last(&held, in.u64())) return false;
+    if (!append_in_order(&held, in.u64())) return false;
   if (!in.ok() || !stock.load_state(in) || !quota.load_state(in) || !guarantees.load_state(in))
     return false;
   if (!in.ok() || !sup.load_state(in)) return false;
@@ -1847,7 +1834,7 @@ bool Engine::State::load(ByteReader& in) {
     in.str(&k.itemRecordNo);
     uint8_t r = in.u8();
     if (!valid_risk(r)) return false;
-    if (!insert_last(&item_risk, std::move(k), static_cast<ref::RiskClass>(r))) return false;
+    if (!append_in_order(&item_risk, std::move(k), static_cast<ref::RiskClass>(r))) return false;
   }
   if (!in.ok() || !risk_monitor.load_state(in)) return false;
   next_list_id = in.u64();

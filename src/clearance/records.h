@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "archive/cold_map.h"
+#include "common/ordered_append.h"
 #include "clearance/clearance.h"
 #include "messages/record_codec.h"
 
@@ -76,8 +77,7 @@ void decode_timers(ByteReader& in, std::set<std::pair<TimeMs, K>>* timers) {
     std::pair<TimeMs, K> timer;
     timer.first = in.i64();
     archive::KeyCodec<K>::get(in, &timer.second);
-    if (!in.ok() || (!timers->empty() && !(*std::prev(timers->end()) < timer))) return in.fail();
-    timers->emplace_hint(timers->end(), std::move(timer));
+    if (!in.ok() || !append_in_order(timers, std::move(timer))) return in.fail();
   }
 }
 

@@ -2,6 +2,7 @@
 #include "clearance/tax_bills.h"
 
 #include "clearance/records.h"
+#include "common/ordered_append.h"
 
 #include <algorithm>
 #include <cstdint>
@@ -451,16 +452,6 @@ void TaxBook::dump(std::ostream& o) const {
 namespace {
 constexpr uint8_t kSnapshotVersion = 1;
 
-// A map or set being loaded takes only keys after its last one (as a saved one is written).
-template <class C, class K>
-bool after_last(const C& c, const K& key) {
-  if (c.empty()) return true;
-  if constexpr (requires { c.rbegin()->first; }) {
-    return c.rbegin()->first < key;
-  } else {
-    return *c.rbegin() < key;
-  }
-}
 // A boolean written by ByteWriter::boolean (only 0 or 1, so that a blob has one reading).
 bool get_boolean(ByteReader& in) {
   uint8_t b = in.u8();
@@ -520,12 +511,11 @@ bool TaxBook::load_state(ByteReader& in) {
     std::set<std::string> invts;
     for (uint64_t j = 0, m = in.count(); j < m; ++j) {
       std::string invtNo = in.str();
-      if (!in.ok() || !after_last(invts, invtNo)) return false;
-      invts.emplace_hint(invts.end(), std::move(invtNo));
+      if (!in.ok() || !append_in_order(&invts, std::move(invtNo))) return false;
     }
     // track() drops a guarantor whose last bill is settled.
-    if (!in.ok() || invts.empty() || !after_last(unsettled_, code)) return false;
-    unsettled_.emplace_hint(unsettled_.end(), std::move(code), std::move(invts));
+    if (!in.ok() || invts.empty() || !append_in_order(&unsettled_, std::move(code), std::move(invts)))
+      return false;
   }
   decode_timers(in, &timers_);
   for (uint64_t i = 0, n = in.count(); i < n; ++i) {
@@ -536,9 +526,9 @@ bool TaxBook::load_state(ByteReader& in) {
     decode_civil_date(in, &sum.last_day);
     sum.any = get_boolean(in);
     if (!in.ok() || !is_valid(sum.first_day) || !is_valid(sum.last_day) ||
-        (sum.any && sum.last_day < sum.first_day) || !after_last(journal_summary_, code))
+        (sum.any && sum.last_day < sum.first_day) ||
+        !append_in_order(&journal_summary_, std::move(code), sum))
       return false;
-    journal_summary_.emplace_hint(journal_summary_.end(), std::move(code), sum);
   }
   for (uint64_t i = 0, n = in.count(); i < n; ++i) {
     std::string code = in.str();
@@ -558,8 +548,7 @@ bool TaxBook::load_state(ByteReader& in) {
       in.str(&e.reference);
       e.amount_fen = in.i64();
     }
-    if (!in.ok() || !after_last(credit_, code)) return false;
-    credit_.emplace_hint(credit_.end(), std::move(code), std::move(c));
+    if (!in.ok() || !append_in_order(&credit_, std::move(code), std::move(c))) return false;
   }
   if (!in.ok()) return false;
 

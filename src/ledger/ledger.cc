@@ -15,6 +15,7 @@
 #include <utility>
 
 #include "common/decimal.h"
+#include "common/ordered_append.h"
 
 namespace cbec::ledger {
 namespace {
@@ -388,25 +389,10 @@ void get_stock_key(ByteReader& in, StockKey* k) {
   in.str(&k->emsNo);
   in.str(&k->itemRecordNo);
 }
-void put_quota_key(ByteWriter& w, const QuotaKey& k) {
-  w.str(k.buyerIdNumber);
-  w.i64(k.year);
-}
-void get_quota_key(ByteReader& in, QuotaKey* k) {
-  in.str(&k->buyerIdNumber);
-  int64_t year = in.i64();
-  if (year < INT_MIN || year > INT_MAX) return in.fail();
-  k->year = static_cast<int>(year);
-}
+// The archive's codec (ledger.h), also for the keys a snapshot names.
+void put_quota_key(ByteWriter& w, const QuotaKey& k) { archive::KeyCodec<QuotaKey>::put(w, k); }
+void get_quota_key(ByteReader& in, QuotaKey* k) { archive::KeyCodec<QuotaKey>::get(in, k); }
 
-// Appends (key, value) to a map being loaded in key order; false unless key is greater than
-// every key before it (a saved map has no repeats and is in order).
-template <class Map, class K, class V>
-bool append_in_order(Map* m, K&& key, V&& value) {
-  if (!m->empty() && !m->key_comp()(std::prev(m->end())->first, key)) return false;
-  m->emplace_hint(m->end(), std::forward<K>(key), std::forward<V>(value));
-  return true;
-}
 
 }  // namespace
 

@@ -12,6 +12,7 @@
 // Quantities are Decimal units (1e-5 of the unit); money is fen.
 #pragma once
 
+#include <climits>
 #include <compare>
 #include <cstdint>
 #include <functional>
@@ -217,7 +218,9 @@ struct KeyCodec<ledger::QuotaKey> {
   }
   static void get(ByteReader& in, ledger::QuotaKey* k) {
     in.str(&k->buyerIdNumber);
-    k->year = static_cast<int>(in.i64());
+    const int64_t year = in.i64();
+    if (year < INT_MIN || year > INT_MAX) return in.fail();
+    k->year = static_cast<int>(year);
   }
 };
 template <>
