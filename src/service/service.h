@@ -49,8 +49,8 @@ class DB;
 namespace cbec::service {
 
 inline constexpr size_t kMaxBatchCommands = 4096;  // == cmdlog::kMaxBatchRecords
-// Durable batches waiting for the apply stage: one being applied while the next syncs is the
-// point; more would only add latency.
+// Batches waiting for each of the apply and store stages: one being worked on while the next
+// syncs (or applies) is the point; more would only add latency.
 inline constexpr size_t kMaxBatchesInFlight = 2;
 inline constexpr size_t kMaxQueuedCommands = 100000;  // beyond this, Submit answers kUnavailable
 // Lets waiting lists expire and the core archive idle lists (the hot set is about
@@ -172,6 +172,9 @@ struct Applied {
   std::vector<ceb::Receipt> receipts;
   uint64_t first_receipt_no = 0;  // receipts[i] has number first_receipt_no + i
   std::vector<clearance::DrawRecord> draws;  // lane decisions, stored for the audit
+  // receipt_json(receipts[i], first_receipt_no + i), as the store stage stored it (empty
+  // before that, and for the answers of a recovery).
+  std::vector<std::string> receipts_json;
 };
 
 // A stored receipt with its feed cursor.
@@ -296,8 +299,13 @@ class Service {
   Status WriteSnapshot();
   void WriterLoop();  // the log stage
   void ApplyLoop();   // the apply stage
+  void StoreLoop();   // the store stage
+  // Apply stage: waits until every batch it handed on is stored and answered.
+  void WaitForStoreStage();
   void ApplyOne(const EncodedCommand& c, uint64_t seq, TimeMs time, Applied* out);
   Status ApplyWebhook(const WebhookSetting& w);  // REQUIRES: engine_mu_ held exclusively
+  // Writes the receipts and lane decisions of `applied` and the applied seq in one batch;
+  // fills each Applied's receipts_json.
   Status StoreReceipts(const std::vector<Applied*>& applied, uint64_t last_seq);
   std::string MakeSeed(CivilDate day) const;
 
@@ -317,8 +325,10 @@ class Service {
   std::deque<Pending> queue_;
   bool stopping_ = false;
   std::thread writer_;
-  // Pipeline: the log stage syncs batch N+1 while the apply stage applies batch N, stores its
-  // receipts and answers. At most kMaxBatchesInFlight durable batches wait to be applied.
+  // Pipeline of three threads: the log stage syncs batch N+2 while the apply stage applies
+  // batch N+1 and the store stage writes batch N's receipts to the store and answers it. At
+  // most kMaxBatchesInFlight batches wait for each of the apply and the store stage. The
+  // core is one thread's work; storing and answering are not the core's, so they run beside it.
   struct Durable {
     std::vector<Pending> batch;
     uint64_t seq0 = 0;
@@ -329,6 +339,18 @@ class Service {
   std::deque<Durable> apply_queue_;  // guarded by apply_mu_
   bool log_stage_done_ = false;      // guarded by apply_mu_
   std::thread applier_;
+  struct AppliedBatch {
+    std::vector<Pending> batch;
+    std::vector<Applied> applied;  // applied[i] answers batch[i]
+    uint64_t last_seq = 0;
+    uint64_t last_receipt_no = 0;  // the last receipt of this batch (or before it)
+  };
+  std::mutex store_mu_;
+  std::condition_variable store_cv_;
+  std::deque<AppliedBatch> store_queue_;  // guarded by store_mu_
+  size_t store_unfinished_ = 0;  // guarded by store_mu_: handed on, not yet stored and answered
+  bool apply_stage_done_ = false;  // guarded by store_mu_
+  std::thread storer_;
 
   mutable std::mutex webhooks_mu_;
   std::map<std::string, WebhookConfig> webhooks_;  // enterprise code -> webhook
