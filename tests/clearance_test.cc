@@ -112,6 +112,33 @@ TEST(Matching, ListWaitsWithReasonAndIsReleasedWhenTheLastPartnerArrives) {
   EXPECT_EQ(h.list_receipts(s.list.head.copNo).back()->returnStatus, 800);
 }
 
+// Names are compared after normalize_text (M3): a run of blanks inside is one space, leading
+// and trailing blanks do not count; any other difference does.
+TEST(Matching, NamesMatchUpToBlanksAndNothingElse) {
+  struct Case {
+    std::string name, payer;
+    bool released;
+  };
+  for (const Case& c : std::vector<Case>{{"张三", "张三", true},
+                                         {"张三", "  张三\t", true},
+                                         {"张 三", "张 \t  三 ", true},
+                                         {"张 三", "张三", false},
+                                         {"张三", "张三x", false},
+                                         {"张三", "x张三", false}}) {
+    SCOPED_TRACE(c.name + "|" + c.payer);
+    Harness h;
+    DocSet s = load_base("formula_1210");
+    s.order.head.buyerName = s.order.head.consignee = s.waybill.head.consignee = c.name;
+    s.list.head.buyerName = c.name;
+    s.payment.head.payerName = c.payer;
+    h.submit_order(s);
+    h.submit_payment(s);
+    h.submit_waybill(s);
+    h.submit_list(s);
+    EXPECT_EQ(h.list(s)->state == ListState::kReleased, c.released);
+  }
+}
+
 TEST(Matching, WaitingWindowIsConfiguredTwentyFourHours) {
   Harness h;
   DocSet s = load_base("formula_1210");

@@ -50,21 +50,11 @@ class Feed {
   void watch(StatsCentre* c) { centres_.push_back(c); }
 
   Status apply(clearance::Command::Body body) {
-    std::set<std::pair<std::string, std::string>> replayed_lists, new_lists;
-    if (const auto* m = std::get_if<clearance::SubmitMessage>(&body)) {
-      for (const auto& inv : m->message.inventories) {
-        auto L = engine_.list_by_cop_no(inv.head.agentCode, inv.head.copNo);
-        if (L != nullptr && L->digest == ceb::record_digest(inv))
-          replayed_lists.emplace(inv.head.agentCode, inv.head.copNo);
-        if (L == nullptr || L->invtNo.empty())
-          new_lists.emplace(inv.head.agentCode, inv.head.copNo);
-      }
-    }
     std::vector<ceb::Receipt> receipts;
     Status s = engine_.apply(++seq_, now_, body, &receipts);
     for (Board* b : boards_) b->Observe(engine_, now_, receipts);
     for (StatsCentre* c : centres_)
-      c->Observe(engine_, ObservedCommand{now_, &receipts, replayed_lists, new_lists});
+      c->Observe(engine_, observe_applied(engine_, now_, &receipts));
     return s;
   }
 

@@ -497,6 +497,17 @@ class Engine {
   // The lane decisions made since the last call, in order (the service stores them for the
   // audit; without a caller they accumulate, so long-running users must drain them).
   void take_draws(std::vector<DrawRecord>* out);
+  // What the last apply() did with each inventory (CEB621) it was given, in order: resent
+  // unchanged (replay: answered with the receipt already issued), or stored as declared or
+  // changed (first_declaration: it got its invtNo now). Inventories refused before that are
+  // not listed. Cleared by every apply(); for the service's counters and statistics.
+  struct ListIntake {
+    std::string agentCode;
+    std::string copNo;
+    bool replay = false;
+    bool first_declaration = false;
+  };
+  const std::vector<ListIntake>& list_intake() const;
 
   // A canonical text dump of the whole state, for replay comparisons and debugging.
   std::string dump_state() const;

@@ -40,7 +40,7 @@ struct Engine::State {
   // core no longer works with moves to the archive (evict_idle) and comes back on access.
   // Prefixes: two letters each, unique within the archive.
   template <class K, class V>
-  using Table = archive::ColdMap<K, V>;
+  using Table = archive::ColdMap<K, V, archive::Hashed>;
   Table<Key, Stored<ceb::Order>> orders{"or"};          // (ebpCode, orderNo)
   Table<Key, Stored<ceb::Payment>> payments{"pa"};      // (payCode, payTransactionId)
   Table<Key, Key> payment_by_order{"pk"};               // (ebpCode, orderNo) -> payment key
@@ -78,6 +78,7 @@ struct Engine::State {
   uint64_t rkd_serial = 0;
 
   std::vector<Receipt>* out = nullptr;
+  std::vector<Engine::ListIntake> list_intake;  // of the command being applied
 
   const ref::ReferenceData& ref() const { return *opt.reference; }
   const ref::Policy& policy_now() const { return ref().policy_at(beijing_date(now)); }
@@ -923,7 +924,10 @@ struct Engine::State {
     uint64_t digest = ceb::record_digest(inv);
     ListRecord* existing = nullptr;
     if (auto it = list_by_cop.find(key); it != list_by_cop.end()) existing = &lists.at(it->second);
-    if (existing && existing->digest == digest) return emit(list_extra[existing->id].last);
+    if (existing && existing->digest == digest) {
+      list_intake.push_back({h.agentCode, h.copNo, true, false});
+      return emit(list_extra[existing->id].last);
+    }
     bool open = existing && (existing->state == ListState::kDraft ||
                              existing->state == ListState::kWaiting ||
                              existing->state == ListState::kHeld);
@@ -976,6 +980,7 @@ struct Engine::State {
       clear_wait(*L);
       unlink(*L);
     }
+    list_intake.push_back({h.agentCode, h.copNo, false, false});
     L->doc = inv;
     L->digest = digest;
     L->sender = sender;
@@ -991,6 +996,7 @@ struct Engine::State {
     if (L->invtNo.empty()) {
       L->invtNo = next_invt_no(h.customsCode);
       list_by_invt[L->invtNo] = L->id;
+      list_intake.back().first_declaration = true;
     }
     L->declared_at = now;
     L->state = ListState::kWaiting;
@@ -1429,6 +1435,7 @@ Status Engine::apply(uint64_t seq, TimeMs time, const Command::Body& command,
   s_->last_seq = seq;
   s_->now = time;
   s_->out = out;
+  s_->list_intake.clear();
   s_->apply_due_grades();
   s_->expire_due();
   s_->settle_due();
@@ -1495,6 +1502,7 @@ Found<ceb::Logistics> Engine::waybill(std::string_view logisticsCode,
 }
 const Supervisor& Engine::supervision() const { return s_->sup; }
 void Engine::take_draws(std::vector<DrawRecord>* out) { s_->sup.take_draws(out); }
+const std::vector<Engine::ListIntake>& Engine::list_intake() const { return s_->list_intake; }
 const ledger::StockLedger& Engine::stock() const { return s_->stock; }
 const ledger::QuotaLedger& Engine::quota() const { return s_->quota; }
 const ledger::GuaranteeLedger& Engine::guarantees() const { return s_->guarantees; }

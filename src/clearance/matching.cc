@@ -71,7 +71,40 @@ void check_line_totals(const ceb::Order& order, std::vector<Finding>* f) {
   }
 }
 
-bool same(std::string_view a, std::string_view b) { return normalize_text(a) == normalize_text(b); }
+// The characters of normalize_text(s), one at a time, without building it (matching compares
+// a dozen texts per list).
+class NormalizedChars {
+ public:
+  explicit NormalizedChars(std::string_view s) : s_(s) { skip_space(); }
+  // The next character, or -1 at the end.
+  int next() {
+    if (i_ == s_.size()) return -1;
+    if (space(s_[i_])) {
+      skip_space();
+      return i_ == s_.size() ? -1 : ' ';  // a run inside becomes one space; trailing ones go
+    }
+    return static_cast<unsigned char>(s_[i_++]);
+  }
+
+ private:
+  static bool space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+  void skip_space() {
+    while (i_ < s_.size() && space(s_[i_])) ++i_;
+  }
+  std::string_view s_;
+  size_t i_ = 0;
+};
+
+// normalize_text(a) == normalize_text(b)
+bool same(std::string_view a, std::string_view b) {
+  if (a == b) return true;
+  NormalizedChars x(a), y(b);
+  for (;;) {
+    int c = x.next();
+    if (c != y.next()) return false;
+    if (c == -1) return true;
+  }
+}
 
 }  // namespace
 

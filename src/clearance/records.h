@@ -121,5 +121,5 @@ struct KeyCodec<clearance::CapKey> {
 namespace cbec::clearance {
 // Units counted per yearly cap so far (R3), per buyer, year and tariff8: one entry per buyer and
 // capped good for ever, so the table is a ColdMap (issue #3).
-using CapTable = archive::ColdMap<CapKey, int64_t>;
+using CapTable = archive::ColdMap<CapKey, int64_t, archive::Hashed>;
 }  // namespace cbec::clearance

@@ -137,9 +137,9 @@ class ReturnBook {
   void apply_effect(ReturnsCtx& c, ListFacts& f, TaxBill& bill, Entry& e);
   void undo_effect(ReturnsCtx& c, ListFacts& f, TaxBill& bill, Entry& e);
 
-  archive::ColdMap<std::string, ListFacts> lists_{"rl"};  // by invtNo
-  archive::ColdMap<Key, Entry> cancels_{"rc"};
-  archive::ColdMap<Key, Entry> refunds_{"rr"};
+  archive::ColdMap<std::string, ListFacts, archive::Hashed> lists_{"rl"};  // by invtNo
+  archive::ColdMap<Key, Entry, archive::Hashed> cancels_{"rc"};
+  archive::ColdMap<Key, Entry, archive::Hashed> refunds_{"rr"};
   std::set<std::pair<TimeMs, Key>> lapses_;
 };
 

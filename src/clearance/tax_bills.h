@@ -125,15 +125,15 @@ class TaxBook {
   void track(const TaxBill& b, TimeMs now);
   void journal(const std::string& assureCode, TaxJournalEntry e);
 
-  archive::ColdMap<std::string, TaxBill> bills_{"tb"};  // by invtNo
+  archive::ColdMap<std::string, TaxBill, archive::Hashed> bills_{"tb"};  // by invtNo
   // Bills still to be paid or settled, per guarantor (batch payments walk them), and their
   // payable/overdue times, by key. Paid and void bills are in neither.
   std::map<std::string, std::set<std::string>, std::less<>> unsettled_;
   std::set<std::pair<TimeMs, std::string>> timers_;  // (payable_at or overdue_at, invtNo)
   // The journal by (assureCode, Beijing date yyyymmdd): a statement reads the days it covers.
-  archive::ColdMap<Key, std::vector<TaxJournalEntry>> journal_{"tj"};
+  archive::ColdMap<Key, std::vector<TaxJournalEntry>, archive::Hashed> journal_{"tj"};
   std::map<std::string, JournalSummary, std::less<>> journal_summary_;
-  archive::ColdMap<Key, TaxPaymentRecord> payments_{"tp"};  // (assureCode, paymentRef)
+  archive::ColdMap<Key, TaxPaymentRecord, archive::Hashed> payments_{"tp"};  // (assureCode, paymentRef)
   std::map<std::string, TaxCreditRecord, std::less<>> credit_;
   uint64_t serial_ = 0;
 };

@@ -231,24 +231,15 @@ void Service::ApplyOne(const EncodedCommand& c, uint64_t seq, TimeMs time, Appli
     stats_.commands++;
     return;
   }
-  // Lists this message resends unchanged: the core answers them with the receipt already
-  // issued (a replay), which must not count as another release or rejection in the metrics.
-  std::set<std::pair<std::string, std::string>> replayed_lists;  // (agentCode, copNo)
-  // Lists without an invtNo before this command: their first 120 is a new declaration (stats).
-  std::set<std::pair<std::string, std::string>> new_lists;
-  if (const auto* m = std::get_if<clearance::SubmitMessage>(&c.body)) {
-    for (const auto& inv : m->message.inventories) {
-      auto L = engine_->list_by_cop_no(inv.head.agentCode, inv.head.copNo);
-      if (L != nullptr && L->digest == ceb::record_digest(inv))
-        replayed_lists.emplace(inv.head.agentCode, inv.head.copNo);
-      if (L == nullptr || L->invtNo.empty()) new_lists.emplace(inv.head.agentCode, inv.head.copNo);
-    }
-  }
   out->status = engine_->apply(seq, time, c.body, &out->receipts);
   // A snapshot records the reference data in force as the command that loaded it.
   if (out->status.ok() && c.kind == CommandKind::kLoadReference) reference_payload_ = c.payload;
   board_->Observe(*engine_, time, out->receipts);
-  statistics_->Observe(*engine_, ObservedCommand{time, &out->receipts, replayed_lists, new_lists});
+  // A list resent unchanged is answered with the receipt already issued (a replay), which must
+  // not count as another release or rejection in the metrics either.
+  const ObservedCommand observed = observe_applied(*engine_, time, &out->receipts);
+  const auto& replayed_lists = observed.replayed_lists;
+  statistics_->Observe(*engine_, observed);
   out->first_receipt_no = last_receipt_no_.load() + 1;
   last_receipt_no_ += out->receipts.size();
   if (out->status.ok() && c.kind == CommandKind::kRegisterEnterprise && !c.api_key_sha256.empty()) {

@@ -220,6 +220,19 @@ void StatsCentre::add_everywhere(const ceb::InventoryHead& h, TimeMs time, const
   }
 }
 
+ObservedCommand observe_applied(const clearance::Engine& engine, TimeMs time,
+                                const std::vector<ceb::Receipt>* receipts) {
+  ObservedCommand c{time, receipts, {}, {}};
+  std::set<std::pair<std::string, std::string>> changed;
+  for (const auto& in : engine.list_intake()) {
+    if (!in.replay) changed.emplace(in.agentCode, in.copNo);
+    if (in.first_declaration) c.new_lists.emplace(in.agentCode, in.copNo);
+    if (in.replay && changed.count({in.agentCode, in.copNo}) == 0)
+      c.replayed_lists.emplace(in.agentCode, in.copNo);
+  }
+  return c;
+}
+
 void StatsCentre::Observe(const clearance::Engine& e, const ObservedCommand& c) {
   namespace st = ceb::status;
   std::lock_guard lk(mu_);

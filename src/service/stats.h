@@ -79,6 +79,12 @@ struct ObservedCommand {
   std::set<std::pair<std::string, std::string>> new_lists;
 };
 
+// The command `engine` has just applied, as the projections see it: the sets above from
+// Engine::list_intake(). A list the command also changed (the same copNo twice in a message) is
+// not a replay.
+ObservedCommand observe_applied(const clearance::Engine& engine, TimeMs time,
+                                const std::vector<ceb::Receipt>* receipts);
+
 class StatsCentre {
  public:
   void Observe(const clearance::Engine& engine, const ObservedCommand& c);
