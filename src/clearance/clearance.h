@@ -279,7 +279,6 @@ struct StatusEvent {
 struct ListRecord {
   uint64_t id = 0;  // internal, in order of first declaration
   ceb::Inventory doc;
-  uint64_t digest = 0;
   std::string sender;
   std::string preNo;
   std::string invtNo;
@@ -295,7 +294,6 @@ struct ListRecord {
 };
 
 struct DocRecord {  // an order, payment or waybill as stored
-  uint64_t digest = 0;
   std::string sender;
   int returnStatus = 0;  // 1 draft, 120 accepted, 399 concluded
   TimeMs received_at = 0;

@@ -50,14 +50,12 @@ void decode_caps(ByteReader& in, CapUse* caps) {
 }
 
 void encode_doc_record(ByteWriter& w, const DocRecord& r) {
-  w.u64(r.digest);
   w.str(r.sender);
   w.i64(r.returnStatus);
   w.i64(r.received_at);
   w.u64(r.list_id);
 }
 void decode_doc_record(ByteReader& in, DocRecord* r) {
-  r->digest = in.u64();
   in.str(&r->sender);
   r->returnStatus = static_cast<int>(in.i64());
   r->received_at = in.i64();
@@ -109,7 +107,6 @@ void decode_list_tax(ByteReader& in, tax::ListTax* t) {
 void encode_list_record(ByteWriter& w, const ListRecord& L) {
   w.u64(L.id);
   ceb::encode_record(w, L.doc);
-  w.u64(L.digest);
   w.str(L.sender);
   w.str(L.preNo);
   w.str(L.invtNo);
@@ -133,7 +130,6 @@ void encode_list_record(ByteWriter& w, const ListRecord& L) {
 void decode_list_record(ByteReader& in, ListRecord* L) {
   L->id = in.u64();
   ceb::decode_record(in, &L->doc);
-  L->digest = in.u64();
   in.str(&L->sender);
   in.str(&L->preNo);
   in.str(&L->invtNo);
