@@ -360,7 +360,8 @@ Status Harness::apply(Command::Body body) {
   now_ += kMsPerSecond;
   c.time = now_;
   c.body = std::move(body);
-  Status s = engine_->apply(c, &receipts_);
+  // As the service applies: the core takes the documents out of the body.
+  Status s = engine_->apply(c.seq, c.time, std::move(c.body), &receipts_);
   if (snapshot_every_command()) {
     const std::string before = engine_->dump_state();
     std::string saved, again;

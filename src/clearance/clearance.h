@@ -450,6 +450,9 @@ class Engine {
   // than copying a parsed message of up to 100 records into a Command).
   Status apply(uint64_t seq, TimeMs time, const Command::Body& body,
                std::vector<ceb::Receipt>* out);
+  // The same, moving the documents of a message into the state instead of copying them: the
+  // body is left valid but unspecified.
+  Status apply(uint64_t seq, TimeMs time, Command::Body&& body, std::vector<ceb::Receipt>* out);
 
   // Queries (read-only).
   const Enterprise* enterprise(std::string_view code) const;

@@ -79,6 +79,15 @@ struct Engine::State {
 
   std::vector<Receipt>* out = nullptr;
   std::vector<Engine::ListIntake> list_intake;  // of the command being applied
+  // Set while applying a body the caller gave up (Engine::apply(Body&&)): the documents it
+  // carries are moved into the state instead of copied.
+  bool take_docs = false;
+  template <class Doc>
+  void keep(Doc* to, const Doc& from) {
+    // `from` is then part of a body nobody reads again (the rvalue given to apply).
+    if (take_docs) *to = std::move(const_cast<Doc&>(from));
+    else *to = from;
+  }
 
   const ref::ReferenceData& ref() const { return *opt.reference; }
   const ref::Policy& policy_now() const { return ref().policy_at(beijing_date(now)); }
@@ -777,7 +786,6 @@ struct Engine::State {
       if (!f.empty()) return answer(Problem::kInvalidValue, std::move(f));
     }
     Stored<ceb::Order>& s = orders[key];
-    s.doc = o;
     s.rec.sender = sender;
     s.rec.received_at = now;
     s.rec.returnStatus = draft ? st::kDraft : st::kAccepted;
@@ -786,6 +794,7 @@ struct Engine::State {
     r.returnStatus = s.rec.returnStatus;
     r.returnInfo = draft ? "暂存 / saved as draft"
                          : (h.appType == "2" ? "变更成功 / modified" : "入库成功 / accepted");
+    keep(&s.doc, o);  // o (and h) may be moved from after this
     s.last = r;
     emit(std::move(r));
     if (!draft) reevaluate_for_order(key);
@@ -834,7 +843,6 @@ struct Engine::State {
     }
     bool draft = h.appStatus == "1";
     Stored<ceb::Payment>& s = payments[key];
-    s.doc = p;
     s.rec.sender = sender;
     s.rec.received_at = now;
     s.rec.returnStatus = draft ? st::kDraft : st::kAccepted;
@@ -844,6 +852,7 @@ struct Engine::State {
     r.returnStatus = s.rec.returnStatus;
     r.returnInfo = draft ? "暂存 / saved as draft"
                          : (h.appType == "2" ? "变更成功 / modified" : "入库成功 / accepted");
+    keep(&s.doc, p);  // p (and h) may be moved from after this
     s.last = r;
     emit(std::move(r));
     if (!draft) reevaluate_for_order(okey);
@@ -884,7 +893,6 @@ struct Engine::State {
     }
     bool draft = h.appStatus == "1";
     Stored<ceb::Logistics>& s = waybills[key];
-    s.doc = w;
     s.rec.sender = sender;
     s.rec.received_at = now;
     s.rec.returnStatus = draft ? st::kDraft : st::kAccepted;
@@ -893,6 +901,7 @@ struct Engine::State {
     r.returnStatus = s.rec.returnStatus;
     r.returnInfo = draft ? "暂存 / saved as draft"
                          : (h.appType == "2" ? "变更成功 / modified" : "入库成功 / accepted");
+    keep(&s.doc, w);  // w (and h) may be moved from after this
     s.last = r;
     emit(std::move(r));
     if (!draft) reevaluate_for_waybill(key);
@@ -977,31 +986,32 @@ struct Engine::State {
       unlink(*L);
     }
     list_intake.push_back({h.agentCode, h.copNo, false, false});
-    L->doc = inv;
+    keep(&L->doc, inv);  // inv (and h) may be moved from after this: read L->doc
+    const auto& head = L->doc.head;
     L->sender = sender;
     L->findings.clear();
     L->tax.reset();
     list_extra[L->id].lane.reset();  // changed goods are drawn again (same invtNo, same seed)
     list_extra[L->id].lane_findings.clear();
-    if (h.appStatus == "1") {
+    if (head.appStatus == "1") {
       L->state = ListState::kDraft;
       record_list_status(*L, st::kDraft, "暂存 / saved as draft");
       return;
     }
     if (L->invtNo.empty()) {
-      L->invtNo = next_invt_no(h.customsCode);
+      L->invtNo = next_invt_no(head.customsCode);
       list_by_invt[L->invtNo] = L->id;
       list_intake.back().first_declaration = true;
     }
     L->declared_at = now;
     L->state = ListState::kWaiting;
-    buyer_names[normalize_id_number(h.buyerIdNumber)] = normalize_text(h.buyerName);
+    buyer_names[normalize_id_number(head.buyerIdNumber)] = normalize_text(head.buyerName);
     link(*L);
     std::string waiting = missing_partners_text(*L);
     record_list_status(*L, st::kAccepted,
                        fmt::format("{} / {}, invtNo {}{}{}",
-                                   h.appType == "2" ? "变更成功" : "申报成功",
-                                   h.appType == "2" ? "modified" : "declared", L->invtNo,
+                                   head.appType == "2" ? "变更成功" : "申报成功",
+                                   head.appType == "2" ? "modified" : "declared", L->invtNo,
                                    waiting.empty() ? "" : "; ", waiting));
     evaluate(*L);
   }
@@ -1494,6 +1504,14 @@ Found<ceb::Logistics> Engine::waybill(std::string_view logisticsCode,
 const Supervisor& Engine::supervision() const { return s_->sup; }
 void Engine::take_draws(std::vector<DrawRecord>* out) { s_->sup.take_draws(out); }
 const std::vector<Engine::ListIntake>& Engine::list_intake() const { return s_->list_intake; }
+
+Status Engine::apply(uint64_t seq, TimeMs time, Command::Body&& body,
+                     std::vector<ceb::Receipt>* out) {
+  s_->take_docs = true;
+  Status st = apply(seq, time, std::as_const(body), out);
+  s_->take_docs = false;
+  return st;
+}
 const ledger::StockLedger& Engine::stock() const { return s_->stock; }
 const ledger::QuotaLedger& Engine::quota() const { return s_->quota; }
 const ledger::GuaranteeLedger& Engine::guarantees() const { return s_->guarantees; }

@@ -221,7 +221,7 @@ Status Service::ApplyWebhook(const WebhookSetting& w) {
   return Status::Ok();
 }
 
-void Service::ApplyOne(const EncodedCommand& c, uint64_t seq, TimeMs time, Applied* out) {
+void Service::ApplyOne(EncodedCommand& c, uint64_t seq, TimeMs time, Applied* out) {
   out->seq = seq;
   out->time = time;
   applied_seq_ = seq;
@@ -231,7 +231,12 @@ void Service::ApplyOne(const EncodedCommand& c, uint64_t seq, TimeMs time, Appli
     stats_.commands++;
     return;
   }
-  out->status = engine_->apply(seq, time, c.body, &out->receipts);
+  // A message's documents move into the core (their count and type stay readable); other
+  // bodies are read again below, so they are lent.
+  if (std::holds_alternative<clearance::SubmitMessage>(c.body))
+    out->status = engine_->apply(seq, time, std::move(c.body), &out->receipts);
+  else
+    out->status = engine_->apply(seq, time, std::as_const(c.body), &out->receipts);
   // A snapshot records the reference data in force as the command that loaded it.
   if (out->status.ok() && c.kind == CommandKind::kLoadReference) reference_payload_ = c.payload;
   board_->Observe(*engine_, time, out->receipts);

@@ -302,7 +302,8 @@ class Service {
   void StoreLoop();   // the store stage
   // Apply stage: waits until every batch it handed on is stored and answered.
   void WaitForStoreStage();
-  void ApplyOne(const EncodedCommand& c, uint64_t seq, TimeMs time, Applied* out);
+  // Takes the documents of a message out of c.body (the log has the command).
+  void ApplyOne(EncodedCommand& c, uint64_t seq, TimeMs time, Applied* out);
   Status ApplyWebhook(const WebhookSetting& w);  // REQUIRES: engine_mu_ held exclusively
   // Writes the receipts and lane decisions of `applied` and the applied seq in one batch;
   // fills each Applied's receipts_json.
