@@ -180,6 +180,71 @@ TEST(MessagesBadInput, WrongNamespace) {
               Violation{1, "Order[1]/OrderHead/extra", "unbound namespace prefix 'y'"});
 }
 
+// The reader remembers the last prefix it resolved; a declaration on one element must still
+// change what that prefix means there, and only there.
+TEST(MessagesBadInput, PrefixRedeclaredOnOneElement) {
+  std::string xml = order_xml();
+  expect_only(replace_nth(xml, "<ceb:note>", "<ceb:note xmlns:ceb=\"urn:x\">", 2),
+              Violation{2, "Order[2]/OrderHead/note", "namespace 'urn:x' not allowed"});
+  EXPECT_THAT(read_message_xml(
+                  replace_nth(xml, "<ceb:OrderHead>", "<ceb:OrderHead xmlns:ceb=\"urn:x\">", 3))
+                  .violations,
+              ElementsAre(Violation{3, "Order[3]/OrderHead", "namespace 'urn:x' not allowed"},
+                          Violation{3, "Order[3]/OrderHead", "required"}));
+  // Another prefix bound to the CEB namespace, or the default namespace, is the same element.
+  std::string other =
+      replace_nth(xml, "<ceb:note>", "<c:note xmlns:c=\"" + std::string(kCebNamespace) + "\">");
+  other = replace_nth(other, "</ceb:note>", "</c:note>");
+  ReadResult r = read_message_xml(other);
+  EXPECT_TRUE(r.ok()) << violations_text(r);
+  EXPECT_EQ(r.message, read_message_xml(xml).message);
+  std::string dflt =
+      replace_nth(xml, "<ceb:note>", "<note xmlns=\"" + std::string(kCebNamespace) + "\">");
+  dflt = replace_nth(dflt, "</ceb:note>", "</note>");
+  EXPECT_TRUE(read_message_xml(dflt).ok());
+  // A prefix that only starts like the bound one is another prefix.
+  expect_only(replace_nth(xml, "<ceb:note>", "<cebx:extra>1</cebx:extra><ceb:note>"),
+              Violation{1, "Order[1]/OrderHead/extra", "unbound namespace prefix 'cebx'"});
+  expect_only(replace_nth(xml, "<ceb:note>", "<ce:extra>1</ce:extra><ceb:note>"),
+              Violation{1, "Order[1]/OrderHead/extra", "unbound namespace prefix 'ce'"});
+  // Attributes on a field and on a record element.
+  expect_only(replace_nth(xml, "<ceb:note>", "<ceb:note a=\"1\">"),
+              Violation{1, "Order[1]/OrderHead/note/@a", "attribute not allowed"});
+  expect_only(replace_nth(xml, "<ceb:Order>", "<ceb:Order b=\"1\">", 2),
+              Violation{2, "Order[2]/@b", "attribute not allowed"});
+}
+
+// Length facets count characters; the reader skips counting when the byte length alone settles
+// them (a text of B bytes has ceil(B / 4) to B characters), and counts otherwise.
+TEST(MessagesBadInput, LengthFacetsWithMultiByteCharacters) {
+  std::string xml = order_xml();
+  std::string han12;  // 36 bytes, 12 characters: the byte length of a guid, not its length
+  for (int i = 0; i < 12; ++i) han12 += "中";
+  expect_only(replace_nth(xml, "<ceb:guid>" + guid(1) + "<", "<ceb:guid>" + han12 + "<"),
+              Violation{1, "Order[1]/OrderHead/guid", "length 12, must be 36"});
+  expect_only(replace_nth(xml, "<ceb:currency>142<", "<ceb:currency>\xF0\x9F\x98\x80<"),
+              Violation{1, "Order[1]/OrderHead/currency", "length 1, must be 3"});
+  expect_only(replace_nth(xml, "<ceb:currency>142<", "<ceb:currency>\xC3\xA9\xC3\xA9<"),
+              Violation{1, "Order[1]/OrderHead/currency", "length 2, must be 3"});
+  std::string han18;  // 54 bytes, 18 characters
+  for (int i = 0; i < 18; ++i) han18 += "中";
+  EXPECT_TRUE(
+      read_message_xml(replace_nth(xml, "<ceb:buyerRegNo>", "<ceb:buyerRegNo>" + han18)).ok());
+  expect_only(replace_nth(xml, "<ceb:ebpCode>", "<ceb:ebpCode>" + han18),
+              Violation{1, "Order[1]/OrderHead/ebpCode", "length 28, maximum 18"});
+  std::string inv = write_message_xml(message(MessageType::kCEB621, 2, 2));
+  expect_only(replace_nth(inv, "<ceb:customsCode>4606<", "<ceb:customsCode>中<", 2),
+              Violation{2, "Inventory[2]/InventoryHead/customsCode", "length 1, must be 4"});
+  expect_only(replace_nth(inv, "<ceb:gcode>0402290000<", "<ceb:gcode>中文中文中文中文中文<", 3),
+              Violation{2, "Inventory[2]/InventoryList[1]/gcode", "not digits only"});
+  EXPECT_TRUE(
+      read_message_xml(replace_nth(inv, "<ceb:customsCode>4606<", "<ceb:customsCode>中文中文<", 1))
+          .ok());
+  // An enum or lexical check still runs after lengths that need no count.
+  expect_only(replace_nth(xml, "<ceb:appTime>", "<ceb:appTime>中文"),
+              Violation{1, "Order[1]/OrderHead/appTime", "length 16, must be 14"});
+}
+
 TEST(MessagesBadInput, NotUtf8Declared) {
   std::string xml = replace_nth(order_xml(), "encoding=\"UTF-8\"", "encoding=\"GBK\"");
   expect_only(xml, Violation{0, "message", "encoding 'GBK' not supported (UTF-8 only)"}, false);

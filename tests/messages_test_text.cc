@@ -10,6 +10,45 @@
 namespace cbec::ceb::internal {
 namespace {
 
+// scan_chars takes sixteen ASCII bytes at a time (TAB, LF and CR included) and runs of three-byte
+// characters in a loop of their own; whatever path a byte takes, the first issue, its offset and
+// the count are those of a character-by-character decode.
+TEST(MessagesText, ScanCharsFastPathsFindTheSameIssues) {
+  const std::string ascii16 = "<ceb:a>1</ceb:a>";      // one SSE2 block
+  const std::string indent = "\n\t\t\r\n           ";  // 16 bytes: TAB, LF, CR do not stop a block
+  const std::string han = "郑州综保区";                // a run of three-byte characters
+  EXPECT_EQ(scan_chars(ascii16 + indent + ascii16).code_points, 48u);
+  EXPECT_EQ(scan_chars(ascii16 + han + ascii16 + han).code_points, 42u);
+  EXPECT_EQ(scan_chars(han + "\xC3\xA9\xF0\x9F\x98\x80" + ascii16).code_points, 23u);
+  struct Case {
+    std::string text;
+    CharIssue issue;
+    size_t offset;
+  };
+  const std::string pre = ascii16 + indent + han;  // 16 + 16 + 15 bytes
+  const Case cases[] = {
+      {pre + "\x01", CharIssue::kControl, 47},
+      {ascii16 + "abc\x1F" + ascii16, CharIssue::kControl, 19},        // inside a block
+      {pre + "\xE0\x9F\xBF" + ascii16, CharIssue::kInvalidUtf8, 47},   // overlong after a run
+      {pre + "\xED\xA0\x80" + ascii16, CharIssue::kInvalidUtf8, 47},   // surrogate
+      {pre + "\xEF\xBF\xBE" + ascii16, CharIssue::kNonCharacter, 47},  // U+FFFE
+      {pre + "\xEF\xBF\xBF", CharIssue::kNonCharacter, 47},            // U+FFFF
+      {pre + "\xE4\xB8", CharIssue::kInvalidUtf8, 47},                 // truncated at the end
+      {pre + "\xE4\x41\x80" + ascii16, CharIssue::kInvalidUtf8, 47},   // not a continuation
+      {pre + "\xE0\xA0\x80\xED\x9F\xBF\xEF\xBF\xBD" + ascii16, CharIssue::kNone, 0},
+  };
+  for (const Case& c : cases) {
+    CharScan s = scan_chars(c.text);
+    EXPECT_EQ(s.issue, c.issue) << c.text;
+    EXPECT_EQ(s.offset, c.offset) << c.text;
+  }
+  // count_code_points (texts already valid) agrees with scan_chars, across its 8-byte steps.
+  for (const std::string& t : {std::string(), ascii16, pre, han + ascii16 + "\xC3\xA9",
+                               std::string("\xF0\x9F\x98\x80") + han + "abcdefgh"}) {
+    EXPECT_EQ(count_code_points(t), scan_chars(t).code_points) << t;
+  }
+}
+
 TEST(MessagesText, ScanCharsCountsCodePointsAndFindsTheFirstIssue) {
   EXPECT_EQ(scan_chars("").code_points, 0u);
   EXPECT_EQ(scan_chars("abcdefghijklmnop").code_points, 16u);  // the 8-byte fast path

@@ -31,6 +31,10 @@ std::string check_string(std::string_view text, size_t code_points, uint16_t min
   if (len < min_len) {
     return "length " + std::to_string(len) + ", minimum " + std::to_string(min_len);
   }
+  return check_string_value(text, allowed, lexical);
+}
+
+std::string check_string_value(std::string_view text, const EnumSet& allowed, Lexical lexical) {
   if (!allowed.empty() && !allowed.contains(text)) {
     std::string p = "not one of ";
     for (uint8_t i = 0; i < allowed.count; ++i) {

@@ -52,6 +52,8 @@ std::string check_string(std::string_view text, uint16_t min_len, uint16_t max_l
 // The same with the text's length in code points already known (from its character scan).
 std::string check_string(std::string_view text, size_t code_points, uint16_t min_len,
                          uint16_t max_len, const EnumSet& allowed, Lexical lexical);
+// The checks of check_string after the length facets: the allowed values, then the lexical form.
+std::string check_string_value(std::string_view text, const EnumSet& allowed, Lexical lexical);
 // xs:int with at most max_digits significant digits.
 std::string parse_int_field(std::string_view text, uint16_t max_digits, int64_t* out);
 std::string parse_decimal_field(std::string_view text, Decimal* out);
@@ -115,6 +117,9 @@ class RecordFields {
   void absent(std::string_view name) {
     if (find(name) < 0) unknown(name);
   }
+
+  // The path of the record element, as given to the constructor.
+  const std::string& prefix() const { return prefix_; }
 
   // Reports required fields that never came.
   void finish() {
@@ -183,10 +188,9 @@ class RecordFields {
   void apply(const FieldSpec<T>& f, std::string_view raw) {
     std::string_view text = trim_xml_space(raw);
     // One pass over the text both checks its characters and counts them for the length facets.
-    size_t code_points;
-    if (chars_ == TextChars::kValid) {
-      code_points = count_code_points(text);
-    } else {
+    // Texts known valid are counted only where a length facet needs it (strings).
+    size_t code_points = 0;
+    if (chars_ != TextChars::kValid) {
       CharScan scan = scan_chars(text);
       if (scan.issue != CharIssue::kNone) {
         violations_->note_char_problem();
@@ -197,10 +201,26 @@ class RecordFields {
     }
     std::string problem;
     switch (f.kind) {
-      case FieldKind::kString:
-        problem = check_string(text, code_points, f.min_len, f.max_len, f.allowed, f.lexical);
+      case FieldKind::kString: {
+        // check_string, in the same order (length facets, allowed values, lexical form), but
+        // the characters are counted only when the byte length does not settle the length
+        // facets: a text of B bytes has between ceil(B / 4) and B characters.
+        bool lengths_ok;
+        if (chars_ == TextChars::kValid && (f.max_len == 0 || text.size() <= f.max_len) &&
+            (text.size() + 3) / 4 >= f.min_len) {
+          lengths_ok = true;
+        } else {
+          if (chars_ == TextChars::kValid) code_points = count_code_points(text);
+          lengths_ok = code_points >= f.min_len && (f.max_len == 0 || code_points <= f.max_len);
+        }
+        if (!lengths_ok) {
+          problem = check_string(text, code_points, f.min_len, f.max_len, f.allowed, f.lexical);
+        } else if (f.lexical != Lexical::kAny || !f.allowed.empty()) {
+          problem = check_string_value(text, f.allowed, f.lexical);
+        }
         (out_->*f.str).assign(text);
         break;
+      }
       case FieldKind::kDecimal:
         problem = parse_decimal_field(text, &(out_->*f.dec));
         break;

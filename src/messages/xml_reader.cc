@@ -12,6 +12,9 @@
 // whose XSD requires it: a sender's identity comes from its API key, not from the XML signature.
 #include <cstring>
 #include <optional>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 #include <pugixml.hpp>
 #include <string>
 #include <string_view>
@@ -89,12 +92,25 @@ std::string check_reference(std::string_view doc, size_t amp, size_t* next) {
 // at a time (a byte equal to c makes (w ^ c·0x01…01) have a zero byte, found by the classic
 // has-zero-byte test): the prescan passes over every byte of the message, and most are
 // neither markup nor references.
+// With SSE2 (part of x86-64) sixteen bytes at a time, and the first match in a block taken from
+// the compare mask instead of a byte loop: CEB elements are short, so most blocks hold a '<'.
 template <char... Cs>
 size_t find_any(std::string_view doc, size_t from) {
+  size_t i = from;
+#if defined(__SSE2__)
+  while (doc.size() - i >= 16) {
+    const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(doc.data() + i));
+    __m128i eq = _mm_setzero_si128();
+    ((eq = _mm_or_si128(eq, _mm_cmpeq_epi8(x, _mm_set1_epi8(Cs)))), ...);
+    if (const auto mask = static_cast<unsigned>(_mm_movemask_epi8(eq)); mask != 0) {
+      return i + static_cast<size_t>(__builtin_ctz(mask));
+    }
+    i += 16;
+  }
+#endif
   constexpr uint64_t kOnes = 0x0101010101010101ull;
   constexpr uint64_t kHighBits = 0x8080808080808080ull;
   auto has_zero_byte = [](uint64_t x) { return ((x - kOnes) & ~x & kHighBits) != 0; };
-  size_t i = from;
   while (doc.size() - i >= 8) {
     uint64_t w;
     std::memcpy(&w, doc.data() + i, 8);
@@ -188,24 +204,25 @@ std::string prescan_xml(std::string_view doc, size_t base_offset) {
 
 // True when an element is nested deeper than limit (the root element is depth 1). The prescan
 // already counts depth on the text; this is the authoritative check on the tree pugixml built.
-// Iterative, so it needs no stack whatever the input.
-bool deeper_than(const pugi::xml_document& doc, int limit) {
-  pugi::xml_node cur = doc.first_child();
-  int depth = 1;
-  while (cur) {
-    if (cur.type() == pugi::node_element && depth > limit) return true;
-    if (pugi::xml_node child = cur.first_child()) {
-      cur = child;
-      ++depth;
-      continue;
+// pugixml's traverse walks the tree iteratively inside the library (no stack whatever the input,
+// and one callback per node instead of several calls to step through it).
+bool deeper_than(pugi::xml_document& doc, int limit) {
+  struct Walker : pugi::xml_tree_walker {
+    int limit;
+    bool deeper = false;
+    explicit Walker(int l) : limit(l) {}
+    bool for_each(pugi::xml_node& node) override {
+      // depth() is 0 for the document's children, where the root element is depth 1.
+      if (depth() + 1 > limit && node.type() == pugi::node_element) {
+        deeper = true;
+        return false;
+      }
+      return true;
     }
-    while (!cur.next_sibling()) {
-      cur = cur.parent();
-      if (--depth == 0) return false;
-    }
-    cur = cur.next_sibling();
-  }
-  return false;
+  };
+  Walker walker(limit);
+  doc.traverse(walker);
+  return walker.deeper;
 }
 
 // Text content of a leaf element: its pcdata and CDATA children concatenated (the usual single
@@ -293,9 +310,50 @@ class XmlMessageReader {
   }
   // Whether an unprefixed name is in the CEB namespace here: true for almost every element of
   // a message, so ceb_local answers those without resolving.
+  // Also forgets the cached prefix, which the changed declarations may bind differently.
   void refresh_default_is_ceb() {
     std::optional<std::string_view> uri = resolve({});
     default_is_ceb_ = uri && *uri == kCebNamespace;
+    cached_prefix_ = {};
+    cached_uri_ = std::nullopt;
+    cached_is_ceb_ = false;
+    cache_valid_ = false;
+  }
+
+  // resolve() through a one-entry cache: nearly every element of a message carries the same
+  // prefix ("ceb:"), so the declarations are searched once per message instead of per element.
+  // The cache is dropped whenever the declarations in scope change (refresh_default_is_ceb).
+  std::optional<std::string_view> resolve_cached(std::string_view prefix) {
+    if (cache_valid_ && same_short(prefix, cached_prefix_)) return cached_uri_;
+    cached_uri_ = resolve(prefix);
+    cached_prefix_ = prefix;
+    cached_is_ceb_ = cached_uri_ && *cached_uri_ == kCebNamespace;
+    cache_valid_ = true;
+    return cached_uri_;
+  }
+
+  // Byte equality of two short names without a call to memcmp.
+  static bool same_short(std::string_view a, std::string_view b) {
+    if (a.size() != b.size()) return false;
+    for (size_t i = 0; i < a.size(); ++i) {
+      if (a[i] != b[i]) return false;
+    }
+    return true;
+  }
+
+  // split_qname(view(qname)), without searching for the colon when the name starts with the
+  // cached prefix and a colon (a prefix has no colon, so that colon is the first one).
+  std::pair<std::string_view, std::string_view> split_name(const char* qname) const {
+    if (size_t n = prefix_length(qname); n != 0) return {{qname, n}, view(qname + n + 1)};
+    return split_qname(view(qname));
+  }
+  // The length of the cached prefix when qname starts with it and a colon, else 0.
+  size_t prefix_length(const char* qname) const {
+    const size_t n = cached_prefix_.size();
+    if (n == 0) return 0;
+    size_t k = 0;
+    while (k < n && qname[k] == cached_prefix_[k]) ++k;  // stops at the NUL at the latest
+    return k == n && qname[n] == ':' ? n : 0;
   }
 
   // The namespace URI a prefix is bound to ("" = no namespace); nullopt when unbound.
@@ -345,10 +403,15 @@ class XmlMessageReader {
   // The child's own declarations must already be pushed.
   std::optional<std::string_view> ceb_local(pugi::xml_node el, int record,
                                             const std::string& parent_path) {
-    auto [prefix, local] = split_qname(view(el.name()));
+    const char* qname = el.name();
+    // The usual case: the prefix resolved last, bound to the CEB namespace.
+    if (cached_is_ceb_ && !cached_prefix_.empty()) {
+      if (size_t n = prefix_length(qname); n != 0) return view(qname + n + 1);
+    }
+    auto [prefix, local] = split_name(qname);
     if (prefix.empty() && default_is_ceb_) return local;
-    std::optional<std::string_view> uri = resolve(prefix);
-    if (uri && *uri == kCebNamespace) return local;
+    std::optional<std::string_view> uri = resolve_cached(prefix);
+    if (cached_is_ceb_) return local;  // uri is kCebNamespace
     std::string path = parent_path + "/" + printable_name(local);
     if (!uri) {
       v_->add(record, path, "unbound namespace prefix '" + printable_name(prefix) + "'");
@@ -392,9 +455,10 @@ class XmlMessageReader {
 
   // The fields of one record element (a head, a line, a flat record or BaseTransfer).
   template <class T>
-  void read_fields(pugi::xml_node el, T* out, int record, const std::string& path) {
-    check_attributes(el, record, path, Attributes::kNone);
-    RecordFields<T> fields(out, v_, record, path, /*enforce_order=*/true, chars_);
+  void read_fields(pugi::xml_node el, T* out, int record, std::string path_in) {
+    if (el.first_attribute()) check_attributes(el, record, path_in, Attributes::kNone);
+    RecordFields<T> fields(out, v_, record, std::move(path_in), /*enforce_order=*/true, chars_);
+    const std::string& path = fields.prefix();
     std::string scratch;
     for (pugi::xml_node c = el.first_child(); c; c = c.next_sibling()) {
       const pugi::xml_node_type type = c.type();
@@ -403,9 +467,11 @@ class XmlMessageReader {
         continue;
       }
       if (type != pugi::node_element) continue;
-      size_t mark = push_namespaces(c, record, path);
+      // Field elements rarely carry attributes: ask pugixml once.
+      const bool has_attributes = c.first_attribute();
+      size_t mark = has_attributes ? push_namespaces(c, record, path) : ns_.size();
       if (std::optional<std::string_view> local = ceb_local(c, record, path)) {
-        if (c.first_attribute()) {
+        if (has_attributes) {
           check_attributes(c, record, path + "/" + printable_name(*local), Attributes::kNone);
         }
         if (std::optional<std::string_view> text = leaf_text(c, &scratch)) {
@@ -425,20 +491,32 @@ class XmlMessageReader {
     using Shape = RecordShape<R>;
     std::string path = indexed(record_node_name(Shape::kType), static_cast<size_t>(record));
     if constexpr (internal::kIsFlat<R>) {
-      read_fields(el, out, record, path);
+      read_fields(el, out, record, std::move(path));
     } else {
-      check_attributes(el, record, path, Attributes::kNone);
+      if (el.first_attribute()) check_attributes(el, record, path, Attributes::kNone);
       using Head = typename Shape::Head;
       const std::string head_name(kElementName<Head>);
+      if constexpr (internal::kHasLines<R>) {
+        // Room for the lines at once (at most the children less the head) instead of growing
+        // the vector line by line, which moves every line read so far.
+        size_t children = 0;
+        for (pugi::xml_node c = el.first_child();
+             c && children <= static_cast<size_t>(Shape::kMaxLines); c = c.next_sibling()) {
+          ++children;
+        }
+        if (children > 1)
+          out->lists.reserve(std::min(children - 1, static_cast<size_t>(Shape::kMaxLines)));
+      }
       int heads = 0;
       size_t lines = 0;
-      for (pugi::xml_node c : el.children()) {
-        if (c.type() == pugi::node_pcdata || c.type() == pugi::node_cdata) {
+      for (pugi::xml_node c = el.first_child(); c; c = c.next_sibling()) {
+        const pugi::xml_node_type type = c.type();
+        if (type == pugi::node_pcdata || type == pugi::node_cdata) {
           unexpected_text(c, record, path);
           continue;
         }
-        if (c.type() != pugi::node_element) continue;
-        size_t mark = push_namespaces(c, record, path);
+        if (type != pugi::node_element) continue;
+        size_t mark = c.first_attribute() ? push_namespaces(c, record, path) : ns_.size();
         std::optional<std::string_view> local = ceb_local(c, record, path);
         if (!local) {
           // reported
@@ -527,16 +605,29 @@ class XmlMessageReader {
     Stage stage = kRecords;
     size_t record_count = 0;
     int transfers = 0, subscribes = 0, extends = 0, signatures = 0;
-    for (pugi::xml_node c : root.children()) {
-      if (c.type() == pugi::node_pcdata || c.type() == pugi::node_cdata) {
+    {
+      // Room for the records at once (at most the root's children) instead of growing the
+      // vector record by record, which moves every record read so far.
+      size_t children = 0;
+      for (pugi::xml_node c = root.first_child();
+           c && children < static_cast<size_t>(Shape::kMaxRecords); c = c.next_sibling()) {
+        ++children;
+      }
+      records.reserve(children);
+    }
+    for (pugi::xml_node c = root.first_child(); c; c = c.next_sibling()) {
+      const pugi::xml_node_type type = c.type();
+      if (type == pugi::node_pcdata || type == pugi::node_cdata) {
         unexpected_text(c, 0, root_name);
         continue;
       }
-      if (c.type() != pugi::node_element) continue;
-      size_t mark = push_namespaces(c, 0, root_name);
-      auto [prefix, local] = split_qname(view(c.name()));
-      std::optional<std::string_view> uri = resolve(prefix);
-      std::string path = root_name + "/" + printable_name(local);
+      if (type != pugi::node_element) continue;
+      size_t mark = c.first_attribute() ? push_namespaces(c, 0, root_name) : ns_.size();
+      const std::pair<std::string_view, std::string_view> qname = split_name(c.name());
+      const std::string_view local = qname.second;
+      std::optional<std::string_view> uri = resolve_cached(qname.first);
+      // Built only when needed: a record or BaseTransfer has a path of its own.
+      auto path = [&] { return root_name + "/" + printable_name(local); };
       Stage at;
       if (uri && *uri == kDsigNamespace && local == "Signature") {
         at = kSignature;
@@ -552,12 +643,12 @@ class XmlMessageReader {
       } else if (local == "ExtendMessage") {
         at = kExtendMessage;
       } else {
-        v_->add(0, path, "unknown element");
+        v_->add(0, path(), "unknown element");
         pop_namespaces(mark);
         continue;
       }
       if (at < stage) {
-        v_->add(0, path, expected_after(stage));
+        v_->add(0, path(), expected_after(stage));
       } else {
         stage = at;
       }
@@ -571,24 +662,24 @@ class XmlMessageReader {
           if (++transfers == 1) {
             read_fields(c, &m->transfer, 0, "BaseTransfer");
           } else {
-            v_->add(0, path, "duplicated");
+            v_->add(0, path(), "duplicated");
           }
           break;
         case kBaseSubscribe:
           ++subscribes;
-          check_attributes(c, 0, path, Attributes::kNone);
-          walk_skipped(c, indexed(path, static_cast<size_t>(subscribes)));
+          check_attributes(c, 0, path(), Attributes::kNone);
+          walk_skipped(c, indexed(path(), static_cast<size_t>(subscribes)));
           break;
         case kExtendMessage:
-          if (++extends > 1) v_->add(0, path, "duplicated");
-          check_attributes(c, 0, path, Attributes::kNone);
-          walk_skipped(c, path);
+          if (++extends > 1) v_->add(0, path(), "duplicated");
+          check_attributes(c, 0, path(), Attributes::kNone);
+          walk_skipped(c, path());
           break;
         case kSignature:
-          if (++signatures > 1) v_->add(0, path, "duplicated");
+          if (++signatures > 1) v_->add(0, path(), "duplicated");
           m->has_signature = true;
-          check_attributes(c, 0, path, Attributes::kAnything);
-          walk_skipped(c, path);
+          check_attributes(c, 0, path(), Attributes::kAnything);
+          walk_skipped(c, path());
           break;
       }
       pop_namespaces(mark);
@@ -606,6 +697,12 @@ class XmlMessageReader {
   ViolationList* v_;
   TextChars chars_;
   bool default_is_ceb_ = false;  // see refresh_default_is_ceb()
+  // resolve_cached(): the last prefix resolved and its URI, while cache_valid_.
+  bool cache_valid_ = false;
+  std::string_view cached_prefix_;
+  std::optional<std::string_view> cached_uri_;
+  // cached_uri_ is kCebNamespace.
+  bool cached_is_ceb_ = false;
   std::vector<std::pair<std::string_view, std::string_view>> ns_;  // prefix → URI, innermost last
 };
 
