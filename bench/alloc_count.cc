@@ -285,7 +285,8 @@ int main(int argc, char** argv) {
       g.on = true;
       before = Snapshot::now();
     }
-    (void)engine.apply(cmds[i].seq, cmds[i].time, std::move(cmds[i].body), &receipts);  // as the service
+    (void)engine.apply(cmds[i].seq, cmds[i].time, std::move(cmds[i].body),
+                       &receipts);  // as the service
     engine.take_draws(&draws);
     draws.clear();
     if (counting)

@@ -53,8 +53,7 @@ class Feed {
     std::vector<ceb::Receipt> receipts;
     Status s = engine_.apply(++seq_, now_, body, &receipts);
     for (Board* b : boards_) b->Observe(engine_, now_, receipts);
-    for (StatsCentre* c : centres_)
-      c->Observe(engine_, observe_applied(engine_, now_, &receipts));
+    for (StatsCentre* c : centres_) c->Observe(engine_, observe_applied(engine_, now_, &receipts));
     return s;
   }
 

@@ -31,9 +31,9 @@
 #include <deque>
 #include <functional>
 #include <map>
-#include <set>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <tuple>
@@ -166,7 +166,8 @@ class ColdMap {
   static constexpr size_t kMaxKnownAbsent = 4096;
   static constexpr bool kHashed = std::is_same_v<Cmp, Hashed>;
 
-  using Map = std::conditional_t<kHashed, std::unordered_map<K, V, KeyHash<K>>, std::map<K, V, Cmp>>;
+  using Map =
+      std::conditional_t<kHashed, std::unordered_map<K, V, KeyHash<K>>, std::map<K, V, Cmp>>;
   using KeySet = std::conditional_t<kHashed, std::unordered_set<K, KeyHash<K>>, std::set<K, Cmp>>;
   using iterator = typename Map::iterator;
   using const_iterator = typename Map::const_iterator;
@@ -347,7 +348,7 @@ class ColdMap {
   const TimeMs* clock_ = nullptr;
   Map hot_;
   std::deque<std::pair<TimeMs, K>> touched_;  // insertion/restore times, oldest first
-  KeySet known_absent_;  // writer only (find/evict); see the top of this file
+  KeySet known_absent_;                       // writer only (find/evict); see the top of this file
 };
 
 }  // namespace cbec::archive

@@ -85,8 +85,10 @@ struct Engine::State {
   template <class Doc>
   void keep(Doc* to, const Doc& from) {
     // `from` is then part of a body nobody reads again (the rvalue given to apply).
-    if (take_docs) *to = std::move(const_cast<Doc&>(from));
-    else *to = from;
+    if (take_docs)
+      *to = std::move(const_cast<Doc&>(from));
+    else
+      *to = from;
   }
 
   const ref::ReferenceData& ref() const { return *opt.reference; }
@@ -1008,11 +1010,11 @@ struct Engine::State {
     buyer_names[normalize_id_number(head.buyerIdNumber)] = normalize_text(head.buyerName);
     link(*L);
     std::string waiting = missing_partners_text(*L);
-    record_list_status(*L, st::kAccepted,
-                       fmt::format("{} / {}, invtNo {}{}{}",
-                                   head.appType == "2" ? "变更成功" : "申报成功",
-                                   head.appType == "2" ? "modified" : "declared", L->invtNo,
-                                   waiting.empty() ? "" : "; ", waiting));
+    record_list_status(
+        *L, st::kAccepted,
+        fmt::format("{} / {}, invtNo {}{}{}", head.appType == "2" ? "变更成功" : "申报成功",
+                    head.appType == "2" ? "modified" : "declared", L->invtNo,
+                    waiting.empty() ? "" : "; ", waiting));
     evaluate(*L);
   }
 
@@ -1568,9 +1570,9 @@ std::string Engine::dump_state() const {
     o << "arrived " << k.first << "/" << k.second << "\n";
   });
   s.lists.for_each_sorted([&](uint64_t id, const ListRecord& L) {
-    o << "list " << id << " " << L.doc.head.agentCode << "/" << L.doc.head.copNo << " "
-      << L.preNo << " " << L.invtNo << " " << list_state_name(L.state) << " " << L.returnStatus
-      << " " << ceb::record_digest(L.doc) << " exp " << L.expires_at << " [" << L.hold_reason << "]";
+    o << "list " << id << " " << L.doc.head.agentCode << "/" << L.doc.head.copNo << " " << L.preNo
+      << " " << L.invtNo << " " << list_state_name(L.state) << " " << L.returnStatus << " "
+      << ceb::record_digest(L.doc) << " exp " << L.expires_at << " [" << L.hold_reason << "]";
     if (L.tax) o << " tax " << L.tax->total_fen();
     for (const auto& f : L.findings) o << " " << f.rule << ":" << f.field;
     o << " history";

@@ -133,7 +133,8 @@ class TaxBook {
   // The journal by (assureCode, Beijing date yyyymmdd): a statement reads the days it covers.
   archive::ColdMap<Key, std::vector<TaxJournalEntry>, archive::Hashed> journal_{"tj"};
   std::map<std::string, JournalSummary, std::less<>> journal_summary_;
-  archive::ColdMap<Key, TaxPaymentRecord, archive::Hashed> payments_{"tp"};  // (assureCode, paymentRef)
+  archive::ColdMap<Key, TaxPaymentRecord, archive::Hashed> payments_{
+      "tp"};  // (assureCode, paymentRef)
   std::map<std::string, TaxCreditRecord, std::less<>> credit_;
   uint64_t serial_ = 0;
 };

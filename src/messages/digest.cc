@@ -1,4 +1,5 @@
-// record_digest: a canonical content digest of one record, for idempotency.
+// record_digest: a canonical content digest of one record: for the idempotency of cancels and
+// returns, and for state dumps (orders, payments, waybills and lists are compared field by field).
 //
 // 64-bit FNV-1a (text.h) over, for each struct in the record (head, then every line in order):
 // the struct's XSD name, then for each field in kFields order its name, 0x1F, its canonical
@@ -30,8 +31,7 @@ uint64_t mix_struct(uint64_t h, const T& rec) {
       case FieldKind::kString:
         h = fnv1a(h, rec.*f.str);
         break;
-      // Formatted on the stack: a digest is taken of every record the core receives, and
-      // building a std::string per number was most of its cost.
+      // Formatted on the stack: building a std::string per number was most of the digest's cost.
       case FieldKind::kDecimal:
         if ((rec.*f.dec).present) h = fnv1a(h, decimal_text(rec.*f.dec).view());
         break;

@@ -200,16 +200,15 @@ struct Api::Impl {
     std::string sender = c.code;
     service->Submit(encode_submit(sender, r.body, std::move(m)),
                     [respond, type, xml, sender](Result<Applied> a) {
-                      if (!a.ok()) return respond(error(http_status_of(a.status()),
-                                                        a.status().message()));
-                      HttpResponse resp;
-                      if (xml) {
-                        std::vector<ceb::Receipt> mine;
-                        for (auto& rc : a->receipts)
-                          if (rc.receiver == sender && rc.answers == type) mine.push_back(std::move(rc));
-                        latest_per_record(&mine);
-                        resp.content_type = "application/xml; charset=utf-8";
-                        resp.body = mine.empty() ? "" : ceb::write_receipts_xml(mine);
+      if (!a.ok()) return respond(error(http_status_of(a.status()), a.status().message()));
+      HttpResponse resp;
+      if (xml) {
+        std::vector<ceb::Receipt> mine;
+        for (auto& rc : a->receipts)
+          if (rc.receiver == sender && rc.answers == type) mine.push_back(std::move(rc));
+        latest_per_record(&mine);
+        resp.content_type = "application/xml; charset=utf-8";
+        resp.body = mine.empty() ? "" : ceb::write_receipts_xml(mine);
                       } else {
                         rapidjson::StringBuffer b;
                         Writer w(b);

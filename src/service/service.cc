@@ -7,6 +7,7 @@
 #include <set>
 #include <tuple>
 
+#include "common/bytes.h"
 #include "fmt/format.h"
 #include "openssl/rand.h"
 #include "rapidjson/stringbuffer.h"
@@ -15,7 +16,6 @@
 #include "rocksdb/options.h"
 #include "rocksdb/slice_transform.h"
 #include "rocksdb/write_batch.h"
-#include "common/bytes.h"
 #include "service/webhooks.h"
 
 namespace cbec::service {
@@ -689,7 +689,8 @@ void Service::ApplyLoop() {
     AppliedBatch done{std::move(d.batch), std::vector<Applied>(n), d.seq0 + n - 1, 0};
     {
       std::unique_lock lk(engine_mu_);
-      for (size_t i = 0; i < n; ++i) ApplyOne(done.batch[i].command, d.seq0 + i, d.time, &done.applied[i]);
+      for (size_t i = 0; i < n; ++i)
+        ApplyOne(done.batch[i].command, d.seq0 + i, d.time, &done.applied[i]);
     }
     done.last_receipt_no = last_receipt_no_.load();
     {

@@ -349,7 +349,7 @@ class Service {
   std::mutex store_mu_;
   std::condition_variable store_cv_;
   std::deque<AppliedBatch> store_queue_;  // guarded by store_mu_
-  size_t store_unfinished_ = 0;  // guarded by store_mu_: handed on, not yet stored and answered
+  size_t store_unfinished_ = 0;    // guarded by store_mu_: handed on, not yet stored and answered
   bool apply_stage_done_ = false;  // guarded by store_mu_
   std::thread storer_;
 
