@@ -4,6 +4,7 @@
 // ids continue, buckets grow and are pruned alike). Damaged snapshots (any strict prefix, a bad
 // version byte, values out of range) fail to load without crashing.
 #include <limits>
+#include <set>
 #include <span>
 
 #include "common/bytes.h"
@@ -50,12 +51,15 @@ class Feed {
   void watch(StatsCentre* c) { centres_.push_back(c); }
 
   Status apply(clearance::Command::Body body) {
-    std::vector<ceb::Receipt> receipts;
-    Status s = engine_.apply(++seq_, now_, body, &receipts);
-    for (Board* b : boards_) b->Observe(engine_, now_, receipts);
-    for (StatsCentre* c : centres_) c->Observe(engine_, observe_applied(engine_, now_, &receipts));
+    receipts_.clear();
+    Status s = engine_.apply(++seq_, now_, std::move(body), &receipts_);
+    observed_ = observe_applied(engine_, now_, &receipts_);
+    for (Board* b : boards_) b->Observe(engine_, now_, receipts_);
+    for (StatsCentre* c : centres_) c->Observe(engine_, observed_);
     return s;
   }
+  // What the projections saw of the last command.
+  const ObservedCommand& observed() const { return observed_; }
 
   void submit(const gen::Zone& z, std::span<const gen::DocSet> sets,
               std::initializer_list<ceb::MessageType> types) {
@@ -70,6 +74,8 @@ class Feed {
   clearance::Engine engine_;
   std::vector<Board*> boards_;
   std::vector<StatsCentre*> centres_;
+  std::vector<ceb::Receipt> receipts_;
+  ObservedCommand observed_;
   TimeMs now_ = beijing_midnight(CivilDate{2025, 6, 16}) + 9 * kMsPerHour;
   uint64_t seq_ = 0;
 };
@@ -288,6 +294,48 @@ void expect_prefixes_fail(const std::string& blob, size_t stride, Make make) {
 
 const BoardOptions kSmallBoard{5, kBoardMaxAgeMs, 30};
 const BoardOptions kLongBoard{kBoardMaxOrders, 7 * kMsPerDay, kBoardMaxEvents};
+
+// observe_applied: a list declared for the first time is new; sent again unchanged it is a
+// replay; sent twice in one message it is new, not a replay (its second copy answers with the
+// receipt the first one got, which counts once).
+TEST(ObserveApplied, FirstDeclarationsAndReplays) {
+  Feed f;
+  Rounds(&f).setup();
+  gen::Zone z = zone_with_halls(gen::demo_zone().hallCode);
+  gen::Options opt;
+  opt.seed = 4242;
+  opt.count = 2;
+  opt.fault_share = 0;
+  opt.start_time = f.now() - 60 * kMsPerSecond;
+  auto g = gen::generate(z, opt, *reference());
+  ASSERT_TRUE(g.ok()) << g.status().ToString();
+  using MT = ceb::MessageType;
+  f.submit(z, g->sets, {MT::kCEB311, MT::kCEB411, MT::kCEB511});
+  auto lists = [&](std::span<const gen::DocSet> sets) {
+    auto ms = gen::to_messages(z, sets, MT::kCEB621);
+    EXPECT_EQ(ms.size(), 1u);
+    return ms.front();
+  };
+  using Keys = std::set<std::pair<std::string, std::string>>;
+  auto key = [&](size_t i) {
+    const auto& h = g->sets[i].inventory.head;
+    return std::pair(h.agentCode, h.copNo);
+  };
+  auto submit = [&](ceb::Message m) {
+    std::string sender = m.transfer.copCode;
+    ASSERT_TRUE(f.apply(clearance::SubmitMessage{std::move(sender), std::move(m)}).ok());
+  };
+
+  ceb::Message twice = lists(std::span(g->sets).subspan(0, 1));
+  twice.inventories.push_back(twice.inventories.front());
+  submit(twice);
+  EXPECT_EQ(f.observed().new_lists, Keys{key(0)});
+  EXPECT_EQ(f.observed().replayed_lists, Keys{});
+
+  submit(lists(g->sets));  // the first again, unchanged; the second new
+  EXPECT_EQ(f.observed().new_lists, Keys{key(1)});
+  EXPECT_EQ(f.observed().replayed_lists, Keys{key(0)});
+}
 
 TEST(SnapshotProjections, LoadedCopiesAnswerAndEvolveLikeTheOriginals) {
   Feed f;

@@ -1038,7 +1038,6 @@ struct Engine::State {
                                         s.logisticsNo))});
     }
     auto& stored = waybill_statuses[key];
-    stored.doc = s;
     stored.rec.sender = sender;
     stored.rec.received_at = now;
     stored.rec.returnStatus = st::kAccepted;
@@ -1047,6 +1046,7 @@ struct Engine::State {
     r.logisticsStatus = s.logisticsStatus;
     r.returnStatus = st::kAccepted;
     r.returnInfo = "签收信息入库成功 / signed-for status accepted";
+    keep(&stored.doc, s);  // s may be moved from after this
     stored.last = r;
     emit(std::move(r));
     if (auto l = list_by_waybill.find(key); l != list_by_waybill.end()) {
@@ -1078,20 +1078,21 @@ struct Engine::State {
                                         key.second))});
     }
     auto& stored = deliveries[key];
-    stored.doc = dlv;
+    keep(&stored.doc, dlv);  // dlv (and h) may be moved from after this: read stored.doc
+    const auto& head = stored.doc.head;
     stored.rec.sender = sender;
     stored.rec.received_at = now;
     stored.rec.returnStatus = st::kAccepted;
-    Receipt r = base_receipt(MessageType::kCEB711, sender, h.guid);
-    r.customsCode = h.customsCode, r.operatorCode = h.operatorCode, r.copNo = h.copNo;
+    Receipt r = base_receipt(MessageType::kCEB711, sender, head.guid);
+    r.customsCode = head.customsCode, r.operatorCode = head.operatorCode, r.copNo = head.copNo;
     r.rkdNo = fmt::format("R{}{:09d}", format_date8(beijing_date(now)), ++rkd_serial);
     r.returnStatus = st::kAccepted;
     r.returnInfo = fmt::format("入库成功，运抵{}票 / accepted, {} parcels arrived",
-                               dlv.lists.size(), dlv.lists.size());
+                               stored.doc.lists.size(), stored.doc.lists.size());
     stored.last = r;
     emit(std::move(r));
-    for (const auto& line : dlv.lists) {
-      Key wkey{h.logisticsCode, line.logisticsNo};
+    for (const auto& line : stored.doc.lists) {
+      Key wkey{head.logisticsCode, line.logisticsNo};
       arrived[wkey];
       if (auto l = list_by_waybill.find(wkey); l != list_by_waybill.end()) {
         ListRecord& L = lists.at(l->second);

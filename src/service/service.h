@@ -172,8 +172,8 @@ struct Applied {
   std::vector<ceb::Receipt> receipts;
   uint64_t first_receipt_no = 0;  // receipts[i] has number first_receipt_no + i
   std::vector<clearance::DrawRecord> draws;  // lane decisions, stored for the audit
-  // receipt_json(receipts[i], first_receipt_no + i), as the store stage stored it (empty
-  // before that, and for the answers of a recovery).
+  // receipt_json(receipts[i], first_receipt_no + i), as StoreReceipts stored it (empty before
+  // that, and for commands a recovery found already in the store).
   std::vector<std::string> receipts_json;
 };
 
