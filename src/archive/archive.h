@@ -33,6 +33,10 @@ class Archive {
   virtual void scan(std::string_view prefix,
                     const std::function<void(std::string_view key, std::string_view value)>& fn)
       const = 0;
+  // An archive may buffer puts and erases (one write for a Tick's evictions instead of one per
+  // key); get() and scan() still see every earlier write. The writer calls flush() at the end of
+  // each command and snapshot, so that nothing is pending while readers look.
+  virtual void flush() {}
 };
 
 // In memory (tests, replays, tools): the same contract, no bound on size.

@@ -1466,6 +1466,7 @@ Status Engine::apply(uint64_t seq, TimeMs time, const Command::Body& command,
       },
       command);
   s_->out = nullptr;
+  if (s_->opt.archive != nullptr) s_->opt.archive->flush();
   return result;
 }
 
@@ -1867,6 +1868,7 @@ bool Engine::State::load(ByteReader& in) {
 
 void Engine::save_snapshot(std::string* out) {
   s_->evict_all();
+  s_->opt.archive->flush();
   out->clear();
   ByteWriter w(out);
   s_->save(w);

@@ -17,6 +17,7 @@
 
 namespace rocksdb {
 class DB;
+class WriteBatch;
 }
 
 namespace cbec::service {
@@ -26,6 +27,10 @@ namespace cbec::service {
 inline constexpr size_t kArchiveWriteBufferBytes = 64u << 20;
 inline constexpr int kArchiveBloomBitsPerKey = 10;  // most lookups of new keys miss: filter them
 
+// Puts and erases are buffered in one WriteBatch until flush() (the engine calls it after every
+// command) or the next get()/scan(), so a Tick's evictions are one write, and the memtable's
+// insert hints (a position kept per key prefix, i.e. per table) work within it: each table's
+// keys are evicted in about the order they were made.
 class RocksArchive final : public archive::Archive {
  public:
   // Creates dir (after destroying any previous contents).
@@ -44,6 +49,7 @@ class RocksArchive final : public archive::Archive {
   void erase(std::string_view key) override;
   void scan(std::string_view prefix,
             const std::function<void(std::string_view, std::string_view)>& fn) const override;
+  void flush() override;
   // RocksDB's sequence number of the last write (a snapshot checks its archive copy with it).
   uint64_t latest_sequence() const;
   // Disk and memory use, for /metrics.
@@ -51,7 +57,10 @@ class RocksArchive final : public archive::Archive {
 
  private:
   explicit RocksArchive(rocksdb::DB* db);
+  void write_pending() const;
   std::unique_ptr<rocksdb::DB> db_;
+  // Writes not yet in db_ (only the writer adds to it, and it is empty outside a command).
+  mutable std::unique_ptr<rocksdb::WriteBatch> pending_;
 };
 
 }  // namespace cbec::service
