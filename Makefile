@@ -10,7 +10,7 @@ ifneq ($(CCACHE),)
 CMAKE_FLAGS += -DCMAKE_CXX_COMPILER_LAUNCHER=ccache
 endif
 
-.PHONY: all build deps web-deps test test-asan run bench bench-tools bench-compare bench-plot bench-alloc bench-memory bench-restart clean format
+.PHONY: all build deps web-deps test test-asan run bench bench-tools bench-compare bench-plot bench-alloc bench-memory bench-history bench-restart clean format
 
 all: build
 
@@ -50,7 +50,7 @@ bench: deps build
 	bench/run-http.sh $(BUILD)
 
 # The benchmark tools build only what they run (see BENCHMARKS.md, "How to rerun").
-BENCH_TARGETS := cbec cbec-load cbec-core-log-bench cbec-alloc-count
+BENCH_TARGETS := cbec cbec-load cbec-core-log-bench cbec-alloc-count cbec-history-bench
 bench-tools: deps web-deps $(BUILD)/build.ninja
 	cmake --build $(BUILD) -j $(JOBS) --target $(BENCH_TARGETS)
 
@@ -65,6 +65,10 @@ bench-plot: bench-tools
 # Resident memory of cbec serve as history grows, sampled under a steady load (issue #3).
 bench-memory: bench-tools
 	bench/memory $(BUILD)
+
+# Cost per list, p99 and RSS as the stored lists grow (LISTS=2000000 by default): bench/plots/history.png.
+bench-history: bench-tools
+	bench/history $(BUILD)
 
 # Start-up time after history: from the shutdown snapshot against a replay of the whole log.
 bench-restart: bench-tools

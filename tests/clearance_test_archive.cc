@@ -3,12 +3,14 @@
 // gives exactly the receipts and state of one that keeps everything in memory, while holding
 // only the lists in work.
 #include <cstdlib>
+#include <map>
 
 #include "archive/archive.h"
 #include "archive/cold_map.h"
 #include "clearance/records.h"
 #include "clearance_fixture.h"
 #include "demo/demo.h"
+#include "fmt/format.h"
 #include "gen/gen.h"
 #include "gtest/gtest.h"
 #include "messages/record_codec.h"
@@ -232,7 +234,8 @@ TEST(ColdMap, IdleEntriesMoveToTheArchiveAndComeBackOnAccess) {
   m[{"c", "3"}] = "keep me";
   // Entries touched at or before 2000 are idle; "keep me" is still in work.
   now = 5000;
-  size_t moved = m.evict_idle(2000, [](const auto&, const std::string& v) { return v == "keep me"; });
+  size_t moved =
+      m.evict_idle(2000, [](const auto&, const std::string& v) { return v == "keep me"; });
   EXPECT_EQ(moved, 2u);
   EXPECT_EQ(m.hot_size(), 1u);
   EXPECT_EQ(a.size(), 2u);
@@ -345,7 +348,8 @@ struct EngineRun {
     // A Tick each log minute, as the service's writer logs them.
     while (t - last_tick >= kMinuteMs) {
       last_tick += kMinuteMs;
-      ASSERT_TRUE(engine->apply({++seq, std::max(now, last_tick), clearance::Tick{}}, &receipts).ok());
+      ASSERT_TRUE(
+          engine->apply({++seq, std::max(now, last_tick), clearance::Tick{}}, &receipts).ok());
       now = std::max(now, last_tick);
       max_hot_lists = std::max(max_hot_lists, engine->hot_counts().lists);
     }
@@ -440,6 +444,99 @@ TEST(EngineArchive, SameReceiptsAndStateAsAllInMemoryWhileHoldingOnlyWhatIsInWor
   EXPECT_LT(hot.orders, 3000u / 4);
   EXPECT_LT(hot.waybills, 3000u / 4);
   EXPECT_GT(arc.archive.size(), 3000u * 4);
+}
+
+// A guarantor paying "everything payable" must not read every unsettled bill back from the
+// archive: at a zone's rate a month of bills is unsettled (the cancel and return window), and
+// restoring them all made one payment command take tens of seconds and hold them all in memory
+// (found by bench/history). The payment reads the payable bills and nothing else.
+TEST(EngineArchive, BatchPaymentReadsOnlyThePayableBills) {
+  gen::Zone zone = gen::demo_zone();
+  auto ref = *ref::ReferenceData::LoadDefaults();
+  CountingArchive store;
+  clearance::EngineOptions o{ref, {}};
+  o.archive = &store;
+  o.archive_after_ms = kMinuteMs;
+  clearance::Engine engine(std::move(o));
+  std::vector<ceb::Receipt> receipts;
+  uint64_t seq = 0;
+  TimeMs now = 0;
+  auto apply = [&](clearance::Command::Body body, TimeMs t) {
+    now = std::max(now, t);
+    return engine.apply({++seq, now, std::move(body)}, &receipts);
+  };
+  // Two batches of lists, released 20 days apart; each batch's goods stocked in before it.
+  const TimeMs day1 = beijing_midnight(CivilDate{2025, 3, 3}) + 9 * kMsPerHour;
+  const TimeMs day21 = day1 + 20 * kMsPerDay;
+  for (auto& body : demo::setup_commands(zone, 10'000'000'000))
+    if (!std::holds_alternative<clearance::StockIn>(body)) {
+      ASSERT_TRUE(apply(std::move(body), day1).ok());
+    }
+  std::string operator_code = zone.areaCode;
+  for (auto [seed, start] : {std::pair<uint64_t, TimeMs>{31, day1}, {32, day21}}) {
+    gen::Options opt;
+    opt.seed = seed;
+    opt.count = 300;
+    opt.start_time = start;
+    auto g = gen::generate(zone, opt, *ref);
+    ASSERT_TRUE(g.ok()) << g.status().ToString();
+    for (const auto& [item_no, units] : g->units_by_item) {
+      const gen::BookItem* item = zone.item(item_no);
+      ASSERT_TRUE(
+          apply(clearance::StockIn{operator_code, zone.emsNo, item->itemRecordNo, item->gcode,
+                                   item->name, item->unit, Decimal::of_int(units)},
+                start)
+              .ok());
+    }
+    TimeMs last = 0;
+    for (const auto& set : g->sets)
+      last = std::max(last, *parse_datetime14(set.inventory.head.appTime));
+    for (auto& sub : demo::submissions(zone, g->sets))
+      ASSERT_TRUE(apply(clearance::SubmitMessage{sub.sender, std::move(sub.message)}, last).ok());
+  }
+  // Everything idle goes to the archive; then the first batch's bills become payable.
+  ASSERT_TRUE(apply(clearance::Tick{}, now + 2 * kMinuteMs).ok());
+  ASSERT_TRUE(apply(clearance::Tick{}, day1 + 33 * kMsPerDay).ok());
+  std::map<std::string, Fen> payable_fen;  // per guarantor (the zone has more than one)
+  size_t payable = 0, unsettled = 0;
+  engine.for_each_tax_bill([&](const clearance::TaxBill& b) {
+    if (b.state == clearance::TaxBill::State::kPayable && b.outstanding_fen() > 0) {
+      ++payable;
+      payable_fen[b.assureCode] += b.outstanding_fen();
+    }
+    unsettled += b.state == clearance::TaxBill::State::kOpen ||
+                 b.state == clearance::TaxBill::State::kPayable;
+  });
+  ASSERT_GT(payable, 200u);
+  ASSERT_GT(unsettled, payable + 200);  // the second batch: open, not payable yet
+  ASSERT_TRUE(apply(clearance::Tick{}, now + 2 * kMinuteMs).ok());  // the walk above restored none
+  EXPECT_EQ(engine.hot_counts().lists, 0u);
+
+  const int gets_before = store.gets;
+  int payment_no = 0;
+  for (const auto& [assure, fen] : payable_fen) {
+    Status pay = apply(clearance::TaxPayment{assure, "", fmt::format("BANK-{}", ++payment_no), fen},
+                       now + 1);
+    ASSERT_TRUE(pay.ok()) << pay.ToString();
+  }
+  const int gets = store.gets - gets_before;
+  EXPECT_GE(gets, static_cast<int>(payable));  // each paid bill comes back once
+  EXPECT_LE(gets, static_cast<int>(payable + 10 * payable_fen.size()))
+      << "no other unsettled bill is read";
+  size_t paid = 0, open = 0;
+  engine.for_each_tax_bill([&](const clearance::TaxBill& b) {
+    paid += b.state == clearance::TaxBill::State::kPaid;
+    open += b.state == clearance::TaxBill::State::kOpen;
+  });
+  EXPECT_EQ(paid, payable);
+  EXPECT_EQ(open, unsettled - payable);
+  engine.check_tax_invariants();
+  // Nothing is left to pay now: another batch payment is refused, with no archive read.
+  const int gets_between = store.gets;
+  EXPECT_EQ(apply(clearance::TaxPayment{payable_fen.begin()->first, "", "BANK-AGAIN", 100}, now + 1)
+                .code(),
+            StatusCode::kFailedPrecondition);
+  EXPECT_LE(store.gets - gets_between, 2);
 }
 
 TEST(EngineArchive, TheHarnessArchivesEverythingNotInWorkWhenAsked) {

@@ -211,6 +211,15 @@ class ColdMap {
     touched(k);
     return it->second;
   }
+  // A new entry under a key that cannot be in the archive: one this core has just made (a new
+  // list id, a new invtNo), never stored before. Skips the archive lookup that operator[] would
+  // make (a miss through every table's Bloom filter); asserts the key is not in memory.
+  V& emplace_new(const K& k) {
+    auto [it, inserted] = hot_.emplace(k, V{});
+    CBEC_ASSERT(inserted);
+    touched(k);
+    return it->second;
+  }
   // An entry that find() returned is hot, so it has no archived copy to remove.
   void erase(iterator it) { hot_.erase(it); }
   void erase(const K& k) {

@@ -977,8 +977,9 @@ struct Engine::State {
     }
     ListRecord* L = existing;
     if (L == nullptr) {
-      uint64_t id = next_list_id++;
-      L = &lists[id];
+      uint64_t id = next_list_id++;  // ids are never reused: no archived list has this one
+      L = &lists.emplace_new(id);
+      list_extra.emplace_new(id);
       L->id = id;
       L->preNo = next_pre_no();
       list_by_cop[key] = id;
@@ -1001,8 +1002,9 @@ struct Engine::State {
       return;
     }
     if (L->invtNo.empty()) {
+      // A number never issued before (unique while a customs code issues < 10^9 lists a year).
       L->invtNo = next_invt_no(head.customsCode);
-      list_by_invt[L->invtNo] = L->id;
+      list_by_invt.emplace_new(L->invtNo) = L->id;
       list_intake.back().first_declaration = true;
     }
     L->declared_at = now;

@@ -1,13 +1,12 @@
 // Tax bills, payments, the guarantor journal and statement (see tax_bills.h).
 #include "clearance/tax_bills.h"
 
-#include "clearance/records.h"
-#include "common/ordered_append.h"
-
 #include <algorithm>
 #include <cstdint>
 #include <limits>
 
+#include "clearance/records.h"
+#include "common/ordered_append.h"
 #include "fmt/format.h"
 
 namespace cbec::clearance {
@@ -72,7 +71,6 @@ CivilDate add_days(CivilDate d, int64_t n) { return civil_from_days(days_from_ci
 
 TaxBill& TaxBook::open(const ListRecord& L, TimeMs now, const ref::Policy& policy) {
   CBEC_ASSERT(L.tax.has_value());
-  CBEC_ASSERT(!bills_.contains(L.invtNo));
   const auto& h = L.doc.head;
   TaxBill b;
   b.invtNo = L.invtNo;
@@ -89,7 +87,9 @@ TaxBill& TaxBook::open(const ListRecord& L, TimeMs now, const ref::Policy& polic
   b.payable_at = beijing_midnight(add_days(released, policy.tax_payable_days + 1));
   b.overdue_at = beijing_midnight(add_days(released, policy.tax_due_days + 1));
   b.levied = b.tax;
-  TaxBill& bill = bills_[L.invtNo];
+  // A list is released once (invtNo: a number this core issued), so its bill is new: no archive
+  // lookup (emplace_new asserts it is not in memory).
+  TaxBill& bill = bills_.emplace_new(L.invtNo);
   bill = std::move(b);
   journal(bill.assureCode,
           TaxJournalEntry{Kind::kBill, now, bill.invtNo, bill.taxNo, bill.tax.total_fen()});
@@ -136,7 +136,24 @@ void TaxBook::advance(TimeMs now) {
   }
 }
 
+namespace {
+// Adds or removes invtNo in set[code], dropping a guarantor's set once it is empty.
+void set_member(std::map<std::string, std::set<std::string>, std::less<>>* sets,
+                const std::string& code, const std::string& invtNo, bool member) {
+  if (member) {
+    (*sets)[code].insert(invtNo);
+  } else if (auto u = sets->find(code); u != sets->end()) {
+    u->second.erase(invtNo);
+    if (u->second.empty()) sets->erase(u);
+  }
+}
+bool batch_pays(const TaxBill& b) {
+  return (b.state == State::kPayable || b.state == State::kOverdue) && b.outstanding_fen() > 0;
+}
+}  // namespace
+
 void TaxBook::track(const TaxBill& b, TimeMs now) {
+  set_member(&payable_, b.assureCode, b.invtNo, batch_pays(b));
   const bool settled =
       (b.state == State::kPaid || b.state == State::kVoid) && b.pending_return_fen == 0;
   if (settled) {
@@ -291,12 +308,11 @@ Status TaxBook::pay(const TaxPayment& p, TimeMs now, ledger::GuaranteeLedger& g)
                                             b.invtNo, tax_bill_state_name(b.state)));
     paying.push_back(found);
   } else {
-    if (auto a = unsettled_.find(p.assureCode); a != unsettled_.end()) {
+    if (auto a = payable_.find(p.assureCode); a != payable_.end()) {
       for (const std::string& invtNo : a->second) {
         TaxBill* b = find(invtNo);  // a map node: stays valid while more are restored
-        CBEC_ASSERT(b != nullptr);
-        if ((b->state == State::kPayable || b->state == State::kOverdue) && b->outstanding_fen() > 0)
-          paying.push_back(b);
+        CBEC_ASSERT(b != nullptr && batch_pays(*b));
+        paying.push_back(b);
       }
     }
     if (paying.empty())
@@ -396,10 +412,19 @@ Result<TaxStatement> TaxBook::statement(std::string_view assureCode, CivilDate f
 
 void TaxBook::check_invariants(const ledger::GuaranteeLedger& g) const {
   std::map<std::string, Fen, std::less<>> guaranteed, outstanding;
+  size_t payable = 0;
   for_each_bill([&](const TaxBill& b) {
     guaranteed[b.assureCode] += b.guaranteed_fen();
     outstanding[b.assureCode] += b.outstanding_fen();
+    // The payable set holds exactly the bills a batch payment pays.
+    auto p = payable_.find(b.assureCode);
+    const bool listed = p != payable_.end() && p->second.count(b.invtNo) != 0;
+    CBEC_ASSERT(listed == batch_pays(b));
+    payable += listed ? 1 : 0;
   });
+  size_t listed = 0;
+  for (const auto& [code, invts] : payable_) listed += invts.size();
+  CBEC_ASSERT(listed == payable);
   for (const auto& [code, amount] : guaranteed) {
     const auto* a = g.find(code);
     CBEC_ASSERT((a == nullptr ? 0 : a->open_bills_fen) == amount);
@@ -502,8 +527,8 @@ void TaxBook::save_state(ByteWriter& w) const {
 }
 
 bool TaxBook::load_state(ByteReader& in) {
-  CBEC_ASSERT(unsettled_.empty() && timers_.empty() && journal_summary_.empty() &&
-              credit_.empty() && serial_ == 0);
+  CBEC_ASSERT(unsettled_.empty() && payable_.empty() && timers_.empty() &&
+              journal_summary_.empty() && credit_.empty() && serial_ == 0);
   if (in.u8() != kSnapshotVersion) return false;
   serial_ = in.u64();
   for (uint64_t i = 0, n = in.count(); i < n; ++i) {
@@ -514,7 +539,8 @@ bool TaxBook::load_state(ByteReader& in) {
       if (!in.ok() || !append_in_order(&invts, std::move(invtNo))) return false;
     }
     // track() drops a guarantor whose last bill is settled.
-    if (!in.ok() || invts.empty() || !append_in_order(&unsettled_, std::move(code), std::move(invts)))
+    if (!in.ok() || invts.empty() ||
+        !append_in_order(&unsettled_, std::move(code), std::move(invts)))
       return false;
   }
   decode_timers(in, &timers_);
@@ -564,6 +590,7 @@ bool TaxBook::load_state(ByteReader& in) {
         return false;
       if (!due.emplace(invtNo, std::pair(b->payable_at, b->overdue_at)).second)
         return false;  // one bill under two guarantors
+      if (batch_pays(*b)) payable_[code].insert(invtNo);
     }
   }
   for (const auto& [t, invtNo] : timers_) {

@@ -121,7 +121,8 @@ class TaxBook {
 
   void refresh(TaxBill& b, TimeMs now);
   // Keeps a bill in the unsettled set with its timers while it is open, payable, overdue or has a
-  // return pending, and out of both once it is paid or void.
+  // return pending, and out of both once it is paid or void; and in the payable set while a
+  // batch payment would pay it.
   void track(const TaxBill& b, TimeMs now);
   void journal(const std::string& assureCode, TaxJournalEntry e);
 
@@ -129,6 +130,11 @@ class TaxBook {
   // Bills still to be paid or settled, per guarantor (batch payments walk them), and their
   // payable/overdue times, by key. Paid and void bills are in neither.
   std::map<std::string, std::set<std::string>, std::less<>> unsettled_;
+  // The unsettled bills a batch payment pays (payable or overdue, tax outstanding), per
+  // guarantor, so that it need not restore every unsettled bill from the archive to find them
+  // (a month of bills at a zone's rate). Derived from the bills: not in the snapshot,
+  // load_state() rebuilds it from the bills it reads anyway.
+  std::map<std::string, std::set<std::string>, std::less<>> payable_;
   std::set<std::pair<TimeMs, std::string>> timers_;  // (payable_at or overdue_at, invtNo)
   // The journal by (assureCode, Beijing date yyyymmdd): a statement reads the days it covers.
   archive::ColdMap<Key, std::vector<TaxJournalEntry>, archive::Hashed> journal_{"tj"};
