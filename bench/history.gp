@@ -14,7 +14,7 @@ set output outfile
 set datafile separator "\t"
 set multiplot layout 3,1 margins 0.09,0.91,0.05,0.88 spacing 0,0.07 title "cbec core over its RocksDB archive (as cbec serve runs it) as the stored history grows\n".note font ",10"
 set grid
-set key top right box opaque
+set key bottom left box opaque
 set xlabel "lists stored before (millions)"
 set xrange [0:*]
 set ylabel "lists cleared per second (apply stage)"
