@@ -282,6 +282,11 @@ int main(int argc, char** argv) {
     }
     store.reset(db);
   }
+  auto store_readers_mib = [&] {
+    uint64_t n = 0;
+    store->GetIntProperty("rocksdb.estimate-table-readers-mem", &n);
+    return n / double(1 << 20);
+  };
   clearance::EngineOptions eo{reference, {}};
   CountingArchive counting(archive->get());
   eo.archive = &counting;
@@ -497,10 +502,12 @@ int main(int argc, char** argv) {
           std::cout << fmt::format(
               "            archive per list: {:.1f} gets ({:.1f} found), {:.1f} puts ({:.0f} "
               "bytes), "
-              "{:.1f} erases, {:.2f} scans\n",
+              "{:.1f} erases, {:.2f} scans; table readers (index and filter blocks) archive "
+              "{:.0f} MiB, store {:.0f} MiB\n",
               double(counting.hits + counting.misses) / iv.lists, double(counting.hits) / iv.lists,
               double(counting.puts) / iv.lists, double(counting.put_bytes) / iv.lists,
-              double(counting.erases) / iv.lists, double(counting.scans) / iv.lists);
+              double(counting.erases) / iv.lists, double(counting.scans) / iv.lists,
+              (*archive)->table_readers_bytes() / double(1 << 20), store_readers_mib());
           counting.reset();
         }
         rows.push_back({stored, lps, double(p99)});

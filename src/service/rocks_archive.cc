@@ -162,6 +162,12 @@ uint64_t RocksArchive::latest_sequence() const {
   return db_->GetLatestSequenceNumber();
 }
 
+uint64_t RocksArchive::table_readers_bytes() const {
+  uint64_t n = 0;
+  db_->GetIntProperty("rocksdb.estimate-table-readers-mem", &n);
+  return n;
+}
+
 uint64_t RocksArchive::approximate_bytes() const {
   uint64_t sst = 0, mem = 0;
   db_->GetIntProperty("rocksdb.total-sst-files-size", &sst);

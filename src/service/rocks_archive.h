@@ -54,6 +54,9 @@ class RocksArchive final : public archive::Archive {
   uint64_t latest_sequence() const;
   // Disk and memory use, for /metrics.
   uint64_t approximate_bytes() const;
+  // Memory RocksDB holds outside the block cache for the open table files (their index and
+  // Bloom-filter blocks): it grows with the archive (BENCHMARKS.md, "Cost as history grows").
+  uint64_t table_readers_bytes() const;
 
  private:
   explicit RocksArchive(rocksdb::DB* db);
