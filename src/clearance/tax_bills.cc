@@ -156,16 +156,12 @@ void TaxBook::track(const TaxBill& b, TimeMs now) {
   set_member(&payable_, b.assureCode, b.invtNo, batch_pays(b));
   const bool settled =
       (b.state == State::kPaid || b.state == State::kVoid) && b.pending_return_fen == 0;
+  set_member(&unsettled_, b.assureCode, b.invtNo, !settled);
   if (settled) {
-    if (auto u = unsettled_.find(b.assureCode); u != unsettled_.end()) {
-      u->second.erase(b.invtNo);
-      if (u->second.empty()) unsettled_.erase(u);
-    }
     timers_.erase({b.payable_at, b.invtNo});
     timers_.erase({b.overdue_at, b.invtNo});
     return;
   }
-  unsettled_[b.assureCode].insert(b.invtNo);
   for (TimeMs t : {b.payable_at, b.overdue_at})
     if (t > now) timers_.insert({t, b.invtNo});
 }
