@@ -57,10 +57,12 @@
 #include "fmt/format.h"
 #include "gen/gen.h"
 #include "rocksdb/db.h"
+#include "rocksdb/cache.h"
 #include "rocksdb/options.h"
 #include "rocksdb/write_batch.h"
 #include "service/rocks_archive.h"
 #include "service/service.h"
+#include "service/storage.h"
 
 namespace {
 
@@ -189,6 +191,8 @@ class CountingArchive final : public archive::Archive {
   bool get(std::string_view key, std::string* value) const override {
     bool hit = a_->get(key, value);
     ++(hit ? hits : misses);
+    // By the ColdMap's table tag (the key's first two bytes, cold_map.h).
+    ++(hit ? hits_by_table : misses_by_table)[std::string(key.substr(0, 2))];
     return hit;
   }
   void put(std::string_view key, std::string_view value) override {
@@ -207,8 +211,13 @@ class CountingArchive final : public archive::Archive {
   }
   void flush() override { a_->flush(); }
   mutable uint64_t hits = 0, misses = 0, scans = 0;
+  mutable std::map<std::string, uint64_t> hits_by_table, misses_by_table;
   uint64_t puts = 0, erases = 0, put_bytes = 0;
-  void reset() { hits = misses = scans = puts = erases = put_bytes = 0; }
+  void reset() {
+    hits = misses = scans = puts = erases = put_bytes = 0;
+    hits_by_table.clear();
+    misses_by_table.clear();
+  }
 
  private:
   archive::Archive* a_;
@@ -238,6 +247,7 @@ int main(int argc, char** argv) {
   uint64_t seed = 7000;
   std::string dir, tsv;
   bool keep = false;
+  int cache_mib = int(service::kDefaultStorageCacheBytes >> 20);
   app.add_option("--lists", lists, "lists to clear in all")->check(CLI::Range(1000, 100'000'000));
   app.add_option("--chunk", chunk, "document sets generated at a time")
       ->check(CLI::Range(1000, gen::kMaxCount));
@@ -247,6 +257,8 @@ int main(int argc, char** argv) {
                  "parent directory of the archive and store (default $TMPDIR or /tmp)");
   app.add_option("--tsv", tsv, "append the report rows to this file");
   app.add_flag("--keep", keep, "leave the archive and store on disk");
+  app.add_option("--cache-mib", cache_mib,
+                 "block cache the archive and the store share (serve's storage_cache_mib)");
   CLI11_PARSE(app, argc, argv);
   if (dir.empty()) dir = std::getenv("TMPDIR") != nullptr ? std::getenv("TMPDIR") : "/tmp";
   if (report_every < static_cast<uint64_t>(chunk) / 100) report_every = chunk / 100;
@@ -262,7 +274,9 @@ int main(int argc, char** argv) {
       std::filesystem::path(dir) / fmt::format("cbec-history-{}", ::getpid());
   std::filesystem::remove_all(root);
   std::filesystem::create_directories(root);
-  auto archive = service::RocksArchive::Open((root / "archive").string());
+  // The archive and the receipt store share one block cache, as in the service (storage.h).
+  std::shared_ptr<rocksdb::Cache> cache = service::NewStorageCache(size_t(cache_mib) << 20);
+  auto archive = service::RocksArchive::Open((root / "archive").string(), cache);
   if (!archive.ok()) {
     std::cerr << archive.status().ToString() << "\n";
     return 1;
@@ -270,10 +284,7 @@ int main(int argc, char** argv) {
   // The receipt store, with the service's store settings (no WAL: the command log is it).
   std::unique_ptr<rocksdb::DB> store;
   {
-    rocksdb::Options ro;
-    ro.create_if_missing = true;
-    ro.max_background_jobs = 2;
-    ro.write_buffer_size = 64 << 20;
+    rocksdb::Options ro = service::ReceiptStoreOptions(cache);
     rocksdb::DB* db = nullptr;
     rocksdb::Status s = rocksdb::DB::Open(ro, (root / "state").string(), &db);
     if (!s.ok()) {
@@ -282,11 +293,6 @@ int main(int argc, char** argv) {
     }
     store.reset(db);
   }
-  auto store_readers_mib = [&] {
-    uint64_t n = 0;
-    store->GetIntProperty("rocksdb.estimate-table-readers-mem", &n);
-    return n / double(1 << 20);
-  };
   clearance::EngineOptions eo{reference, {}};
   CountingArchive counting(archive->get());
   eo.archive = &counting;
@@ -299,7 +305,6 @@ int main(int argc, char** argv) {
   Interval iv;
   TimeMs now = t0;
   std::map<CivilDate, bool> seeded;
-  std::string store_key;
   rocksdb::WriteBatch batch;
   // Bills to pay: (payable_at, assureCode, amount), in release order (payable_at non-decreasing).
   struct Due {
@@ -344,10 +349,8 @@ int main(int argc, char** argv) {
     for (const auto& r : receipts) {
       const uint64_t no = ++receipt_no;
       std::string json = service::receipt_json(r, no);
-      store_key = fmt::format("r/{}/{:020d}", r.receiver, no);
-      batch.Put(store_key, json);
-      store_key = fmt::format("a/{:020d}", no);
-      batch.Put(store_key, json);
+      batch.Put(service::ReceiptKey(r.receiver, no), json);
+      batch.Put(service::AllReceiptsKey(no), json);
     }
     rocksdb::WriteOptions wo;
     wo.disableWAL = true;
@@ -379,12 +382,13 @@ int main(int argc, char** argv) {
     tsv_out.open(tsv, std::ios::app);
     if (before.find("# stored_lists") == std::string::npos)
       tsv_out << "# stored_lists\tlog_days\tlists_per_s\tapply_cpu_us_per_list\tstore_us_per_list"
-                 "\tp50_us\tp99_us\tmax_us\trss_mib\tarchive_mib\tstore_mib\thot_lists\n";
+                 "\tp50_us\tp99_us\tmax_us\trss_mib\tarchive_mib\tstore_mib\thot_lists"
+                 "\trocksdb_mib\n";
   }
   std::cout << fmt::format(
-      "{:>11} {:>8} {:>10} {:>9} {:>9} {:>8} {:>8} {:>9} {:>8} {:>9} {:>9} {:>8}\n", "stored",
-      "log days", "lists/s", "cpu µs", "store µs", "p50 µs", "p99 µs", "max µs", "RSS MiB",
-      "arch MiB", "store MiB", "hot");
+      "{:>11} {:>8} {:>10} {:>9} {:>9} {:>8} {:>8} {:>9} {:>8} {:>9} {:>9} {:>8} {:>9}\n",
+      "stored", "log days", "lists/s", "cpu µs", "store µs", "p50 µs", "p99 µs", "max µs",
+      "RSS MiB", "arch MiB", "store MiB", "hot", "rocks MiB");
   struct Row {
     uint64_t stored;
     double lists_per_s, p99;
@@ -475,17 +479,21 @@ int main(int argc, char** argv) {
         const double arch = dir_bytes(root / "archive") / double(1 << 20);
         const double st = dir_bytes(root / "state") / double(1 << 20);
         const auto hot = engine.hot_counts();
+        // What RocksDB holds: the shared block cache, the memtables, the table readers.
+        const service::StorageMemory sm =
+            service::MeasureStorageMemory(cache.get(), {(*archive)->db(), store.get()});
+        const double rocks = (sm.cache_usage + sm.memtables + sm.table_readers) / double(1 << 20);
         std::cout << fmt::format(
             "{:>11} {:>8.1f} {:>10.0f} {:>9.1f} {:>9.1f} {:>8} {:>8} {:>9} {:>8.0f} {:>9.0f} "
-            "{:>9.0f} {:>8}\n",
+            "{:>9.0f} {:>8} {:>9.0f}\n",
             stored, log_days, lps, 1e6 * iv.apply_cpu / iv.lists, 1e6 * iv.store_wall / iv.lists,
-            p50, p99, mx, rss, arch, st, hot.lists);
+            p50, p99, mx, rss, arch, st, hot.lists, rocks);
         std::cout.flush();
         if (tsv_out) {
           tsv_out << fmt::format(
-              "{}\t{:.1f}\t{:.0f}\t{:.1f}\t{:.1f}\t{}\t{}\t{}\t{:.0f}\t{:.0f}\t{:.0f}\t{}\n",
+              "{}\t{:.1f}\t{:.0f}\t{:.1f}\t{:.1f}\t{}\t{}\t{}\t{:.0f}\t{:.0f}\t{:.0f}\t{}\t{:.0f}\n",
               stored, log_days, lps, 1e6 * iv.apply_cpu / iv.lists, 1e6 * iv.store_wall / iv.lists,
-              p50, p99, mx, rss, arch, st, hot.lists);
+              p50, p99, mx, rss, arch, st, hot.lists, rocks);
           tsv_out.flush();
         }
         {
@@ -502,12 +510,24 @@ int main(int argc, char** argv) {
           std::cout << fmt::format(
               "            archive per list: {:.1f} gets ({:.1f} found), {:.1f} puts ({:.0f} "
               "bytes), "
-              "{:.1f} erases, {:.2f} scans; table readers (index and filter blocks) archive "
-              "{:.0f} MiB, store {:.0f} MiB\n",
+              "{:.1f} erases, {:.2f} scans\n",
               double(counting.hits + counting.misses) / iv.lists, double(counting.hits) / iv.lists,
               double(counting.puts) / iv.lists, double(counting.put_bytes) / iv.lists,
-              double(counting.erases) / iv.lists, double(counting.scans) / iv.lists,
-              (*archive)->table_readers_bytes() / double(1 << 20), store_readers_mib());
+              double(counting.erases) / iv.lists, double(counting.scans) / iv.lists);
+          auto by_table = [&](const std::map<std::string, uint64_t>& m) {
+            std::string t;
+            for (const auto& [tag, n] : m)
+              if (double(n) / iv.lists >= 0.05) t += fmt::format(" {} {:.2f}", tag, double(n) / iv.lists);
+            return t;
+          };
+          std::cout << "            archive gets per list by table, found:" << by_table(counting.hits_by_table)
+                    << "; not found:" << by_table(counting.misses_by_table) << "\n";
+          std::cout << fmt::format(
+              "            RocksDB memory: block cache {:.0f} of {:.0f} MiB ({:.0f} pinned), "
+              "memtables {:.0f} MiB, table readers outside the cache {:.1f} MiB\n",
+              sm.cache_usage / double(1 << 20), sm.cache_capacity / double(1 << 20),
+              sm.cache_pinned / double(1 << 20), sm.memtables / double(1 << 20),
+              sm.table_readers / double(1 << 20));
           counting.reset();
         }
         rows.push_back({stored, lps, double(p99)});

@@ -2,7 +2,8 @@
 # cbec-history-bench). By hand:
 #   gnuplot -e "datafile='bench/plots/history.tsv'; outfile='bench/plots/history.png'" bench/history.gp
 # Columns: stored lists, log days, lists/s (apply, wall), apply CPU µs per list, store µs per list,
-# p50, p99, max µs of a 100-list message's apply, RSS MiB, archive MiB, store MiB, lists in memory;
+# p50, p99, max µs of a 100-list message's apply, RSS MiB, archive MiB, store MiB, lists in memory,
+# MiB RocksDB holds (block cache in use, memtables, table readers; absent in older files);
 # the comment lines at the top say when, where and how it ran.
 if (!exists("datafile")) datafile = 'bench/plots/history.tsv'
 if (!exists("outfile")) outfile = 'bench/plots/history.png'
@@ -31,7 +32,9 @@ plot datafile using ($1 / 1e6):($7 / 1000.0) with linespoints lw 2 pt 7 ps 1 tit
      datafile using ($1 / 1e6):($6 / 1000.0) with linespoints lw 2 pt 5 ps 1 title "p50"
 set ylabel "MiB"
 set key top left box opaque
+set offsets 0, 0, graph 0.45, 0  # room above the curves for the key
 plot datafile using ($1 / 1e6):9 with linespoints lw 2 pt 7 ps 1 title "RSS of the process (core, generator, RocksDB caches)", \
+     datafile using ($1 / 1e6):13 with linespoints lw 2 pt 13 ps 1 title "of which RocksDB (block cache in use, memtables, table readers)", \
      datafile using ($1 / 1e6):($10 / 10) with linespoints lw 2 pt 5 ps 1 title "archive on disk / 10", \
      datafile using ($1 / 1e6):($11 / 10) with linespoints lw 2 pt 9 ps 1 title "receipt store on disk / 10"
 unset multiplot

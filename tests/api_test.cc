@@ -1049,6 +1049,15 @@ TEST_F(ApiTest, HealthMetricsAndOpenApi) {
   // Memory: the core's in-memory lists (nothing archived yet: no Tick in this test) and RSS.
   EXPECT_NE(m.body.find("\ncbec_core_hot_records{table=\"lists\"} 3\n"), std::string::npos);
   EXPECT_NE(m.body.find("\ncbec_archive_bytes "), std::string::npos);
+  // What RocksDB holds, bounded by the shared cache (service/storage.h) and the memtables.
+  EXPECT_NE(m.body.find(fmt::format("\ncbec_storage_memory_bytes{{part=\"cache_capacity\"}} {}\n",
+                                    kDefaultStorageCacheBytes)),
+            std::string::npos)
+      << m.body;
+  for (const char* part : {"cache_usage", "cache_pinned", "memtables", "table_readers"})
+    EXPECT_NE(m.body.find(fmt::format("\ncbec_storage_memory_bytes{{part=\"{}\"}} ", part)),
+              std::string::npos)
+        << part;
   size_t rss = m.body.find("\nprocess_resident_memory_bytes ");
   ASSERT_NE(rss, std::string::npos);
   EXPECT_GT(std::stoull(m.body.substr(rss + 31)), 1'000'000u);

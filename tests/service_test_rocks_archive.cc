@@ -1,6 +1,7 @@
 // RocksArchive buffers puts and erases in one write batch until flush() or the next read
 // (service/rocks_archive.h): every read must still see every earlier write, a checkpoint must
-// hold them, and a flush must leave nothing behind.
+// hold them, and a flush must leave nothing behind. Its tables' index and filter blocks live in
+// the block cache it is given (service/storage.h), not beside it.
 #include <filesystem>
 #include <map>
 #include <string>
@@ -8,6 +9,7 @@
 #include "fmt/format.h"
 #include "gtest/gtest.h"
 #include "service/rocks_archive.h"
+#include "service/storage.h"
 #include "service_fixture.h"
 
 namespace cbec::service {
@@ -79,6 +81,34 @@ TEST(RocksArchive, CheckpointHoldsBufferedWrites) {
   std::map<std::string, std::string> got;
   for (std::string_view p : {"ls", "or", "tb"}) got.merge(scan_all(**b, p));
   EXPECT_EQ(got, want);
+}
+
+// Memory must not grow with the archive (issue #6): the index and Bloom-filter blocks of table
+// files go into the shared, bounded cache instead of the table readers (RocksDB's default keeps
+// them outside any cache, about 1.25 bytes of filter per key for every table ever written).
+TEST(RocksArchive, TableIndexAndFiltersLiveInTheSharedCache) {
+  const std::string dir = temp_dir("rocks-archive-memory");
+  std::shared_ptr<rocksdb::Cache> cache = NewStorageCache(kMinStorageCacheBytes);
+  auto a = RocksArchive::Open(dir + "/archive", cache);
+  ASSERT_TRUE(a.ok()) << a.status().ToString();
+  constexpr int kKeys = 200'000;  // filters alone: about 250 KB
+  for (int i = 0; i < kKeys; ++i) {
+    (*a)->put(fmt::format("ls{:08}", i), fmt::format("list {}", i));
+    if (i % 10'000 == 9'999) (*a)->flush();
+  }
+  // Checkpoint flushes the memtable: what follows reads table files.
+  ASSERT_TRUE((*a)->Checkpoint(dir + "/cp").ok());
+  std::string v;
+  for (int i = 0; i < kKeys; i += 997) {
+    ASSERT_TRUE((*a)->get(fmt::format("ls{:08}", i), &v));
+    EXPECT_EQ(v, fmt::format("list {}", i));
+    EXPECT_FALSE((*a)->get(fmt::format("ls{:08}x", i), &v));  // absent: the filter answers
+  }
+  const StorageMemory m = MeasureStorageMemory(cache.get(), {(*a)->db()});
+  EXPECT_EQ(m.cache_capacity, kMinStorageCacheBytes);
+  EXPECT_GT(m.cache_usage, 64u << 10) << "index and filter partitions are read into the cache";
+  EXPECT_LT(m.table_readers, 64u << 10) << "table readers hold only small fixed parts";
+  EXPECT_LE(m.cache_usage, m.cache_capacity);
 }
 
 }  // namespace

@@ -47,6 +47,8 @@ struct Config {
   // How often (log time) a snapshot is written so that a restart replays only the log after it;
   // 0 = never (a restart replays the whole log).
   double snapshot_interval_seconds = service::kDefaultSnapshotIntervalMs / 1000.0;
+  // The block cache of the receipt store and the archive (service/storage.h), in MiB.
+  int64_t storage_cache_mib = static_cast<int64_t>(service::kDefaultStorageCacheBytes >> 20);
 };
 
 Result<Config> load_config(const std::string& path) {
@@ -66,7 +68,14 @@ Result<Config> load_config(const std::string& path) {
         c.archive_after_seconds = v.value_or(c.archive_after_seconds);
       else if (key == "snapshot_interval_seconds")
         c.snapshot_interval_seconds = v.value_or(c.snapshot_interval_seconds);
-      else return InvalidArgument(fmt::format("{}: unknown key '{}'", path, key));
+      else if (key == "storage_cache_mib") {
+        c.storage_cache_mib = v.value_or(int64_t{-1});
+        const int64_t lo = service::kMinStorageCacheBytes >> 20;
+        const int64_t hi = service::kMaxStorageCacheBytes >> 20;
+        if (c.storage_cache_mib < lo || c.storage_cache_mib > hi)
+          return InvalidArgument(
+              fmt::format("{}: storage_cache_mib must be an integer from {} to {}", path, lo, hi));
+      } else return InvalidArgument(fmt::format("{}: unknown key '{}'", path, key));
     }
   } catch (const toml::parse_error& e) {
     return InvalidArgument(fmt::format("{}: {}", path, e.what()));
@@ -233,6 +242,7 @@ int serve(const ServeArgs& args) {
   so.archive_after_ms = static_cast<TimeMs>(std::max(0.0, cfg->archive_after_seconds) * 1000);
   so.snapshot_interval_ms =
       static_cast<TimeMs>(std::max(0.0, cfg->snapshot_interval_seconds) * 1000);
+  so.storage_cache_bytes = static_cast<size_t>(cfg->storage_cache_mib) << 20;
   if (!args.fixed_draw_seed.empty()) {
     // Tests and reproducible demos only: every day's draw seed is this one, so the random
     // lanes can be predicted. A zone never runs with it.

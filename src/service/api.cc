@@ -576,6 +576,14 @@ struct Api::Impl {
     line("cbec_core_hot_records", "{table=\"buyer_totals\"}", hot.buyer_totals);
     out += "# TYPE cbec_archive_bytes gauge\n";
     line("cbec_archive_bytes", "", service->ArchiveBytes());
+    // What RocksDB holds (service/storage.h): bounded by the cache and the memtables.
+    const service::StorageMemory sm = service->StorageMemoryNow();
+    out += "# TYPE cbec_storage_memory_bytes gauge\n";
+    line("cbec_storage_memory_bytes", "{part=\"cache_capacity\"}", sm.cache_capacity);
+    line("cbec_storage_memory_bytes", "{part=\"cache_usage\"}", sm.cache_usage);
+    line("cbec_storage_memory_bytes", "{part=\"cache_pinned\"}", sm.cache_pinned);
+    line("cbec_storage_memory_bytes", "{part=\"memtables\"}", sm.memtables);
+    line("cbec_storage_memory_bytes", "{part=\"table_readers\"}", sm.table_readers);
     const auto& snap = service->snapshots();
     out += "# TYPE cbec_snapshots_written_total counter\n";
     line("cbec_snapshots_written_total", "", snap.written.load());

@@ -4,46 +4,13 @@
 #include <filesystem>
 
 #include "rocksdb/db.h"
-#include "rocksdb/filter_policy.h"
-#include "rocksdb/slice_transform.h"
-#include "rocksdb/table.h"
 #include "rocksdb/utilities/checkpoint.h"
 #include "rocksdb/write_batch.h"
+#include "service/storage.h"
 
 namespace cbec::service {
 
 namespace {
-// The table tag of an archive key: ColdMap keys start with their table's two-character tag
-// ("ls", "or", "tb", ...; cold_map.h), the encoded key follows.
-class TablePrefix final : public rocksdb::SliceTransform {
- public:
-  static constexpr size_t kTagBytes = 2;
-  const char* Name() const override { return "cbec.ArchiveTablePrefix"; }
-  rocksdb::Slice Transform(const rocksdb::Slice& key) const override {
-    return rocksdb::Slice(key.data(), std::min(key.size(), kTagBytes));
-  }
-  bool InDomain(const rocksdb::Slice&) const override { return true; }
-};
-
-rocksdb::Options archive_options() {
-  rocksdb::Options o;
-  o.create_if_missing = true;
-  o.write_buffer_size = kArchiveWriteBufferBytes;
-  // New keys are looked up before they are inserted (is this order known?): almost every
-  // lookup misses, so both the memtable and the tables carry whole-key Bloom filters.
-  o.memtable_whole_key_filtering = true;
-  o.memtable_prefix_bloom_size_ratio = 0.05;
-  // Each table's keys (prefix: the table's tag) go in in about ascending order:
-  // within one write batch the skiplist insert then starts where the previous one of that table
-  // ended instead of searching from the top.
-  o.memtable_insert_with_hint_prefix_extractor = std::make_shared<TablePrefix>();
-  o.allow_concurrent_memtable_write = false;  // hints need it (one writer anyway)
-  rocksdb::BlockBasedTableOptions t;
-  t.filter_policy.reset(rocksdb::NewBloomFilterPolicy(kArchiveBloomBitsPerKey));
-  t.whole_key_filtering = true;
-  o.table_factory.reset(rocksdb::NewBlockBasedTableFactory(t));
-  return o;
-}
 Status clear(const std::string& dir, const rocksdb::Options& o) {
   rocksdb::Status ds = rocksdb::DestroyDB(dir, o);
   if (!ds.ok()) return Status(StatusCode::kUnavailable, "cannot clear archive: " + ds.ToString());
@@ -52,10 +19,14 @@ Status clear(const std::string& dir, const rocksdb::Options& o) {
   if (ec) return Status(StatusCode::kUnavailable, "cannot clear archive: " + ec.message());
   return Status::Ok();
 }
+rocksdb::Options options_with(std::shared_ptr<rocksdb::Cache> cache) {
+  return ArchiveOptions(cache ? std::move(cache) : NewStorageCache(kDefaultStorageCacheBytes));
+}
 }  // namespace
 
-Result<std::unique_ptr<RocksArchive>> RocksArchive::Open(const std::string& dir) {
-  rocksdb::Options o = archive_options();
+Result<std::unique_ptr<RocksArchive>> RocksArchive::Open(const std::string& dir,
+                                                         std::shared_ptr<rocksdb::Cache> cache) {
+  rocksdb::Options o = options_with(std::move(cache));
   o.error_if_exists = true;
   TRY(clear(dir, o));
   rocksdb::DB* db = nullptr;
@@ -64,10 +35,11 @@ Result<std::unique_ptr<RocksArchive>> RocksArchive::Open(const std::string& dir)
   return std::unique_ptr<RocksArchive>(new RocksArchive(db));
 }
 
-Result<std::unique_ptr<RocksArchive>> RocksArchive::OpenFrom(const std::string& dir,
-                                                             const std::string& checkpoint_dir) {
+Result<std::unique_ptr<RocksArchive>> RocksArchive::OpenFrom(
+    const std::string& dir, const std::string& checkpoint_dir,
+    std::shared_ptr<rocksdb::Cache> cache) {
   namespace fs = std::filesystem;
-  rocksdb::Options o = archive_options();
+  rocksdb::Options o = options_with(std::move(cache));
   o.create_if_missing = false;
   TRY(clear(dir, o));
   std::error_code ec;
@@ -160,12 +132,6 @@ void RocksArchive::scan(std::string_view prefix,
 uint64_t RocksArchive::latest_sequence() const {
   write_pending();
   return db_->GetLatestSequenceNumber();
-}
-
-uint64_t RocksArchive::table_readers_bytes() const {
-  uint64_t n = 0;
-  db_->GetIntProperty("rocksdb.estimate-table-readers-mem", &n);
-  return n;
 }
 
 uint64_t RocksArchive::approximate_bytes() const {

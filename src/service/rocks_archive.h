@@ -16,16 +16,12 @@
 #include "common/status.h"
 
 namespace rocksdb {
+class Cache;
 class DB;
 class WriteBatch;
 }
 
 namespace cbec::service {
-
-// Memtable size of the archive store: archived records arrive in bursts (one Tick evicts a
-// minute of lists), and reads of recent evictions stay in memory.
-inline constexpr size_t kArchiveWriteBufferBytes = 64u << 20;
-inline constexpr int kArchiveBloomBitsPerKey = 10;  // most lookups of new keys miss: filter them
 
 // Puts and erases are buffered in one WriteBatch until flush() (the engine calls it after every
 // command) or the next get()/scan(), so a Tick's evictions are one write, and the memtable's
@@ -33,12 +29,16 @@ inline constexpr int kArchiveBloomBitsPerKey = 10;  // most lookups of new keys 
 // keys are evicted in about the order they were made.
 class RocksArchive final : public archive::Archive {
  public:
-  // Creates dir (after destroying any previous contents).
-  static Result<std::unique_ptr<RocksArchive>> Open(const std::string& dir);
+  // Creates dir (after destroying any previous contents). The archive's table blocks, its
+  // indexes and filters included, live in `cache` (storage.h: memory does not grow with the
+  // archive); null = a cache of its own of kDefaultStorageCacheBytes.
+  static Result<std::unique_ptr<RocksArchive>> Open(const std::string& dir,
+                                                    std::shared_ptr<rocksdb::Cache> cache = {});
   // Replaces dir by a copy of a Checkpoint() (its table files hard-linked, they never change)
   // and opens it. The checkpoint itself is left as it was.
   static Result<std::unique_ptr<RocksArchive>> OpenFrom(const std::string& dir,
-                                                        const std::string& checkpoint_dir);
+                                                        const std::string& checkpoint_dir,
+                                                        std::shared_ptr<rocksdb::Cache> cache = {});
   // Flushes the memtables (writes skip the WAL) and writes a consistent copy of the archive
   // into dir, which must not exist: table files hard-linked, the rest copied.
   Status Checkpoint(const std::string& dir);
@@ -54,9 +54,8 @@ class RocksArchive final : public archive::Archive {
   uint64_t latest_sequence() const;
   // Disk and memory use, for /metrics.
   uint64_t approximate_bytes() const;
-  // Memory RocksDB holds outside the block cache for the open table files (their index and
-  // Bloom-filter blocks): it grows with the archive (BENCHMARKS.md, "Cost as history grows").
-  uint64_t table_readers_bytes() const;
+  // The RocksDB database, for MeasureStorageMemory (storage.h).
+  rocksdb::DB* db() const { return db_.get(); }
 
  private:
   explicit RocksArchive(rocksdb::DB* db);

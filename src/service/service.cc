@@ -14,7 +14,6 @@
 #include "rapidjson/writer.h"
 #include "rocksdb/db.h"
 #include "rocksdb/options.h"
-#include "rocksdb/slice_transform.h"
 #include "rocksdb/write_batch.h"
 #include "service/webhooks.h"
 
@@ -24,16 +23,7 @@ namespace {
 
 constexpr std::string_view kMetaAppliedSeq = "m/applied_seq";
 constexpr size_t kReplayStoreBatch = 2000;  // records per RocksDB write during recovery
-// RocksDB holds receipts only (the log is the write-ahead log): two background jobs for the two
-// cores, and memtables large enough that a busy second of receipts fits in one.
-constexpr int kStoreBackgroundJobs = 2;
-constexpr size_t kStoreWriteBufferBytes = 64 << 20;
-
 std::string pad20(uint64_t n) { return fmt::format("{:020d}", n); }
-std::string receipt_key(std::string_view receiver, uint64_t no) {
-  return fmt::format("r/{}/{}", receiver, pad20(no));
-}
-std::string all_receipts_key(uint64_t no) { return "a/" + pad20(no); }
 // Lane decisions for the audit, by Beijing day in decision order.
 std::string draw_key(CivilDate day, uint64_t seq, std::string_view invtNo) {
   return fmt::format("d/{}/{}/{}", format_date8(day), pad20(seq), invtNo);
@@ -42,30 +32,6 @@ std::string draw_key(CivilDate day, uint64_t seq, std::string_view invtNo) {
 std::string draw_by_list_key(std::string_view invtNo, uint64_t seq) {
   return fmt::format("di/{}/{}", invtNo, pad20(seq));
 }
-
-// Receipts and lane decisions are written in number order under a few prefixes ("a/",
-// "r/<receiver>/", "d/<day>/"). RocksDB keeps the last insert position per prefix, so an
-// insert starts next to the previous one of its prefix instead of at the top of a 64 MiB
-// skiplist (perf: the store's key comparisons were half of the store stage). Other keys
-// ("di/<invtNo>/": one prefix per list; meta keys) are inserted the ordinary way.
-class SequentialPrefix final : public rocksdb::SliceTransform {
- public:
-  const char* Name() const override { return "cbec.SequentialPrefix"; }
-  rocksdb::Slice Transform(const rocksdb::Slice& key) const override {
-    return rocksdb::Slice(key.data(), prefix_size(key));
-  }
-  bool InDomain(const rocksdb::Slice& key) const override { return prefix_size(key) != 0; }
-
- private:
-  static size_t prefix_size(const rocksdb::Slice& key) {
-    std::string_view k(key.data(), key.size());
-    if (k.size() < 3 || k[1] != '/') return 0;
-    if (k[0] == 'a') return 2;
-    if (k[0] != 'r' && k[0] != 'd') return 0;
-    size_t slash = k.find('/', 2);
-    return slash == std::string_view::npos ? 0 : slash + 1;
-  }
-};
 
 Status from_rocks(const rocksdb::Status& s, std::string_view what) {
   if (s.ok()) return Status::Ok();
@@ -136,12 +102,8 @@ Result<std::unique_ptr<Service>> Service::Open(ServiceOptions options) {
   lo.sync = s->options_.sync;
   TRY_ASSIGN(s->log_, cmdlog::CommandLog::Open(s->options_.data_dir + "/log", lo));
 
-  rocksdb::Options ro;
-  ro.create_if_missing = true;
-  ro.max_background_jobs = kStoreBackgroundJobs;
-  ro.write_buffer_size = kStoreWriteBufferBytes;
-  ro.memtable_insert_with_hint_prefix_extractor = std::make_shared<SequentialPrefix>();
-  ro.allow_concurrent_memtable_write = false;  // one writer (the store stage); hints need it
+  s->storage_cache_ = NewStorageCache(s->options_.storage_cache_bytes);
+  rocksdb::Options ro = ReceiptStoreOptions(s->storage_cache_);
   rocksdb::DB* db = nullptr;
   TRY(from_rocks(rocksdb::DB::Open(ro, s->options_.data_dir + "/state", &db), "open state store"));
   s->db_.reset(db);
@@ -286,8 +248,8 @@ Status Service::StoreReceipts(const std::vector<Applied*>& applied, uint64_t las
       uint64_t no = a->first_receipt_no + i;
       std::string& json = a->receipts_json[i];
       json = receipt_json(a->receipts[i], no);
-      batch.Put(receipt_key(a->receipts[i].receiver, no), json);
-      batch.Put(all_receipts_key(no), json);
+      batch.Put(ReceiptKey(a->receipts[i].receiver, no), json);
+      batch.Put(AllReceiptsKey(no), json);
     }
     for (const auto& d : a->draws) {
       std::string json = draw_record_json(d);
@@ -329,7 +291,8 @@ Result<uint64_t> Service::Restore() {
       why = std::string(body.status().message());
     } else if (body->size() < 8) {
       why = "state.bin holds no archive sequence";
-    } else if (auto archive = RocksArchive::OpenFrom(archive_dir, snap.path + "/archive");
+    } else if (auto archive = RocksArchive::OpenFrom(archive_dir, snap.path + "/archive",
+                                                               storage_cache_);
                !archive.ok()) {
       why = std::string(archive.status().message());
     } else {
@@ -362,7 +325,7 @@ Result<uint64_t> Service::Restore() {
     if (snapshot_stats_.skipped.empty())
       snapshot_stats_.skipped = fmt::format("{}: {}", snap.path, why);
   }
-  TRY_ASSIGN(archive_, RocksArchive::Open(archive_dir));
+  TRY_ASSIGN(archive_, RocksArchive::Open(archive_dir, storage_cache_));
   eo.archive = archive_.get();
   engine_ = std::make_unique<clearance::Engine>(std::move(eo));
   return uint64_t{0};
@@ -855,6 +818,11 @@ Status Service::health() const {
   TRY(log_->health());
   std::lock_guard lk(queue_mu_);
   return stopped_;
+}
+
+StorageMemory Service::StorageMemoryNow() const {
+  return MeasureStorageMemory(storage_cache_.get(),
+                              {db_.get(), archive_ ? archive_->db() : nullptr});
 }
 
 namespace {

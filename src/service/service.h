@@ -41,8 +41,10 @@
 #include "service/rocks_archive.h"
 #include "service/snapshot.h"
 #include "service/stats.h"
+#include "service/storage.h"
 
 namespace rocksdb {
+class Cache;
 class DB;
 }
 
@@ -104,6 +106,9 @@ struct ServiceOptions {
   // the lists in work and the recent ones. false keeps everything in memory (tests that want it).
   bool archive = true;
   TimeMs archive_after_ms = clearance::kDefaultArchiveAfterMs;
+  // The block cache the receipt store and the archive share, their index and filter blocks
+  // included (service/storage.h): with the memtables, the bound on what RocksDB holds.
+  size_t storage_cache_bytes = kDefaultStorageCacheBytes;
   // Snapshots (service/snapshot.h; need the archive): one every this much log time, taken by
   // the apply stage between batches, and one at graceful shutdown. 0 = none (every start
   // replays the whole log).
@@ -253,6 +258,8 @@ class Service {
   const SnapshotStats& snapshots() const { return snapshot_stats_; }
   // Size of the core's archive on disk and in its memtables (0 without one).
   uint64_t ArchiveBytes() const { return archive_ ? archive_->approximate_bytes() : 0; }
+  // What RocksDB holds in memory for the receipt store and the archive.
+  StorageMemory StorageMemoryNow() const;
   // The clock that stamps log time (ServiceOptions::clock or the wall clock), for callers that
   // turn relative times ("expires in 24 hours") into the absolute times a command carries.
   TimeMs Now() const;
@@ -312,6 +319,7 @@ class Service {
 
   ServiceOptions options_;
   std::unique_ptr<cmdlog::CommandLog> log_;
+  std::shared_ptr<rocksdb::Cache> storage_cache_;  // shared by db_ and archive_
   std::unique_ptr<rocksdb::DB> db_;
   std::unique_ptr<RocksArchive> archive_;  // before engine_: the engine uses it until destroyed
   std::unique_ptr<clearance::Engine> engine_;
