@@ -157,7 +157,9 @@ void ReturnBook::on_release(const ListRecord& L, ReleaseFacts facts) {
     }
   }
   f.release = std::move(facts);
-  lists_[L.invtNo] = std::move(f);
+  // A list is released once and its invtNo is a number this core issued, so the key is new: no
+  // archive lookup (emplace_new asserts it is not in memory).
+  lists_.emplace_new(L.invtNo) = std::move(f);
 }
 
 // ---- Cancel ----------------------------------------------------------------------------------
