@@ -47,7 +47,8 @@ Server start_server(const std::string& dir) {
   // one is being written and restarts start from snapshots with log tails of every length
   // (issue #3).
   std::string config = dir + "/serve.toml";
-  std::ofstream(config) << "snapshot_interval_seconds = 0.02\n";
+  // A small shared block cache (service/storage.h): restarts open the stores with it.
+  std::ofstream(config) << "snapshot_interval_seconds = 0.02\nstorage_cache_mib = 32\n";
   pid_t pid = fork();
   if (pid == 0) {
     int fd = open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
@@ -208,6 +209,12 @@ TEST(Crash, KillNineTwentyTimesLosesNothingAcknowledged) {
     if (it == feed.end()) ++missing;
     else if (it->second != json) ++changed;
   }
+  // The receipt store and the archive share the cache the configuration asked for.
+  auto metrics = (*client)->Request("GET", "/metrics", "", {{"X-API-Key", kRegulatorKey}});
+  ASSERT_TRUE(metrics.ok());
+  EXPECT_NE(metrics->body.find("\ncbec_storage_memory_bytes{part=\"cache_capacity\"} 33554432\n"),
+            std::string::npos)
+      << metrics->body;
   EXPECT_EQ(missing, 0u) << "acknowledged receipts lost";
   EXPECT_EQ(changed, 0u) << "acknowledged receipts changed";
   EXPECT_GT(acked.size(), 500u);
