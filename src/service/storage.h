@@ -30,7 +30,8 @@ namespace cbec::service {
 // Default capacity of the block cache the two stores share (data blocks, index and filter
 // partitions); `storage_cache_mib` in serve's configuration overrides it.
 inline constexpr size_t kDefaultStorageCacheBytes = size_t{256} << 20;
-// Bounds of the setting: below the minimum the partitions of a busy archive thrash.
+// Bounds of the setting (not measured at the edges): a floor so that the index and filter
+// partitions a busy archive probes still fit beside its data blocks, a ceiling against a typo.
 inline constexpr size_t kMinStorageCacheBytes = size_t{16} << 20;
 inline constexpr size_t kMaxStorageCacheBytes = size_t{64} << 30;
 
