@@ -56,8 +56,8 @@
 #include "demo/demo.h"
 #include "fmt/format.h"
 #include "gen/gen.h"
-#include "rocksdb/db.h"
 #include "rocksdb/cache.h"
+#include "rocksdb/db.h"
 #include "rocksdb/options.h"
 #include "rocksdb/write_batch.h"
 #include "service/rocks_archive.h"
@@ -386,9 +386,9 @@ int main(int argc, char** argv) {
                  "\trocksdb_mib\n";
   }
   std::cout << fmt::format(
-      "{:>11} {:>8} {:>10} {:>9} {:>9} {:>8} {:>8} {:>9} {:>8} {:>9} {:>9} {:>8} {:>9}\n",
-      "stored", "log days", "lists/s", "cpu µs", "store µs", "p50 µs", "p99 µs", "max µs",
-      "RSS MiB", "arch MiB", "store MiB", "hot", "rocks MiB");
+      "{:>11} {:>8} {:>10} {:>9} {:>9} {:>8} {:>8} {:>9} {:>8} {:>9} {:>9} {:>8} {:>9}\n", "stored",
+      "log days", "lists/s", "cpu µs", "store µs", "p50 µs", "p99 µs", "max µs", "RSS MiB",
+      "arch MiB", "store MiB", "hot", "rocks MiB");
   struct Row {
     uint64_t stored;
     double lists_per_s, p99;
@@ -491,7 +491,8 @@ int main(int argc, char** argv) {
         std::cout.flush();
         if (tsv_out) {
           tsv_out << fmt::format(
-              "{}\t{:.1f}\t{:.0f}\t{:.1f}\t{:.1f}\t{}\t{}\t{}\t{:.0f}\t{:.0f}\t{:.0f}\t{}\t{:.0f}\n",
+              "{}\t{:.1f}\t{:.0f}\t{:.1f}\t{:.1f}\t{}\t{}\t{}\t{:.0f}\t{:.0f}\t{:.0f}\t{}\t{:.0f}"
+              "\n",
               stored, log_days, lps, 1e6 * iv.apply_cpu / iv.lists, 1e6 * iv.store_wall / iv.lists,
               p50, p99, mx, rss, arch, st, hot.lists, rocks);
           tsv_out.flush();
@@ -517,10 +518,12 @@ int main(int argc, char** argv) {
           auto by_table = [&](const std::map<std::string, uint64_t>& m) {
             std::string t;
             for (const auto& [tag, n] : m)
-              if (double(n) / iv.lists >= 0.05) t += fmt::format(" {} {:.2f}", tag, double(n) / iv.lists);
+              if (double(n) / iv.lists >= 0.05)
+                t += fmt::format(" {} {:.2f}", tag, double(n) / iv.lists);
             return t;
           };
-          std::cout << "            archive gets per list by table, found:" << by_table(counting.hits_by_table)
+          std::cout << "            archive gets per list by table, found:"
+                    << by_table(counting.hits_by_table)
                     << "; not found:" << by_table(counting.misses_by_table) << "\n";
           std::cout << fmt::format(
               "            RocksDB memory: block cache {:.0f} of {:.0f} MiB ({:.0f} pinned), "

@@ -94,8 +94,8 @@ rocksdb::Options ArchiveOptions(std::shared_ptr<rocksdb::Cache> cache) {
   // ended instead of searching from the top.
   o.memtable_insert_with_hint_prefix_extractor = std::make_shared<TablePrefix>();
   o.allow_concurrent_memtable_write = false;  // hints need it (one writer anyway)
-  o.table_factory.reset(
-      rocksdb::NewBlockBasedTableFactory(bounded_tables(std::move(cache), kArchiveBloomBitsPerKey)));
+  o.table_factory.reset(rocksdb::NewBlockBasedTableFactory(
+      bounded_tables(std::move(cache), kArchiveBloomBitsPerKey)));
   return o;
 }
 
