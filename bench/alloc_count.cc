@@ -242,7 +242,7 @@ int main(int argc, char** argv) {
   const TimeMs now = beijing_midnight(CivilDate{2025, 6, 18}) + 8 * kMsPerHour;
 
   clearance::Engine engine(clearance::EngineOptions{reference, {}});
-  std::vector<ceb::Receipt> receipts;
+  ceb::Receipts receipts;
   receipts.reserve(4096);
   std::vector<clearance::DrawRecord> draws;
   draws.reserve(4096);

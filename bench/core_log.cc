@@ -160,7 +160,7 @@ int main(int argc, char** argv) {
       eo.archive = archive.get();
     }
     clearance::Engine engine(std::move(eo));
-    std::vector<ceb::Receipt> receipts;
+    ceb::Receipts receipts;
     std::vector<clearance::DrawRecord> draws;
     uint64_t seq = 0;
     {

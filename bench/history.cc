@@ -300,7 +300,7 @@ int main(int argc, char** argv) {
 
   const TimeMs t0 = beijing_midnight(CivilDate{2025, 1, 2}) + 8 * kMsPerHour;
   uint64_t seq = 0, receipt_no = 0;
-  std::vector<ceb::Receipt> receipts;
+  ceb::Receipts receipts;
   std::vector<clearance::DrawRecord> draws;
   Interval iv;
   TimeMs now = t0;

@@ -91,7 +91,7 @@ class Harness {
   }
   void setup_zone();
 
-  const std::vector<ceb::Receipt>& receipts() const { return receipts_; }
+  const ceb::Receipts& receipts() const { return receipts_; }
   // Receipts answering one record, oldest first.
   std::vector<const ceb::Receipt*> list_receipts(const std::string& copNo) const;
   std::vector<const ceb::Receipt*> order_receipts(const std::string& orderNo) const;
@@ -105,7 +105,7 @@ class Harness {
   std::shared_ptr<const ref::ReferenceData> reference_;
   std::unique_ptr<archive::MemoryArchive> archive_;  // before engine_, which uses it
   std::unique_ptr<clearance::Engine> engine_;
-  std::vector<ceb::Receipt> receipts_;
+  ceb::Receipts receipts_;
   uint64_t seq_ = 0;
   TimeMs now_;
 };

@@ -174,7 +174,7 @@ std::vector<ceb::Receipt> run_stream(Harness* h) {
   }
   h->advance_ms(30 * kMsPerHour);
   EXPECT_TRUE(h->apply(clearance::Tick{}).ok());
-  return h->receipts();
+  return {h->receipts().begin(), h->receipts().end()};
 }
 
 TEST(Replay, SameCommandsGiveIdenticalStateAndReceipts) {

@@ -205,7 +205,7 @@ TEST(ArchiveCodec, ListRecordAndItsExtraRoundTrip) {
 
   clearance::ListExtra x;
   x.hold = clearance::HoldKind::kArrival;
-  x.last = sample_receipt();
+  x.last = std::make_shared<const ceb::Receipt>(sample_receipt());
   x.caps = {{{"4101", 2026, "17019910"}, 250000}};
   x.lane = clearance::Lane::kRed;
   x.lane_findings = {{"R9", "f", "布控", "control"}};
@@ -216,10 +216,22 @@ TEST(ArchiveCodec, ListRecordAndItsExtraRoundTrip) {
   archive::ValueCodec<clearance::ListExtra>::get(xin, &xb);
   ASSERT_TRUE(xin.ok() && xin.at_end());
   EXPECT_EQ(xb.hold, x.hold);
-  EXPECT_EQ(xb.last, x.last);
+  ASSERT_TRUE(xb.last);
+  EXPECT_NE(xb.last, x.last);  // a receipt of its own ...
+  EXPECT_EQ(*xb.last, *x.last);  // ... with the same fields
   EXPECT_EQ(xb.caps, x.caps);
   EXPECT_EQ(xb.lane, x.lane);
   EXPECT_EQ(xb.lane_findings, x.lane_findings);
+
+  // A record that never got a receipt keeps none (it is written as an empty Receipt).
+  clearance::ListExtra none;
+  bytes.clear();
+  archive::ValueCodec<clearance::ListExtra>::put(w, none);
+  ByteReader nin(bytes);
+  xb.last = std::make_shared<const ceb::Receipt>(sample_receipt());
+  archive::ValueCodec<clearance::ListExtra>::get(nin, &xb);
+  ASSERT_TRUE(nin.ok() && nin.at_end());
+  EXPECT_EQ(xb.last, nullptr);
 }
 
 // ---- ColdMap ---------------------------------------------------------------------------------
@@ -330,7 +342,7 @@ struct EngineRun {
   std::shared_ptr<const ref::ReferenceData> ref = *ref::ReferenceData::LoadDefaults();
   archive::MemoryArchive archive;
   std::unique_ptr<clearance::Engine> engine;
-  std::vector<ceb::Receipt> receipts;
+  ceb::Receipts receipts;
   uint64_t seq = 0;
   TimeMs now = 0;
   TimeMs last_tick = 0;
@@ -458,7 +470,7 @@ TEST(EngineArchive, BatchPaymentReadsOnlyThePayableBills) {
   o.archive = &store;
   o.archive_after_ms = kMinuteMs;
   clearance::Engine engine(std::move(o));
-  std::vector<ceb::Receipt> receipts;
+  ceb::Receipts receipts;
   uint64_t seq = 0;
   TimeMs now = 0;
   auto apply = [&](clearance::Command::Body body, TimeMs t) {

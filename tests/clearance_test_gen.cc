@@ -59,7 +59,7 @@ TEST(GeneratedDay, TenThousandListsWithFivePercentFaults) {
   // clearance_test_supervision.cc.
   clearance::Engine engine(clearance::EngineOptions{
       *reference, [](const clearance::LaneContext&) { return clearance::Lane::kGreen; }});
-  std::vector<ceb::Receipt> receipts;
+  ceb::Receipts receipts;
   uint64_t seq = 0;
   TimeMs now = *parse_datetime14(sets.front().order.head.appTime);
   Fen need = 0;

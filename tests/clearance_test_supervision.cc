@@ -582,7 +582,7 @@ TEST(AutomatedRelease, WellFormedDemoTrafficNeedsAnOfficerForAtMostTwoPercent) {
   ASSERT_TRUE(generated.ok());
   const auto& sets = generated->sets;
   clearance::Engine engine(clearance::EngineOptions{*reference, {}});
-  std::vector<ceb::Receipt> receipts;
+  ceb::Receipts receipts;
   uint64_t seq = 0;
   TimeMs now = *parse_datetime14(sets.front().order.head.appTime);
   Fen need = 0;

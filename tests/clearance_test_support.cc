@@ -412,7 +412,7 @@ void Harness::setup_zone() {
 
 namespace {
 template <class Pred>
-std::vector<const ceb::Receipt*> select(const std::vector<ceb::Receipt>& all, Pred p) {
+std::vector<const ceb::Receipt*> select(const ceb::Receipts& all, Pred p) {
   std::vector<const ceb::Receipt*> out;
   for (const auto& r : all)
     if (p(r)) out.push_back(&r);

@@ -72,6 +72,17 @@ TEST(MessagesReceipts, EveryReceiptTypeValidatesAgainstTheXsd) {
   }
 }
 
+TEST(MessagesReceipts, SameRecordKeepsEveryFieldButTheStatusAndItsText) {
+  const Receipt r = receipt(MessageType::kCEB621, 7);  // every field set
+  Receipt want = r;
+  want.returnStatus = 0;
+  want.returnTime = 0;
+  want.returnInfo.clear();
+  want.findings.clear();
+  EXPECT_EQ(same_record(r), want);
+  EXPECT_FALSE(same_record(r).guid.empty());
+}
+
 TEST(MessagesReceipts, OptionalEmptyFieldsAreOmittedAndOrderFollowsTheXsd) {
   Receipt r = receipt(MessageType::kCEB621, 1);
   r.invtNo.clear();

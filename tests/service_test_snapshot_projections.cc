@@ -74,7 +74,7 @@ class Feed {
   clearance::Engine engine_;
   std::vector<Board*> boards_;
   std::vector<StatsCentre*> centres_;
-  std::vector<ceb::Receipt> receipts_;
+  ceb::Receipts receipts_;
   ObservedCommand observed_;
   TimeMs now_ = beijing_midnight(CivilDate{2025, 6, 16}) + 9 * kMsPerHour;
   uint64_t seq_ = 0;

@@ -443,16 +443,16 @@ class Engine {
   // REQUIRES: cmd.seq > last seq, cmd.time >= last time.
   // Returns non-OK only for an administrative or officer command that was refused (state
   // unchanged); business errors in documents are receipts, not statuses.
-  Status apply(const Command& cmd, std::vector<ceb::Receipt>* out) {
+  Status apply(const Command& cmd, ceb::Receipts* out) {
     return apply(cmd.seq, cmd.time, cmd.body, out);
   }
   // The same, for callers that hold the body elsewhere (the service applies it in place rather
   // than copying a parsed message of up to 100 records into a Command).
   Status apply(uint64_t seq, TimeMs time, const Command::Body& body,
-               std::vector<ceb::Receipt>* out);
+               ceb::Receipts* out);
   // The same, moving the documents of a message into the state instead of copying them: the
   // body is left valid but unspecified.
-  Status apply(uint64_t seq, TimeMs time, Command::Body&& body, std::vector<ceb::Receipt>* out);
+  Status apply(uint64_t seq, TimeMs time, Command::Body&& body, ceb::Receipts* out);
 
   // Queries (read-only).
   const Enterprise* enterprise(std::string_view code) const;

@@ -77,7 +77,7 @@ struct Engine::State {
   uint64_t invt_serial = 0;
   uint64_t rkd_serial = 0;
 
-  std::vector<Receipt>* out = nullptr;
+  ceb::Receipts* out = nullptr;
   std::vector<Engine::ListIntake> list_intake;  // of the command being applied
   // Set while applying a body the caller gave up (Engine::apply(Body&&)): the documents it
   // carries are moved into the state instead of copied.
@@ -95,22 +95,30 @@ struct Engine::State {
   const ref::Policy& policy_now() const { return ref().policy_at(beijing_date(now)); }
 
   // ---- receipts ----------------------------------------------------------------------------
-  Receipt base_receipt(MessageType t, const std::string& receiver, const std::string& guid) {
-    Receipt r;
-    r.answers = t;
-    r.receiver = receiver;
-    r.guid = guid;
-    r.returnTime = now;
+  // A receipt is built where it will live (the shared object), then issued: a Receipt is 19
+  // strings, and moving one costs a copy of each short string.
+  using NewReceipt = std::shared_ptr<Receipt>;
+  NewReceipt base_receipt(MessageType t, const std::string& receiver, const std::string& guid) {
+    auto r = std::make_shared<Receipt>();
+    r->answers = t;
+    r->receiver = receiver;
+    r->guid = guid;
+    r->returnTime = now;
     return r;
   }
-  void emit(Receipt r) { out->push_back(std::move(r)); }
+  void emit(NewReceipt r) { out->push_back(ceb::ReceiptPtr(std::move(r))); }
+  void emit(const ceb::ReceiptPtr& issued) { out->push_back(issued); }  // a replay's answer
+  // Emits r and returns it, for the record to keep as its latest.
+  const ceb::ReceiptPtr& issue(NewReceipt r) {
+    return out->push_back(ceb::ReceiptPtr(std::move(r)));
+  }
 
-  Receipt error_receipt(MessageType t, const std::string& receiver, const std::string& guid,
+  NewReceipt error_receipt(MessageType t, const std::string& receiver, const std::string& guid,
                         Problem p, std::vector<Finding> findings) {
-    Receipt r = base_receipt(t, receiver, guid);
-    r.returnStatus = error_code(t, p);
-    r.findings = std::move(findings);
-    r.returnInfo = ceb::join_return_info(fmt::format("[{}]", r.returnStatus), r.findings);
+    auto r = base_receipt(t, receiver, guid);
+    r->returnStatus = error_code(t, p);
+    r->findings = std::move(findings);
+    r->returnInfo = ceb::join_return_info(fmt::format("[{}]", r->returnStatus), r->findings);
     return r;
   }
 
@@ -150,29 +158,29 @@ struct Engine::State {
   }
 
   // ---- list receipts -----------------------------------------------------------------------
-  Receipt list_receipt(const ListRecord& L, int status, std::string info,
-                       std::vector<Finding> findings = {}) {
-    Receipt r = base_receipt(MessageType::kCEB621, L.sender, L.doc.head.guid);
-    r.customsCode = L.doc.head.customsCode;
-    r.ebpCode = L.doc.head.ebpCode;
-    r.ebcCode = L.doc.head.ebcCode;
-    r.agentCode = L.doc.head.agentCode;
-    r.copNo = L.doc.head.copNo;
-    r.preNo = L.preNo;
-    r.invtNo = L.invtNo;
-    r.returnStatus = status;
-    r.findings = std::move(findings);
-    r.returnInfo = r.findings.empty() ? std::move(info) : ceb::join_return_info(info, r.findings);
+  NewReceipt list_receipt(const ListRecord& L, int status, std::string info,
+                          std::vector<Finding> findings = {}) {
+    auto r = base_receipt(MessageType::kCEB621, L.sender, L.doc.head.guid);
+    r->customsCode = L.doc.head.customsCode;
+    r->ebpCode = L.doc.head.ebpCode;
+    r->ebcCode = L.doc.head.ebcCode;
+    r->agentCode = L.doc.head.agentCode;
+    r->copNo = L.doc.head.copNo;
+    r->preNo = L.preNo;
+    r->invtNo = L.invtNo;
+    r->returnStatus = status;
+    r->findings = std::move(findings);
+    r->returnInfo =
+        r->findings.empty() ? std::move(info) : ceb::join_return_info(info, r->findings);
     return r;
   }
 
   void record_list_status(ListRecord& L, int status, std::string info,
                           std::vector<Finding> findings = {}) {
-    Receipt r = list_receipt(L, status, std::move(info), std::move(findings));
+    auto r = list_receipt(L, status, std::move(info), std::move(findings));
     L.returnStatus = status;
-    L.history.push_back(StatusEvent{now, status, r.returnInfo});
-    list_extra[L.id].last = r;
-    emit(std::move(r));
+    L.history.push_back(StatusEvent{now, status, r->returnInfo});
+    list_extra[L.id].last = issue(std::move(r));
   }
 
   std::string next_pre_no() {
@@ -264,13 +272,11 @@ struct Engine::State {
       if (it == map.end()) return;
       auto& s = it->second;
       s.rec.returnStatus = st::kConcluded;
-      Receipt r = s.last;
-      r.returnStatus = st::kConcluded;
-      r.returnTime = now;
-      r.findings.clear();
-      r.returnInfo = "海关审结(清单已放行) / concluded: list released";
-      s.last = r;
-      emit(std::move(r));
+      auto r = std::make_shared<Receipt>(s.last ? ceb::same_record(*s.last) : Receipt{});
+      r->returnStatus = st::kConcluded;
+      r->returnTime = now;
+      r->returnInfo = "海关审结(清单已放行) / concluded: list released";
+      s.last = issue(std::move(r));
     };
     if (t == MessageType::kCEB311) conclude(orders);
     if (t == MessageType::kCEB411) conclude(payments);
@@ -303,22 +309,33 @@ struct Engine::State {
     conclude_partner(MessageType::kCEB511, waybill_key_of(L.doc));
   }
 
-  std::string missing_partners_text(const ListRecord& L) {
+  // A list's declared partners (drafts do not count). The pointers stay valid for the command:
+  // the tables are node-based and nothing is archived before the next Tick.
+  struct Partners {
+    const Stored<ceb::Order>* order = nullptr;
+    const Stored<ceb::Payment>* payment = nullptr;
+    const Stored<ceb::Logistics>* waybill = nullptr;
+    bool all() const { return order && payment && waybill; }
+  };
+  Partners partners_of(const ListRecord& L) {
+    Partners out;
     Key okey = order_key_of(L.doc);
-    auto o = orders.find(okey);
-    bool order = o != orders.end() && o->second.rec.returnStatus != st::kDraft;
-    bool payment = false;
+    if (auto o = orders.find(okey); o != orders.end() && o->second.rec.returnStatus != st::kDraft)
+      out.order = &o->second;
     if (auto pk = payment_by_order.find(okey); pk != payment_by_order.end()) {
       auto p = payments.find(pk->second);
-      payment = p != payments.end() && p->second.rec.returnStatus != st::kDraft;
+      if (p != payments.end() && p->second.rec.returnStatus != st::kDraft) out.payment = &p->second;
     }
     auto w = waybills.find(waybill_key_of(L.doc));
-    bool waybill = w != waybills.end() && w->second.rec.returnStatus != st::kDraft;
-    if (order && payment && waybill) return {};
+    if (w != waybills.end() && w->second.rec.returnStatus != st::kDraft) out.waybill = &w->second;
+    return out;
+  }
+  static std::string missing_partners_text(const Partners& p) {
+    if (p.all()) return {};
     std::vector<std::string> zh, en;
-    if (!order) zh.push_back("订单"), en.push_back("order");
-    if (!payment) zh.push_back("支付单"), en.push_back("payment");
-    if (!waybill) zh.push_back("运单"), en.push_back("waybill");
+    if (!p.order) zh.push_back("订单"), en.push_back("order");
+    if (!p.payment) zh.push_back("支付单"), en.push_back("payment");
+    if (!p.waybill) zh.push_back("运单"), en.push_back("waybill");
     return fmt::format("等待{} / waiting for {}", fmt::join(zh, "、"), fmt::join(en, ", "));
   }
 
@@ -439,27 +456,19 @@ struct Engine::State {
   }
 
   // Runs matching and review on a declared list and moves it to its next state.
-  void evaluate(ListRecord& L) {
+  // `found`: the list's partners when the caller has just looked them up.
+  void evaluate(ListRecord& L, std::optional<Partners> found = std::nullopt) {
     CBEC_ASSERT(L.state == ListState::kWaiting || L.state == ListState::kHeld);
     release_reservations(L);
     const auto& h = L.doc.head;
-    Key okey = order_key_of(L.doc);
-    auto o = orders.find(okey);
-    const Stored<ceb::Order>* order =
-        (o != orders.end() && o->second.rec.returnStatus != st::kDraft) ? &o->second : nullptr;
-    const Stored<ceb::Payment>* payment = nullptr;
-    if (auto pk = payment_by_order.find(okey); pk != payment_by_order.end()) {
-      auto p = payments.find(pk->second);
-      if (p != payments.end() && p->second.rec.returnStatus != st::kDraft) payment = &p->second;
-    }
-    auto w = waybills.find(waybill_key_of(L.doc));
-    const Stored<ceb::Logistics>* waybill =
-        (w != waybills.end() && w->second.rec.returnStatus != st::kDraft) ? &w->second : nullptr;
-
-    if (!order || !payment || !waybill) {
-      set_wait(L, ListState::kWaiting, HoldKind::kPartners, missing_partners_text(L));
+    const Partners partners = found ? *found : partners_of(L);
+    if (!partners.all()) {
+      set_wait(L, ListState::kWaiting, HoldKind::kPartners, missing_partners_text(partners));
       return;
     }
+    const Stored<ceb::Order>* order = partners.order;
+    const Stored<ceb::Payment>* payment = partners.payment;
+    const Stored<ceb::Logistics>* waybill = partners.waybill;
 
     std::vector<Finding> findings;
     CivilDate decl_date = list_date(L);
@@ -758,8 +767,8 @@ struct Engine::State {
   void apply_order(const std::string& sender, const ceb::Order& o) {
     const auto& h = o.head;
     auto answer = [&](Problem p, std::vector<Finding> f) {
-      Receipt r = error_receipt(MessageType::kCEB311, sender, h.guid, p, std::move(f));
-      r.ebpCode = h.ebpCode, r.ebcCode = h.ebcCode, r.orderNo = h.orderNo;
+      auto r = error_receipt(MessageType::kCEB311, sender, h.guid, p, std::move(f));
+      r->ebpCode = h.ebpCode, r->ebcCode = h.ebcCode, r->orderNo = h.orderNo;
       emit(std::move(r));
     };
     if (auto bad = check_sender(sender, kRoleEbp | kRoleEbc, {&h.ebpCode, &h.ebcCode},
@@ -775,10 +784,10 @@ struct Engine::State {
       return answer(p, {app_type_finding(p, "Order/OrderHead/appType", h.appType)});
     if (h.appType == "3") {
       orders.erase(it);
-      Receipt r = base_receipt(MessageType::kCEB311, sender, h.guid);
-      r.ebpCode = h.ebpCode, r.ebcCode = h.ebcCode, r.orderNo = h.orderNo;
-      r.returnStatus = st::kDeclaring;
-      r.returnInfo = "删除成功 / deleted";
+      auto r = base_receipt(MessageType::kCEB311, sender, h.guid);
+      r->ebpCode = h.ebpCode, r->ebcCode = h.ebcCode, r->orderNo = h.orderNo;
+      r->returnStatus = st::kDeclaring;
+      r->returnInfo = "删除成功 / deleted";
       return emit(std::move(r));
     }
     bool draft = h.appStatus == "1";
@@ -791,22 +800,21 @@ struct Engine::State {
     s.rec.sender = sender;
     s.rec.received_at = now;
     s.rec.returnStatus = draft ? st::kDraft : st::kAccepted;
-    Receipt r = base_receipt(MessageType::kCEB311, sender, h.guid);
-    r.ebpCode = h.ebpCode, r.ebcCode = h.ebcCode, r.orderNo = h.orderNo;
-    r.returnStatus = s.rec.returnStatus;
-    r.returnInfo = draft ? "暂存 / saved as draft"
+    auto r = base_receipt(MessageType::kCEB311, sender, h.guid);
+    r->ebpCode = h.ebpCode, r->ebcCode = h.ebcCode, r->orderNo = h.orderNo;
+    r->returnStatus = s.rec.returnStatus;
+    r->returnInfo = draft ? "暂存 / saved as draft"
                          : (h.appType == "2" ? "变更成功 / modified" : "入库成功 / accepted");
     keep(&s.doc, o);  // o (and h) may be moved from after this
-    s.last = r;
-    emit(std::move(r));
+    s.last = issue(std::move(r));
     if (!draft) reevaluate_for_order(key);
   }
 
   void apply_payment(const std::string& sender, const ceb::Payment& p) {
     const auto& h = p.head;
     auto answer = [&](Problem pr, std::vector<Finding> f) {
-      Receipt r = error_receipt(MessageType::kCEB411, sender, h.guid, pr, std::move(f));
-      r.payCode = h.payCode, r.payTransactionId = h.payTransactionId;
+      auto r = error_receipt(MessageType::kCEB411, sender, h.guid, pr, std::move(f));
+      r->payCode = h.payCode, r->payTransactionId = h.payTransactionId;
       emit(std::move(r));
     };
     if (auto bad = check_sender(sender, kRolePay, {&h.payCode}, "Payment/PaymentHead/payCode"))
@@ -837,10 +845,10 @@ struct Engine::State {
     }
     if (h.appType == "3") {
       payments.erase(key);
-      Receipt r = base_receipt(MessageType::kCEB411, sender, h.guid);
-      r.payCode = h.payCode, r.payTransactionId = h.payTransactionId;
-      r.returnStatus = st::kDeclaring;
-      r.returnInfo = "删除成功 / deleted";
+      auto r = base_receipt(MessageType::kCEB411, sender, h.guid);
+      r->payCode = h.payCode, r->payTransactionId = h.payTransactionId;
+      r->returnStatus = st::kDeclaring;
+      r->returnInfo = "删除成功 / deleted";
       return emit(std::move(r));
     }
     bool draft = h.appStatus == "1";
@@ -849,22 +857,21 @@ struct Engine::State {
     s.rec.received_at = now;
     s.rec.returnStatus = draft ? st::kDraft : st::kAccepted;
     payment_by_order[okey] = key;
-    Receipt r = base_receipt(MessageType::kCEB411, sender, h.guid);
-    r.payCode = h.payCode, r.payTransactionId = h.payTransactionId;
-    r.returnStatus = s.rec.returnStatus;
-    r.returnInfo = draft ? "暂存 / saved as draft"
+    auto r = base_receipt(MessageType::kCEB411, sender, h.guid);
+    r->payCode = h.payCode, r->payTransactionId = h.payTransactionId;
+    r->returnStatus = s.rec.returnStatus;
+    r->returnInfo = draft ? "暂存 / saved as draft"
                          : (h.appType == "2" ? "变更成功 / modified" : "入库成功 / accepted");
     keep(&s.doc, p);  // p (and h) may be moved from after this
-    s.last = r;
-    emit(std::move(r));
+    s.last = issue(std::move(r));
     if (!draft) reevaluate_for_order(okey);
   }
 
   void apply_waybill(const std::string& sender, const ceb::Logistics& w) {
     const auto& h = w.head;
     auto answer = [&](Problem p, std::vector<Finding> f) {
-      Receipt r = error_receipt(MessageType::kCEB511, sender, h.guid, p, std::move(f));
-      r.logisticsCode = h.logisticsCode, r.logisticsNo = h.logisticsNo;
+      auto r = error_receipt(MessageType::kCEB511, sender, h.guid, p, std::move(f));
+      r->logisticsCode = h.logisticsCode, r->logisticsNo = h.logisticsNo;
       emit(std::move(r));
     };
     if (auto bad = check_sender(sender, kRoleLogistics, {&h.logisticsCode},
@@ -880,10 +887,10 @@ struct Engine::State {
       return answer(p, {app_type_finding(p, "Logistics/LogisticsHead/appType", h.appType)});
     if (h.appType == "3") {
       waybills.erase(it);
-      Receipt r = base_receipt(MessageType::kCEB511, sender, h.guid);
-      r.logisticsCode = h.logisticsCode, r.logisticsNo = h.logisticsNo;
-      r.returnStatus = st::kDeclaring;
-      r.returnInfo = "删除成功 / deleted";
+      auto r = base_receipt(MessageType::kCEB511, sender, h.guid);
+      r->logisticsCode = h.logisticsCode, r->logisticsNo = h.logisticsNo;
+      r->returnStatus = st::kDeclaring;
+      r->returnInfo = "删除成功 / deleted";
       return emit(std::move(r));
     }
     if (h.packNo != 1) {
@@ -898,25 +905,24 @@ struct Engine::State {
     s.rec.sender = sender;
     s.rec.received_at = now;
     s.rec.returnStatus = draft ? st::kDraft : st::kAccepted;
-    Receipt r = base_receipt(MessageType::kCEB511, sender, h.guid);
-    r.logisticsCode = h.logisticsCode, r.logisticsNo = h.logisticsNo;
-    r.returnStatus = s.rec.returnStatus;
-    r.returnInfo = draft ? "暂存 / saved as draft"
+    auto r = base_receipt(MessageType::kCEB511, sender, h.guid);
+    r->logisticsCode = h.logisticsCode, r->logisticsNo = h.logisticsNo;
+    r->returnStatus = s.rec.returnStatus;
+    r->returnInfo = draft ? "暂存 / saved as draft"
                          : (h.appType == "2" ? "变更成功 / modified" : "入库成功 / accepted");
     keep(&s.doc, w);  // w (and h) may be moved from after this
-    s.last = r;
-    emit(std::move(r));
+    s.last = issue(std::move(r));
     if (!draft) reevaluate_for_waybill(key);
   }
 
   void apply_list(const std::string& sender, const ceb::Inventory& inv) {
     const auto& h = inv.head;
     auto answer = [&](Problem p, std::vector<Finding> f, const ListRecord* existing) {
-      Receipt r = error_receipt(MessageType::kCEB621, sender, h.guid, p, std::move(f));
-      r.customsCode = h.customsCode, r.ebpCode = h.ebpCode, r.ebcCode = h.ebcCode;
-      r.agentCode = h.agentCode, r.copNo = h.copNo.empty() ? h.guid.substr(0, 20) : h.copNo;
-      r.preNo = existing ? existing->preNo : next_pre_no();
-      r.invtNo = existing ? existing->invtNo : "";
+      auto r = error_receipt(MessageType::kCEB621, sender, h.guid, p, std::move(f));
+      r->customsCode = h.customsCode, r->ebpCode = h.ebpCode, r->ebcCode = h.ebcCode;
+      r->agentCode = h.agentCode, r->copNo = h.copNo.empty() ? h.guid.substr(0, 20) : h.copNo;
+      r->preNo = existing ? existing->preNo : next_pre_no();
+      r->invtNo = existing ? existing->invtNo : "";
       emit(std::move(r));
     };
     if (auto bad = check_sender(sender, kRoleAgent | kRoleEbc, {&h.agentCode, &h.ebcCode},
@@ -965,7 +971,7 @@ struct Engine::State {
       release_reservations(L);
       clear_wait(L);
       unlink(L);
-      Receipt r = list_receipt(L, st::kDeclaring, "删除成功 / deleted");
+      auto r = list_receipt(L, st::kDeclaring, "删除成功 / deleted");
       list_by_cop.erase(key);
       if (!L.invtNo.empty()) list_by_invt.erase(L.invtNo);
       if (auto latest = latest_list_by_order.find(order_key_of(L.doc));
@@ -1011,20 +1017,21 @@ struct Engine::State {
     L->state = ListState::kWaiting;
     buyer_names[normalize_id_number(head.buyerIdNumber)] = normalize_text(head.buyerName);
     link(*L);
-    std::string waiting = missing_partners_text(*L);
+    const Partners partners = partners_of(*L);
+    std::string waiting = missing_partners_text(partners);
     record_list_status(
         *L, st::kAccepted,
         fmt::format("{} / {}, invtNo {}{}{}", head.appType == "2" ? "变更成功" : "申报成功",
                     head.appType == "2" ? "modified" : "declared", L->invtNo,
                     waiting.empty() ? "" : "; ", waiting));
-    evaluate(*L);
+    evaluate(*L, partners);
   }
 
   void apply_waybill_status(const std::string& sender, const ceb::LogisticsStatus& s) {
     auto answer = [&](Problem p, std::vector<Finding> f) {
-      Receipt r = error_receipt(MessageType::kCEB513, sender, s.guid, p, std::move(f));
-      r.logisticsCode = s.logisticsCode, r.logisticsNo = s.logisticsNo;
-      r.logisticsStatus = s.logisticsStatus;
+      auto r = error_receipt(MessageType::kCEB513, sender, s.guid, p, std::move(f));
+      r->logisticsCode = s.logisticsCode, r->logisticsNo = s.logisticsNo;
+      r->logisticsStatus = s.logisticsStatus;
       emit(std::move(r));
     };
     if (auto bad = check_sender(sender, kRoleLogistics, {&s.logisticsCode},
@@ -1043,14 +1050,13 @@ struct Engine::State {
     stored.rec.sender = sender;
     stored.rec.received_at = now;
     stored.rec.returnStatus = st::kAccepted;
-    Receipt r = base_receipt(MessageType::kCEB513, sender, s.guid);
-    r.logisticsCode = s.logisticsCode, r.logisticsNo = s.logisticsNo;
-    r.logisticsStatus = s.logisticsStatus;
-    r.returnStatus = st::kAccepted;
-    r.returnInfo = "签收信息入库成功 / signed-for status accepted";
+    auto r = base_receipt(MessageType::kCEB513, sender, s.guid);
+    r->logisticsCode = s.logisticsCode, r->logisticsNo = s.logisticsNo;
+    r->logisticsStatus = s.logisticsStatus;
+    r->returnStatus = st::kAccepted;
+    r->returnInfo = "签收信息入库成功 / signed-for status accepted";
     keep(&stored.doc, s);  // s may be moved from after this
-    stored.last = r;
-    emit(std::move(r));
+    stored.last = issue(std::move(r));
     if (auto l = list_by_waybill.find(key); l != list_by_waybill.end()) {
       ListRecord& L = lists.at(l->second);
       if (L.state == ListState::kReleased) {
@@ -1063,8 +1069,8 @@ struct Engine::State {
   void apply_delivery(const std::string& sender, const ceb::Delivery& dlv) {
     const auto& h = dlv.head;
     auto answer = [&](Problem p, std::vector<Finding> f) {
-      Receipt r = error_receipt(MessageType::kCEB711, sender, h.guid, p, std::move(f));
-      r.customsCode = h.customsCode, r.operatorCode = h.operatorCode, r.copNo = h.copNo;
+      auto r = error_receipt(MessageType::kCEB711, sender, h.guid, p, std::move(f));
+      r->customsCode = h.customsCode, r->operatorCode = h.operatorCode, r->copNo = h.copNo;
       emit(std::move(r));
     };
     if (auto bad = check_sender(sender, kRoleOperator, {&h.operatorCode},
@@ -1085,14 +1091,13 @@ struct Engine::State {
     stored.rec.sender = sender;
     stored.rec.received_at = now;
     stored.rec.returnStatus = st::kAccepted;
-    Receipt r = base_receipt(MessageType::kCEB711, sender, head.guid);
-    r.customsCode = head.customsCode, r.operatorCode = head.operatorCode, r.copNo = head.copNo;
-    r.rkdNo = fmt::format("R{}{:09d}", format_date8(beijing_date(now)), ++rkd_serial);
-    r.returnStatus = st::kAccepted;
-    r.returnInfo = fmt::format("入库成功，运抵{}票 / accepted, {} parcels arrived",
+    auto r = base_receipt(MessageType::kCEB711, sender, head.guid);
+    r->customsCode = head.customsCode, r->operatorCode = head.operatorCode, r->copNo = head.copNo;
+    r->rkdNo = fmt::format("R{}{:09d}", format_date8(beijing_date(now)), ++rkd_serial);
+    r->returnStatus = st::kAccepted;
+    r->returnInfo = fmt::format("入库成功，运抵{}票 / accepted, {} parcels arrived",
                                stored.doc.lists.size(), stored.doc.lists.size());
-    stored.last = r;
-    emit(std::move(r));
+    stored.last = issue(std::move(r));
     for (const auto& line : stored.doc.lists) {
       Key wkey{head.logisticsCode, line.logisticsNo};
       arrived[wkey];
@@ -1341,13 +1346,13 @@ struct Engine::State {
                                    p.hallCode, p.clerk, p.hallCode, p.clerk);
     record_list_status(L, st::kClosed, info);
     auto w = waybills.find(waybill_key_of(L.doc));
-    Receipt r = base_receipt(MessageType::kCEB511, p.hallCode,
+    auto r = base_receipt(MessageType::kCEB511, p.hallCode,
                              w != waybills.end() ? w->second.doc.head.guid : L.doc.head.guid);
-    r.logisticsCode = L.doc.head.logisticsCode;
-    r.logisticsNo = L.doc.head.logisticsNo;
-    r.invtNo = L.invtNo;
-    r.returnStatus = st::kClosed;
-    r.returnInfo = info;
+    r->logisticsCode = L.doc.head.logisticsCode;
+    r->logisticsNo = L.doc.head.logisticsNo;
+    r->invtNo = L.invtNo;
+    r->returnStatus = st::kClosed;
+    r->returnInfo = info;
     emit(std::move(r));
     return Status::Ok();
   }
@@ -1370,7 +1375,7 @@ struct Engine::State {
                         return it == list_by_invt.end() ? nullptr : &lists.at(it->second);
                       },
                       [this] { return next_pre_no(); },
-                      [this](Receipt r) { emit(std::move(r)); }};
+                      out};
   }
   void open_tax_bill(const ListRecord& L) {
     CivilDate release_date = beijing_date(now);
@@ -1435,7 +1440,7 @@ Engine::Engine(EngineOptions options) : s_(std::make_unique<State>()) {
 Engine::~Engine() = default;
 
 Status Engine::apply(uint64_t seq, TimeMs time, const Command::Body& command,
-                     std::vector<ceb::Receipt>* out) {
+                     ceb::Receipts* out) {
   CBEC_ASSERT(seq > s_->last_seq);
   CBEC_ASSERT(time >= s_->now);
   s_->last_seq = seq;
@@ -1512,7 +1517,7 @@ void Engine::take_draws(std::vector<DrawRecord>* out) { s_->sup.take_draws(out);
 const std::vector<Engine::ListIntake>& Engine::list_intake() const { return s_->list_intake; }
 
 Status Engine::apply(uint64_t seq, TimeMs time, Command::Body&& body,
-                     std::vector<ceb::Receipt>* out) {
+                     ceb::Receipts* out) {
   s_->take_docs = true;
   Status st = apply(seq, time, std::as_const(body), out);
   s_->take_docs = false;
@@ -1588,7 +1593,7 @@ std::string Engine::dump_state() const {
   s.list_extra.for_each_sorted([&](uint64_t id, const ListExtra& x) {
     o << "extra " << id << " hold " << static_cast<int>(x.hold) << " lane "
       << (x.lane ? static_cast<int>(*x.lane) : -1) << " caps " << x.caps.size() << " last "
-      << x.last.returnStatus << "\n";
+      << (x.last ? x.last->returnStatus : 0) << "\n";
   });
   auto dump_index = [&](std::string_view name, const State::Table<Key, uint64_t>& index) {
     index.for_each_sorted([&](const Key& k, uint64_t id) {

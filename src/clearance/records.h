@@ -31,12 +31,12 @@ template <class Doc>
 struct Stored {
   Doc doc;
   DocRecord rec;
-  ceb::Receipt last;  // the latest receipt issued for this record (answer to a replay)
+  ceb::ReceiptPtr last;  // the latest receipt issued for this record (answer to a replay)
 };
 
 struct ListExtra {
   HoldKind hold = HoldKind::kNone;
-  ceb::Receipt last;
+  ceb::ReceiptPtr last;
   CapUse caps;  // counted on release
   std::optional<Lane> lane;                 // decided once (cleared when the list is modified)
   std::vector<ceb::Finding> lane_findings;  // what chose a yellow or red lane

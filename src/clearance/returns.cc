@@ -14,6 +14,7 @@ namespace cbec::clearance {
 using ceb::Finding;
 using ceb::MessageType;
 using ceb::Receipt;
+using ceb::ReceiptPtr;
 namespace st = ceb::status;
 
 int64_t days_since_release(TimeMs released_at, TimeMs t) {
@@ -48,21 +49,22 @@ CivilDate add_days(CivilDate d, int64_t n) { return civil_from_days(days_from_ci
 std::string qty_text(int64_t units) { return format_decimal(Decimal::of_units(units)); }
 
 // Receipt of a CEB623/CEB625 record: the shape of CEB624/CEB626.
+// Built in the shared object it is issued as (see NewReceipt in engine.cc).
 template <class Head>
-Receipt record_receipt(MessageType t, const std::string& receiver, const Head& h,
-                       const std::string& preNo, TimeMs now) {
-  Receipt r;
-  r.answers = t;
-  r.receiver = receiver;
-  r.guid = h.guid;
-  r.customsCode = h.customsCode;
-  r.agentCode = h.agentCode;
-  r.ebpCode = h.ebpCode;
-  r.ebcCode = h.ebcCode;
-  r.copNo = h.copNo.empty() ? h.guid.substr(0, 20) : h.copNo;
-  r.preNo = preNo;
-  r.invtNo = h.invtNo.size() == 18 ? h.invtNo : "";
-  r.returnTime = now;
+std::shared_ptr<Receipt> record_receipt(MessageType t, const std::string& receiver, const Head& h,
+                                        const std::string& preNo, TimeMs now) {
+  auto r = std::make_shared<Receipt>();
+  r->answers = t;
+  r->receiver = receiver;
+  r->guid = h.guid;
+  r->customsCode = h.customsCode;
+  r->agentCode = h.agentCode;
+  r->ebpCode = h.ebpCode;
+  r->ebcCode = h.ebcCode;
+  r->copNo = h.copNo.empty() ? h.guid.substr(0, 20) : h.copNo;
+  r->preNo = preNo;
+  r->invtNo = h.invtNo.size() == 18 ? h.invtNo : "";
+  r->returnTime = now;
   return r;
 }
 
@@ -170,13 +172,13 @@ bool ReturnBook::apply_cancel(ReturnsCtx& c, const std::string& sender, const ce
   Key key{h.agentCode, h.copNo};
   auto existing = cancels_.find(key);
   auto answer = [&](Problem p, std::vector<Finding> findings) {
-    Receipt r = record_receipt(
+    auto r = record_receipt(
         t, sender, h, existing != cancels_.end() ? existing->second.rec.preNo : c.next_pre_no(),
         c.now);
-    r.returnStatus = error_code(t, p);
-    r.findings = std::move(findings);
-    r.returnInfo = ceb::join_return_info(fmt::format("[{}]", r.returnStatus), r.findings);
-    c.emit(std::move(r));
+    r->returnStatus = error_code(t, p);
+    r->findings = std::move(findings);
+    r->returnInfo = ceb::join_return_info(fmt::format("[{}]", r->returnStatus), r->findings);
+    c.out->push_back(ReceiptPtr(std::move(r)));
     return false;
   };
   if (r1) return answer(r1->first, {r1->second});
@@ -187,7 +189,8 @@ bool ReturnBook::apply_cancel(ReturnsCtx& c, const std::string& sender, const ce
   uint64_t digest = ceb::record_digest(h);
   if (existing != cancels_.end()) {
     if (existing->second.rec.digest == digest) {
-      c.emit(existing->second.last);  // the same request again: the receipt already issued
+      // The same request again: the receipt already issued.
+      c.out->push_back(existing->second.last);
       return false;
     }
     if (existing->second.rec.state != ReturnRecord::State::kDraft) {
@@ -213,11 +216,10 @@ bool ReturnBook::apply_cancel(ReturnsCtx& c, const std::string& sender, const ce
     e.rec.digest = digest;
     e.rec.returnStatus = status;
     e.rec.applied_at = c.now;
-    Receipt r = record_receipt(t, sender, h, e.rec.preNo, c.now);
-    r.returnStatus = status;
-    r.returnInfo = std::move(info);
-    e.last = r;
-    c.emit(std::move(r));
+    auto r = record_receipt(t, sender, h, e.rec.preNo, c.now);
+    r->returnStatus = status;
+    r->returnInfo = std::move(info);
+    e.last = c.out->push_back(ReceiptPtr(std::move(r)));
     return e;
   };
   if (h.appStatus == "1") {
@@ -519,21 +521,20 @@ void ReturnBook::apply_return(ReturnsCtx& c, const std::string& sender, const ce
   Key key{h.agentCode, h.copNo};
   auto existing = refunds_.find(key);
   auto answer = [&](Problem p, std::vector<Finding> findings) {
-    Receipt r = record_receipt(
+    auto r = record_receipt(
         t, sender, h, existing != refunds_.end() ? existing->second.rec.preNo : c.next_pre_no(),
         c.now);
-    r.returnStatus = error_code(t, p);
-    r.findings = std::move(findings);
-    r.returnInfo = ceb::join_return_info(fmt::format("[{}]", r.returnStatus), r.findings);
-    c.emit(std::move(r));
+    r->returnStatus = error_code(t, p);
+    r->findings = std::move(findings);
+    r->returnInfo = ceb::join_return_info(fmt::format("[{}]", r->returnStatus), r->findings);
+    c.out->push_back(ReceiptPtr(std::move(r)));
   };
   auto receipt = [&](Entry& e, int status, std::string info) {
-    Receipt r = record_receipt(t, sender, h, e.rec.preNo, c.now);
-    r.returnStatus = status;
-    r.returnInfo = std::move(info);
+    auto r = record_receipt(t, sender, h, e.rec.preNo, c.now);
+    r->returnStatus = status;
+    r->returnInfo = std::move(info);
     e.rec.returnStatus = status;
-    e.last = r;
-    c.emit(std::move(r));
+    e.last = c.out->push_back(ReceiptPtr(std::move(r)));
   };
   if (r1) return answer(r1->first, {r1->second});
   if (h.copNo.empty())
@@ -544,7 +545,7 @@ void ReturnBook::apply_return(ReturnsCtx& c, const std::string& sender, const ce
   uint64_t digest = ceb::record_digest(rec);
   using S = ReturnRecord::State;
   if (existing != refunds_.end() && existing->second.rec.digest == digest) {
-    c.emit(existing->second.last);  // the same request again: the receipt already issued
+    c.out->push_back(existing->second.last);  // the same request again: the receipt issued
     return;
   }
   const bool exists = existing != refunds_.end();
@@ -591,11 +592,11 @@ void ReturnBook::apply_return(ReturnsCtx& c, const std::string& sender, const ce
           format_fen(e.rec.tax_fen), format_fen(e.rec.quota_fen), format_fen(e.rec.tax_fen),
           format_fen(e.rec.quota_fen));
     }
-    Receipt r = record_receipt(t, sender, h, e.rec.preNo, c.now);
-    r.returnStatus = st::kDeclaring;
-    r.returnInfo = std::move(info);
+    auto r = record_receipt(t, sender, h, e.rec.preNo, c.now);
+    r->returnStatus = st::kDeclaring;
+    r->returnInfo = std::move(info);
     refunds_.erase(existing);  // the key is free again, as for a deleted list
-    c.emit(std::move(r));
+    c.out->push_back(ReceiptPtr(std::move(r)));
     return;
   }
   if (h.appStatus == "1") {
@@ -765,17 +766,16 @@ Status ReturnBook::arrival(ReturnsCtx& c, const ReturnArrival& a) {
   lapses_.erase({e.rec.lapse_at, it->first});
   e.rec.state = S::kArrived;
   e.rec.arrived_at = c.now;
-  Receipt r = e.last;
-  r.returnStatus = st::kConcluded;
-  r.returnTime = c.now;
-  r.findings.clear();
-  r.returnInfo = fmt::format(
+  auto r = std::make_shared<Receipt>(e.last ? *e.last : Receipt{});
+  r->returnStatus = st::kConcluded;
+  r->returnTime = c.now;
+  r->findings.clear();
+  r->returnInfo = fmt::format(
       "退货已运抵入区({})，税款{}不予征收{} / goods back in the zone ({}): tax {} not levied{}",
       a.operatorCode, format_fen(e.rec.tax_fen), bonded ? "，保税库存已恢复" : "", a.operatorCode,
       format_fen(e.rec.tax_fen), bonded ? "; bonded stock restored" : "");
-  e.rec.returnStatus = r.returnStatus;
-  e.last = r;
-  c.emit(std::move(r));
+  e.rec.returnStatus = r->returnStatus;
+  e.last = c.out->push_back(ReceiptPtr(std::move(r)));
   return Status::Ok();
 }
 
@@ -792,20 +792,19 @@ void ReturnBook::lapse_due(ReturnsCtx& c) {
     c.bills.record_credit(e.rec.agentCode,
                           TaxCreditEvent{TaxCreditEvent::Kind::kLapsedReturn, c.now, e.rec.invtNo,
                                          e.rec.copNo, e.rec.tax_fen});
-    Receipt r = e.last;
-    r.returnStatus = st::kRejected;
-    r.returnTime = c.now;
-    r.findings = {make_finding(
+    auto r = std::make_shared<Receipt>(e.last ? *e.last : Receipt{});
+    r->returnStatus = st::kRejected;
+    r->returnTime = c.now;
+    r->findings = {make_finding(
         kReturnRule, "InvtRefund/InvtRefundHead/invtNo",
         fmt::format("退货货物未在期限内运抵入区，退货失效：税款{}与年度累计{}恢复",
                     format_fen(e.rec.tax_fen), format_fen(e.rec.quota_fen)),
         fmt::format("the goods were not back in the zone in time: the return lapsed, tax {} "
                     "and annual total {} reinstated",
                     format_fen(e.rec.tax_fen), format_fen(e.rec.quota_fen)))};
-    r.returnInfo = ceb::join_return_info("退货失效 / return lapsed", r.findings);
-    e.rec.returnStatus = r.returnStatus;
-    e.last = r;
-    c.emit(std::move(r));
+    r->returnInfo = ceb::join_return_info("退货失效 / return lapsed", r->findings);
+    e.rec.returnStatus = r->returnStatus;
+    e.last = c.out->push_back(ReceiptPtr(std::move(r)));
   }
 }
 

@@ -63,7 +63,7 @@ struct ReturnsCtx {
   TaxBook& bills;
   std::function<ListRecord*(std::string_view invtNo)> list_by_invt;
   std::function<std::string()> next_pre_no;
-  std::function<void(ceb::Receipt)> emit;
+  ceb::Receipts* out;  // the command's receipts
 };
 
 using SenderCheck = std::optional<std::pair<Problem, ceb::Finding>>;
@@ -85,7 +85,7 @@ class ReturnBook {
     ReturnRecord rec;
     TaxDelta delta;  // returns: exactly what was taken off the bill (and is put back on lapse)
     CapUse caps;     // returns: exactly what was taken off the caps
-    ceb::Receipt last;
+    ceb::ReceiptPtr last;
   };
 
   void on_release(const ListRecord& L, ReleaseFacts facts);

@@ -31,7 +31,7 @@ int demo(const DemoArgs& args) {
   TimeMs now = generated->sets.front().order.head.appTime.empty()
                    ? 0
                    : *parse_datetime14(generated->sets.front().order.head.appTime);
-  std::vector<ceb::Receipt> receipts;
+  ceb::Receipts receipts;
   Fen guarantee_needed = 0;
   for (const auto& [code, fen] : generated->tax_by_guarantor_fen) guarantee_needed += fen;
   for (auto& body : demo::setup_commands(zone, guarantee_needed * 2)) {

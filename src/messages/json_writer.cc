@@ -122,12 +122,17 @@ std::string write_message_json(const Message& m) {
 }
 
 std::string write_receipts_json(std::span<const Receipt> receipts) {
+  return write_receipts_json(internal::receipt_pointers(receipts));
+}
+
+std::string write_receipts_json(std::span<const Receipt* const> receipts) {
   internal::check_receipt_batch(receipts);
-  MessageType type = receipts.front().answers;
-  return message_object(receipt_root_name(type), receipts.front().guid, "1.0", [&](JsonWriter* w) {
+  MessageType type = receipts.front()->answers;
+  return message_object(receipt_root_name(type), receipts.front()->guid, "1.0", [&](JsonWriter* w) {
     put_key(w, receipt_record_name(type));
     w->StartArray();
-    for (const Receipt& r : receipts) {
+    for (const Receipt* p : receipts) {
+      const Receipt& r = *p;
       w->StartObject();
       internal::with_return_record(r, [&](const auto& ret) { put_fields(w, ret); });
       put_key(w, "findings");

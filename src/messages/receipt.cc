@@ -80,6 +80,29 @@ std::string derived_guid(const FormatError& e) {
 
 }  // namespace
 
+Receipt same_record(const Receipt& r) {
+  Receipt out;
+  out.answers = r.answers;
+  out.receiver = r.receiver;
+  out.guid = r.guid;
+  out.customsCode = r.customsCode;
+  out.ebpCode = r.ebpCode;
+  out.ebcCode = r.ebcCode;
+  out.agentCode = r.agentCode;
+  out.orderNo = r.orderNo;
+  out.payCode = r.payCode;
+  out.payTransactionId = r.payTransactionId;
+  out.logisticsCode = r.logisticsCode;
+  out.logisticsNo = r.logisticsNo;
+  out.logisticsStatus = r.logisticsStatus;
+  out.copNo = r.copNo;
+  out.preNo = r.preNo;
+  out.invtNo = r.invtNo;
+  out.operatorCode = r.operatorCode;
+  out.rkdNo = r.rkdNo;
+  return out;
+}
+
 std::string return_status_text(int returnStatus) {
   for (const StatusText& s : kStatusTexts) {
     if (s.status == returnStatus) return std::string(s.text);
@@ -123,9 +146,17 @@ std::string receipt_field(const Receipt& r, std::string_view name) {
   return {};
 }
 
-void check_receipt_batch(std::span<const Receipt> receipts) {
+void check_receipt_batch(std::span<const Receipt* const> receipts) {
   CBEC_ASSERT(!receipts.empty() && receipts.size() <= kMaxReceiptsPerMessage);
-  for (const Receipt& r : receipts) CBEC_ASSERT(r.answers == receipts.front().answers);
+  for (const Receipt* r : receipts)
+    CBEC_ASSERT(r != nullptr && r->answers == receipts.front()->answers);
+}
+
+std::vector<const Receipt*> receipt_pointers(std::span<const Receipt> receipts) {
+  std::vector<const Receipt*> out;
+  out.reserve(receipts.size());
+  for (const Receipt& r : receipts) out.push_back(&r);
+  return out;
 }
 
 MessageReturn make_message_return(const FormatError& e) {

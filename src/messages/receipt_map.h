@@ -57,7 +57,8 @@ decltype(auto) with_return_record(const Receipt& r, F&& f) {
 }
 
 // REQUIRES (asserted): 1..100 receipts, all answering the same request type.
-void check_receipt_batch(std::span<const Receipt> receipts);
+void check_receipt_batch(std::span<const Receipt* const> receipts);
+std::vector<const Receipt*> receipt_pointers(std::span<const Receipt> receipts);
 
 // The MessageReturn record of a CEB900 with every facet of the XSD met: a 36-character guid,
 // returnInfo ≤ 5000 characters, texts sanitised to valid XML characters.

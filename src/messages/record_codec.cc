@@ -129,4 +129,14 @@ void decode_receipt(ByteReader& in, Receipt* r) {
   for (Finding& f : r->findings) decode_finding(in, &f);
 }
 
+void encode_receipt(ByteWriter& w, const ReceiptPtr& r) {
+  static const Receipt kNone;
+  encode_receipt(w, r ? *r : kNone);
+}
+void decode_receipt(ByteReader& in, ReceiptPtr* r) {
+  Receipt x;
+  decode_receipt(in, &x);
+  *r = x == Receipt{} ? nullptr : std::make_shared<const Receipt>(std::move(x));
+}
+
 }  // namespace cbec::ceb

@@ -33,5 +33,9 @@ void encode_finding(ByteWriter& w, const Finding& f);
 void decode_finding(ByteReader& in, Finding* f);
 void encode_receipt(ByteWriter& w, const Receipt& r);
 void decode_receipt(ByteReader& in, Receipt* r);
+// A kept receipt: none is written as an empty Receipt, and an empty Receipt reads back as none
+// (the format is the one of a Receipt).
+void encode_receipt(ByteWriter& w, const ReceiptPtr& r);
+void decode_receipt(ByteReader& in, ReceiptPtr* r);
 
 }  // namespace cbec::ceb

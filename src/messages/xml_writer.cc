@@ -127,12 +127,16 @@ std::string write_message_xml(const Message& m) {
 }
 
 std::string write_receipts_xml(std::span<const Receipt> receipts) {
+  return write_receipts_xml(internal::receipt_pointers(receipts));
+}
+
+std::string write_receipts_xml(std::span<const Receipt* const> receipts) {
   internal::check_receipt_batch(receipts);
   pugi::xml_document doc;
   pugi::xml_node root =
-      receipt_root(&doc, receipt_root_name(receipts.front().answers), receipts.front().guid);
-  for (const Receipt& r : receipts) {
-    internal::with_return_record(r, [&](const auto& ret) {
+      receipt_root(&doc, receipt_root_name(receipts.front()->answers), receipts.front()->guid);
+  for (const Receipt* r : receipts) {
+    internal::with_return_record(*r, [&](const auto& ret) {
       using Ret = std::decay_t<decltype(ret)>;
       append_fields(child(root, "", kElementName<Ret>), "", ret);
     });

@@ -61,7 +61,7 @@ std::string record_message_json(ceb::MessageType type, const Rec& rec,
 // got more receipts than that at once (each list of a 100-list message released on arrival
 // gets 120 and 800), the XML answer carries the latest receipt of each record; the feed
 // (GET /receipts, the stream) has every one of them.
-void latest_per_record(std::vector<ceb::Receipt>* rs) {
+void latest_per_record(std::vector<const ceb::Receipt*>* rs) {
   constexpr size_t kMax = ceb::kMaxRecordsPerMessage;
   if (rs->size() <= kMax) return;
   auto key = [](const ceb::Receipt& r) {
@@ -70,10 +70,10 @@ void latest_per_record(std::vector<ceb::Receipt>* rs) {
                        r.logisticsStatus, r.agentCode, r.copNo, r.operatorCode);
   };
   std::map<std::string, size_t> last;
-  for (size_t i = 0; i < rs->size(); ++i) last[key((*rs)[i])] = i;
-  std::vector<ceb::Receipt> out;
+  for (size_t i = 0; i < rs->size(); ++i) last[key(*(*rs)[i])] = i;
+  std::vector<const ceb::Receipt*> out;
   for (size_t i = 0; i < rs->size(); ++i)
-    if (last[key((*rs)[i])] == i) out.push_back(std::move((*rs)[i]));
+    if (last[key(*(*rs)[i])] == i) out.push_back((*rs)[i]);
   if (out.size() > kMax) out.erase(out.begin(), out.end() - kMax);  // cannot happen; never crash
   *rs = std::move(out);
 }
@@ -203,9 +203,9 @@ struct Api::Impl {
       if (!a.ok()) return respond(error(http_status_of(a.status()), a.status().message()));
       HttpResponse resp;
       if (xml) {
-        std::vector<ceb::Receipt> mine;
-        for (auto& rc : a->receipts)
-          if (rc.receiver == sender && rc.answers == type) mine.push_back(std::move(rc));
+        std::vector<const ceb::Receipt*> mine;
+        for (const ceb::Receipt& rc : a->receipts)
+          if (rc.receiver == sender && rc.answers == type) mine.push_back(&rc);
         latest_per_record(&mine);
         resp.content_type = "application/xml; charset=utf-8";
         resp.body = mine.empty() ? "" : ceb::write_receipts_xml(mine);

@@ -122,7 +122,7 @@ void Board::advance(BoardItem* item, BoardStage stage, TimeMs time) {
 }
 
 void Board::Observe(const clearance::Engine& e, TimeMs time,
-                    const std::vector<ceb::Receipt>& receipts) {
+                    const ceb::Receipts& receipts) {
   using ceb::MessageType;
   namespace st = ceb::status;
   std::unique_lock lk(mu_);

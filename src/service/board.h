@@ -80,7 +80,7 @@ class Board {
 
   // Writer: the receipts one command caused, at its log time. `engine` is the state after it.
   void Observe(const clearance::Engine& engine, TimeMs time,
-               const std::vector<ceb::Receipt>& receipts);
+               const ceb::Receipts& receipts);
 
   struct Snapshot {
     uint64_t version = 0;  // the id of the last event included

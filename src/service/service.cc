@@ -856,7 +856,7 @@ Status Service::ReplayLog(const std::string& data_dir,
   clearance::EngineOptions eo{std::move(reference), std::move(lanes)};
   eo.archive = archive.get();
   clearance::Engine engine(std::move(eo));
-  std::vector<ceb::Receipt> receipts;
+  ceb::Receipts receipts;
   if (log->last_seq() > 0) {
     TRY(log->Replay(log->first_seq(), [&](const cmdlog::RecordView& r) -> Status {
       TRY_ASSIGN(EncodedCommand c, decode_command(r.kind, r.payload));

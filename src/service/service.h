@@ -174,7 +174,7 @@ struct Applied {
   uint64_t seq = 0;
   TimeMs time = 0;
   Status status;  // non-OK: an administrative/officer command the core refused
-  std::vector<ceb::Receipt> receipts;
+  ceb::Receipts receipts;
   uint64_t first_receipt_no = 0;  // receipts[i] has number first_receipt_no + i
   std::vector<clearance::DrawRecord> draws;  // lane decisions, stored for the audit
   // receipt_json(receipts[i], first_receipt_no + i), as StoreReceipts stored it (empty before

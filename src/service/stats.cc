@@ -221,7 +221,7 @@ void StatsCentre::add_everywhere(const ceb::InventoryHead& h, TimeMs time, const
 }
 
 ObservedCommand observe_applied(const clearance::Engine& engine, TimeMs time,
-                                const std::vector<ceb::Receipt>* receipts) {
+                                const ceb::Receipts* receipts) {
   ObservedCommand c{time, receipts, {}, {}};
   std::set<std::pair<std::string, std::string>> changed;
   for (const auto& in : engine.list_intake()) {

@@ -72,7 +72,7 @@ enum class Granularity : uint8_t { kHour, kDay };
 // What a command changed, as the Service sees it around Engine::apply.
 struct ObservedCommand {
   TimeMs time = 0;
-  const std::vector<ceb::Receipt>* receipts = nullptr;
+  const ceb::Receipts* receipts = nullptr;
   // (agentCode, copNo) of lists this command resent unchanged (their receipts are replays) and
   // of lists that had no invtNo before it (their first 120 is a new declaration).
   std::set<std::pair<std::string, std::string>> replayed_lists;
@@ -83,7 +83,7 @@ struct ObservedCommand {
 // Engine::list_intake(). A list the command also changed (the same copNo twice in a message) is
 // not a replay.
 ObservedCommand observe_applied(const clearance::Engine& engine, TimeMs time,
-                                const std::vector<ceb::Receipt>* receipts);
+                                const ceb::Receipts* receipts);
 
 class StatsCentre {
  public:
