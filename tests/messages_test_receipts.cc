@@ -83,6 +83,24 @@ TEST(MessagesReceipts, SameRecordKeepsEveryFieldButTheStatusAndItsText) {
   EXPECT_FALSE(same_record(r).guid.empty());
 }
 
+TEST(MessagesReceipts, ReceiptsShareWhatIsIssuedAndCompareByValue) {
+  Receipts a, b;
+  ReceiptPtr first = std::make_shared<const Receipt>(receipt(MessageType::kCEB311, 1));
+  EXPECT_EQ(a.push_back(first), first);  // the same object, not a copy
+  a.push_back(nullptr);                  // a replay of a record that never got a receipt
+  ASSERT_EQ(a.size(), 2u);
+  EXPECT_EQ(&a[0], first.get());
+  EXPECT_EQ(a[1], Receipt{});
+  EXPECT_EQ(a.end() - a.begin(), 2);
+  EXPECT_EQ(a.begin()->guid, first->guid);
+  b.push_back(std::make_shared<const Receipt>(*first));
+  EXPECT_FALSE(a == b);
+  b.push_back(std::make_shared<const Receipt>());
+  EXPECT_TRUE(a == b);  // other objects, equal receipts
+  std::vector<Receipt> copied(a.begin(), a.end());
+  EXPECT_EQ(copied[0], *first);
+}
+
 TEST(MessagesReceipts, OptionalEmptyFieldsAreOmittedAndOrderFollowsTheXsd) {
   Receipt r = receipt(MessageType::kCEB621, 1);
   r.invtNo.clear();

@@ -766,10 +766,9 @@ Status ReturnBook::arrival(ReturnsCtx& c, const ReturnArrival& a) {
   lapses_.erase({e.rec.lapse_at, it->first});
   e.rec.state = S::kArrived;
   e.rec.arrived_at = c.now;
-  auto r = std::make_shared<Receipt>(e.last ? *e.last : Receipt{});
+  auto r = std::make_shared<Receipt>(e.last ? ceb::same_record(*e.last) : Receipt{});
   r->returnStatus = st::kConcluded;
   r->returnTime = c.now;
-  r->findings.clear();
   r->returnInfo = fmt::format(
       "退货已运抵入区({})，税款{}不予征收{} / goods back in the zone ({}): tax {} not levied{}",
       a.operatorCode, format_fen(e.rec.tax_fen), bonded ? "，保税库存已恢复" : "", a.operatorCode,
@@ -792,7 +791,7 @@ void ReturnBook::lapse_due(ReturnsCtx& c) {
     c.bills.record_credit(e.rec.agentCode,
                           TaxCreditEvent{TaxCreditEvent::Kind::kLapsedReturn, c.now, e.rec.invtNo,
                                          e.rec.copNo, e.rec.tax_fen});
-    auto r = std::make_shared<Receipt>(e.last ? *e.last : Receipt{});
+    auto r = std::make_shared<Receipt>(e.last ? ceb::same_record(*e.last) : Receipt{});
     r->returnStatus = st::kRejected;
     r->returnTime = c.now;
     r->findings = {make_finding(
