@@ -1379,5 +1379,35 @@ TEST_F(ApiSupervisionTest, OfficersWorkTheirQueuesControlOrdersAndCredit) {
   EXPECT_EQ(Get("/api/v1/officer/me", officer("461200199")).status, 200);
 }
 
+// serve's configuration: a storage cache outside 16..65536 MiB, or not an integer, stops the
+// start with exit 2 and says which key and which range (the crash test starts with 32).
+TEST(ServeConfig, StorageCacheOutsideItsBoundsStopsTheStart) {
+  const fs::path dir = fs::path(CBEC_BINARY_DIR) / "serve_config_test_dir";
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  auto start = [&](const std::string& value) {
+    const fs::path config = dir / "serve.toml";
+    std::ofstream(config) << "storage_cache_mib = " << value << "\n";
+    // A start that is not refused would serve until killed: `timeout` makes that exit 124.
+    std::string cmd = fmt::format(
+        "timeout 60 {}/cbec serve --config {} --data-dir {} --listen 127.0.0.1:0 > {} 2>&1",
+        CBEC_BINARY_DIR, config.string(), (dir / "data").string(), (dir / "serve.out").string());
+    int rc = std::system(cmd.c_str());
+    std::ifstream in(dir / "serve.out");
+    std::stringstream out;
+    out << in.rdbuf();
+    return std::make_pair(WIFEXITED(rc) ? WEXITSTATUS(rc) : -1, out.str());
+  };
+  for (const char* bad : {"15", "65537", "-1", "\"256\"", "0.5"}) {
+    auto [rc, out] = start(bad);
+    EXPECT_EQ(rc, 2) << bad << ": " << out;
+    EXPECT_NE(out.find("storage_cache_mib must be an integer from 16 to 65536"),
+              std::string::npos)
+        << bad << ": " << out;
+  }
+  EXPECT_FALSE(fs::exists(dir / "data" / "log")) << "a refused start opened the data directory";
+  fs::remove_all(dir);
+}
+
 }  // namespace
 }  // namespace cbec::service
