@@ -64,7 +64,7 @@ void BM_CoreClearDay(benchmark::State& state) {
     state.ResumeTiming();
     // As the service does: the core takes the messages' documents.
     for (auto& c : cmds) (void)engine.apply(c.seq, c.time, std::move(c.body), &receipts);
-    benchmark::DoNotOptimize(receipts.ptrs().data());
+    benchmark::DoNotOptimize(receipts);
     state.PauseTiming();
     engine_ptr.reset();
     state.ResumeTiming();

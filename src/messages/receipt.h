@@ -80,8 +80,7 @@ struct Receipt {
 // through the answer was 18 % of the core's instructions (BENCHMARKS.md, session 8).
 using ReceiptPtr = std::shared_ptr<const Receipt>;
 
-// The receipts one command caused, in the order issued. Reads like a vector of Receipt;
-// ptrs() gives the shared objects.
+// The receipts one command caused, in the order issued. Reads like a vector of Receipt.
 class Receipts {
  public:
   class const_iterator {
@@ -121,7 +120,6 @@ class Receipts {
   const Receipt& back() const { return *v_.back(); }
   const_iterator begin() const { return const_iterator(v_.data()); }
   const_iterator end() const { return const_iterator(v_.data() + v_.size()); }
-  std::span<const ReceiptPtr> ptrs() const { return v_; }
   // By value, receipt by receipt (replay tests compare two runs).
   friend bool operator==(const Receipts& a, const Receipts& b) {
     return std::equal(a.begin(), a.end(), b.begin(), b.end());
