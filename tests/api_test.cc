@@ -1021,6 +1021,22 @@ TEST_F(ApiTest, QuietStreamDoesNotSpin) {
 
 // ---- Operations -------------------------------------------------------------------------------
 
+TEST_F(ApiTest, ServiceThreadsAreNamedByRole) {
+  // Proves: top, perf and /proc tell the stages of cbec serve apart (a profile attributed by
+  // start order is a guess): the log writer, the core's applier, the receipt storer, the HTTP
+  // I/O threads, the receipt and web pushers and the webhook workers each carry their role.
+  std::multiset<std::string> names;
+  for (const auto& task : std::filesystem::directory_iterator("/proc/self/task")) {
+    std::ifstream comm(task.path() / "comm");
+    std::string name;
+    std::getline(comm, name);
+    names.insert(name);
+  }
+  for (const char* role : {"cbec-log", "cbec-apply", "cbec-store", "cbec-io-0", "cbec-rcpt-push",
+                           "cbec-web-push", "cbec-hook-0"})
+    EXPECT_EQ(names.count(role), 1u) << role;
+}
+
 TEST_F(ApiTest, HealthMetricsAndOpenApi) {
   // Proves: /healthz is {"status":"ok"}; /metrics counts released lists exactly and exposes the
   // fsync latency histogram; the embedded OpenAPI document is the 3.0.3 contract.

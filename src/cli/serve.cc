@@ -12,6 +12,7 @@
 #include "cli/commands.h"
 #include "clearance/supervision.h"
 #include "common/crypto.h"
+#include "common/thread_name.h"
 #include "demo/demo.h"
 #include "fmt/format.h"
 #include "server/http.h"
@@ -322,7 +323,10 @@ int serve(const ServeArgs& args) {
   std::atomic<bool> stop_feed{false};
   std::thread feeder;
   if (args.demo && args.feed_rate > 0)
-    feeder = std::thread(feed, (*srv)->port(), args.feed_rate, args.hall_share, &stop_feed);
+    feeder = std::thread([&, port = (*srv)->port()] {
+      name_this_thread("cbec-feed");
+      feed(port, args.feed_rate, args.hall_share, &stop_feed);
+    });
 
   int sig = 0;
   sigwait(&signals, &sig);

@@ -34,6 +34,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include "common/thread_name.h"
+#include "fmt/format.h"
 #include "server/http.h"
 #include "server/http_util.h"
 
@@ -651,7 +653,8 @@ class HttpServerImpl final : public HttpServer {
   void Run(int io_threads) {
     threads_.reserve(static_cast<size_t>(io_threads));
     for (int i = 0; i < io_threads; ++i) {
-      threads_.emplace_back([core = core_.get()] {
+      threads_.emplace_back([core = core_.get(), i] {
+        name_this_thread(fmt::format("cbec-io-{}", i));
         t_io_core = core;
         core->ioc.run();
         t_io_core = nullptr;

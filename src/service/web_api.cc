@@ -10,6 +10,7 @@
 
 #include "clearance/id_number.h"
 #include "clearance/rules.h"
+#include "common/thread_name.h"
 #include "fmt/format.h"
 #include "rapidjson/document.h"
 #include "rapidjson/stringbuffer.h"
@@ -231,7 +232,10 @@ struct WebApi::Impl {
         authenticate(std::move(a)),
         options(o),
         public_limiter(o.public_rate_per_second, o.public_rate_burst) {
-    pusher = std::thread([this] { PushLoop(); });
+    pusher = std::thread([this] {
+      name_this_thread("cbec-web-push");
+      PushLoop();
+    });
   }
   ~Impl() {
     stopping = true;

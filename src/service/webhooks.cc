@@ -8,6 +8,7 @@
 #include <charconv>
 #include <utility>
 
+#include "common/thread_name.h"
 #include "fmt/format.h"
 #include "rapidjson/document.h"
 #include "rapidjson/stringbuffer.h"
@@ -218,7 +219,12 @@ WebhookDispatcher::~WebhookDispatcher() { Stop(); }
 
 void WebhookDispatcher::Start() {
   const int n = std::max(1, options_.workers);
-  for (int i = 0; i < n; ++i) workers_.emplace_back([this] { WorkerLoop(); });
+  for (int i = 0; i < n; ++i) {
+    workers_.emplace_back([this, i] {
+      name_this_thread(fmt::format("cbec-hook-{}", i));
+      WorkerLoop();
+    });
+  }
 }
 
 void WebhookDispatcher::Stop() {
