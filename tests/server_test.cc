@@ -367,6 +367,25 @@ TEST_F(ServerTest, KeepAliveCarriesManyRequestsOnOneConnection) {
   EXPECT_EQ(server_->requests_total(), 100u);
 }
 
+TEST_F(ServerTest, LargeAndSmallBodiesAlternateOnOneConnection) {
+  // Proves: the read buffer that grows for a large body (room for 64 KiB reads) and shrinks
+  // after its answer loses and mixes no byte, whichever sizes follow one another on a
+  // keep-alive connection: at, below and above one read, and a body of many reads.
+  StartServer();
+  auto client = NewClient();
+  ASSERT_NE(client, nullptr);
+  const size_t sizes[] = {300 * 1024, 10, 64 * 1024, 1, 64 * 1024 + 1, 2 * 1024 * 1024, 0, 8192};
+  for (size_t i = 0; i < std::size(sizes); ++i) {
+    std::string body(sizes[i], '\0');
+    for (size_t k = 0; k < body.size(); ++k) body[k] = static_cast<char>('a' + (k * 7 + i) % 26);
+    auto r = client->Request("POST", "/echo", body);
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    EXPECT_EQ(r->status, 200);
+    EXPECT_TRUE(r->body == "POST /echo\n" + body) << "body " << i << " of " << sizes[i] << " bytes";
+  }
+  EXPECT_EQ(server_->open_connections(), 1u);
+}
+
 TEST_F(ServerTest, AnswerFromAnotherThreadAfterADelay) {
   StartServer();
   auto client = NewClient();

@@ -48,10 +48,17 @@ bool IsConnectionLoss(const beast::error_code& ec) {
          ec == net::error::connection_aborted || ec == net::error::not_connected;
 }
 
+// Beast's largest read (http::read_some asks for at most 64 KiB).
+constexpr size_t kReadChunkBytes = 64 * 1024;
+
 class HttpClientImpl final : public HttpClient {
  public:
   HttpClientImpl(std::string host, uint16_t port, int timeout_ms)
-      : host_(std::move(host)), port_(port), timeout_(timeout_ms), stream_(ioc_) {}
+      : host_(std::move(host)), port_(port), timeout_(timeout_ms), stream_(ioc_) {
+    // Beast reads at most what the buffer has room for (and never more than 64 KiB): a buffer
+    // left at its first 512 bytes would read a large answer a kilobyte per recvmsg.
+    buffer_.reserve(kReadChunkBytes);
+  }
 
   ~HttpClientImpl() override { Disconnect(); }
 
