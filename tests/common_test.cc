@@ -2,6 +2,7 @@
 // straightforward definitions (printf-style digits, rounding half away from zero, no "-0").
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <cinttypes>
 #include <cstdio>
 #include <limits>
@@ -154,20 +155,26 @@ TEST(Crypto, KeyedHmacMatchesOneShot) {
 }  // namespace
 }  // namespace cbec
 
-TEST(ThreadName, NamesTheCallingThreadAndCutsAtFifteenBytes) {
-  // Proves: the name reaches the kernel (what top and perf show), and a longer name keeps its
-  // first 15 bytes instead of being refused.
-  std::string short_name, long_name;
-  std::thread([&] {
+TEST(ThreadName, NamesTheThreadAndCutsAtFifteenBytes) {
+  // Proves: the name reaches the kernel (what top and perf show) as soon as name_thread returns,
+  // before the thread has run a line, and a longer name keeps its first 15 bytes instead of
+  // being refused.
+  std::atomic<bool> go{false};
+  auto wait = [&] {
+    while (!go.load()) std::this_thread::yield();
+  };
+  auto name_of = [](std::thread& t) {
     char buf[32] = {};
-    cbec::name_this_thread("cbec-apply");
-    pthread_getname_np(pthread_self(), buf, sizeof buf);
-    short_name = buf;
-    cbec::name_this_thread("cbec-a-much-longer-name");
-    pthread_getname_np(pthread_self(), buf, sizeof buf);
-    long_name = buf;
-  }).join();
-  EXPECT_EQ(short_name, "cbec-apply");
-  EXPECT_EQ(long_name, "cbec-a-much-lon");
-  EXPECT_EQ(long_name.size(), cbec::kMaxThreadNameBytes);
+    EXPECT_EQ(pthread_getname_np(t.native_handle(), buf, sizeof buf), 0);
+    return std::string(buf);
+  };
+  std::thread a(wait), b(wait);
+  cbec::name_thread(a, "cbec-apply");
+  cbec::name_thread(b, "cbec-a-much-longer-name");
+  EXPECT_EQ(name_of(a), "cbec-apply");
+  EXPECT_EQ(name_of(b), "cbec-a-much-lon");
+  EXPECT_EQ(name_of(b).size(), cbec::kMaxThreadNameBytes);
+  go = true;
+  a.join();
+  b.join();
 }

@@ -203,11 +203,13 @@ const QuotaKey kBuyerD{"440101197505050033", 2026};
 constexpr Fen kLimit = 2'600'000;
 
 void expect_same_totals(const QuotaLedger& a, const QuotaLedger& b) {
+  // The entries in memory are a hash table: compare them by key, not in table order.
   ASSERT_EQ(a.hot().size(), b.hot().size());
-  for (auto ia = a.hot().begin(), ib = b.hot().begin(); ia != a.hot().end(); ++ia, ++ib) {
-    EXPECT_EQ(ia->first, ib->first);
-    EXPECT_EQ(ia->second.committed_fen, ib->second.committed_fen);
-    EXPECT_EQ(ia->second.reserved_fen, ib->second.reserved_fen);
+  for (const auto& [key, t] : a.hot()) {
+    auto other = b.hot().find(key);
+    ASSERT_NE(other, b.hot().end()) << key.buyerIdNumber << " " << key.year;
+    EXPECT_EQ(t.committed_fen, other->second.committed_fen) << key.buyerIdNumber;
+    EXPECT_EQ(t.reserved_fen, other->second.reserved_fen) << key.buyerIdNumber;
   }
 }
 
@@ -296,6 +298,35 @@ TEST(QuotaLedgerSnapshot, CrossReferencesAreChecked) {
   EXPECT_FALSE(load(quota_blob(kBuyerA, 400, 500, 2026), &sum));
   EXPECT_FALSE(load(quota_blob(kBuyerA, -500, 0, 2026), &negative));
   EXPECT_FALSE(load(quota_blob(kBuyerA, 0, 0, int64_t{1} << 40), &year));  // not an int
+}
+
+// Entries for `keys`, written in the order given, and no reservation.
+std::string quota_entries_blob(std::initializer_list<QuotaKey> keys) {
+  std::string bytes;
+  ByteWriter w(&bytes);
+  w.u8(1);
+  w.u64(keys.size());
+  for (const QuotaKey& k : keys) {
+    w.str(k.buyerIdNumber);
+    w.i64(k.year);
+    w.i64(1000);
+    w.i64(0);
+  }
+  w.u64(0);
+  return bytes;
+}
+
+TEST(QuotaLedgerSnapshot, EntriesMustComeInKeyOrderOnce) {
+  // Proves: although the entries live in a hash table, a snapshot lists them in key order
+  // (its bytes do not depend on the table), and bytes that repeat or reorder a key are damage.
+  QuotaLedger sorted, disorder, twice, year_disorder;
+  ASSERT_TRUE(load(quota_entries_blob({kBuyerB, kBuyerC, kBuyerA2025, kBuyerA, kBuyerD}),
+                   &sorted));
+  EXPECT_EQ(save(sorted), quota_entries_blob({kBuyerB, kBuyerC, kBuyerA2025, kBuyerA, kBuyerD}));
+  EXPECT_EQ(sorted.totals(kBuyerA2025).committed_fen, 1000);
+  EXPECT_FALSE(load(quota_entries_blob({kBuyerC, kBuyerB}), &disorder));
+  EXPECT_FALSE(load(quota_entries_blob({kBuyerB, kBuyerB}), &twice));
+  EXPECT_FALSE(load(quota_entries_blob({kBuyerA, kBuyerA2025}), &year_disorder));
 }
 
 // ---- GuaranteeLedger ------------------------------------------------------------------------

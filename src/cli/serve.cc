@@ -322,11 +322,10 @@ int serve(const ServeArgs& args) {
 
   std::atomic<bool> stop_feed{false};
   std::thread feeder;
-  if (args.demo && args.feed_rate > 0)
-    feeder = std::thread([&, port = (*srv)->port()] {
-      name_this_thread("cbec-feed");
-      feed(port, args.feed_rate, args.hall_share, &stop_feed);
-    });
+  if (args.demo && args.feed_rate > 0) {
+    feeder = std::thread(feed, (*srv)->port(), args.feed_rate, args.hall_share, &stop_feed);
+    name_thread(feeder, "cbec-feed");
+  }
 
   int sig = 0;
   sigwait(&signals, &sig);

@@ -7,12 +7,12 @@
 
 namespace cbec {
 
-void name_this_thread(std::string_view name) {
+void name_thread(std::thread& t, std::string_view name) {
   char buf[kMaxThreadNameBytes + 1];
   const size_t n = std::min(name.size(), kMaxThreadNameBytes);
   std::memcpy(buf, name.data(), n);
   buf[n] = '\0';
-  (void)pthread_setname_np(pthread_self(), buf);
+  (void)pthread_setname_np(t.native_handle(), buf);
 }
 
 }  // namespace cbec

@@ -470,11 +470,16 @@ bool StockLedger::load_state(ByteReader& in) {
 
 void QuotaLedger::save_state(ByteWriter& w) const {
   w.u8(kSnapshotVersion);
-  w.u64(totals_.hot().size());
-  for (const auto& [key, t] : totals_.hot()) {
-    put_quota_key(w, key);
-    w.i64(t.committed_fen);
-    w.i64(t.reserved_fen);
+  // In key order, so that the bytes are a function of the state, not of the hash table's.
+  std::vector<const Totals::Map::value_type*> sorted;
+  sorted.reserve(totals_.hot().size());
+  for (const auto& entry : totals_.hot()) sorted.push_back(&entry);
+  std::sort(sorted.begin(), sorted.end(), [](auto* a, auto* b) { return a->first < b->first; });
+  w.u64(sorted.size());
+  for (const auto* entry : sorted) {
+    put_quota_key(w, entry->first);
+    w.i64(entry->second.committed_fen);
+    w.i64(entry->second.reserved_fen);
   }
   w.u64(reservations_.size());
   for (ReservationId id : sorted_ids(reservations_)) {
@@ -489,6 +494,7 @@ void QuotaLedger::save_state(ByteWriter& w) const {
 bool QuotaLedger::load_state(ByteReader& in) {
   CBEC_ASSERT(totals_.hot().empty() && reservations_.empty());
   if (in.u8() != kSnapshotVersion) return false;
+  QuotaKey previous;
   for (uint64_t i = 0, n = in.count(); i < n; ++i) {
     QuotaKey key;
     QuotaTotals t;
@@ -496,10 +502,12 @@ bool QuotaLedger::load_state(ByteReader& in) {
     t.committed_fen = in.i64();
     t.reserved_fen = in.i64();
     Fen year_to_date_fen = t.committed_fen;  // reserve() adds the two
+    // save_state writes the keys in ascending order: a duplicate or a disorder is damage.
     if (!in.ok() || t.committed_fen < 0 || t.reserved_fen < 0 ||
-        !add_to(&year_to_date_fen, t.reserved_fen) ||
-        !append_in_order(&totals_.hot(), std::move(key), t))
+        !add_to(&year_to_date_fen, t.reserved_fen) || (i > 0 && !(previous < key)))
       return false;
+    previous = key;
+    totals_.hot().emplace(std::move(key), t);
   }
   std::map<QuotaKey, Fen> reserved;
   std::optional<ReservationId> last_id;

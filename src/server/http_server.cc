@@ -663,12 +663,12 @@ class HttpServerImpl final : public HttpServer {
   void Run(int io_threads) {
     threads_.reserve(static_cast<size_t>(io_threads));
     for (int i = 0; i < io_threads; ++i) {
-      threads_.emplace_back([core = core_.get(), i] {
-        name_this_thread(fmt::format("cbec-io-{}", i));
+      threads_.emplace_back([core = core_.get()] {
         t_io_core = core;
         core->ioc.run();
         t_io_core = nullptr;
       });
+      name_thread(threads_.back(), fmt::format("cbec-io-{}", i));
     }
   }
 

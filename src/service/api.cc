@@ -133,10 +133,8 @@ struct Api::Impl {
         regulator_hash(options.regulator_key.empty() ? "" : sha256_hex(options.regulator_key)),
         limiter(options.rate_per_second, options.rate_burst),
         server(srv) {
-    pusher = std::thread([this] {
-      name_this_thread("cbec-rcpt-push");
-      PushLoop();
-    });
+    pusher = std::thread([this] { PushLoop(); });
+    name_thread(pusher, "cbec-rcpt-push");
     // The hall, consumer and statistics routes (service/web_api.h), with the same keys.
     web = std::make_unique<WebApi>(s, [this](const HttpRequest& r) -> std::optional<WebCaller> {
       auto c = authenticate(r);

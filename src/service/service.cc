@@ -127,18 +127,12 @@ Result<std::unique_ptr<Service>> Service::Open(ServiceOptions options) {
   // Days whose seed is already in the log get no new one.
   for (const auto& [day, seed] : s->engine_->supervision().seeds()) s->seeds_logged_.insert(day);
   s->last_snapshot_time_ = s->last_time_;
-  s->storer_ = std::thread([p = s.get()] {
-    name_this_thread("cbec-store");
-    p->StoreLoop();
-  });
-  s->applier_ = std::thread([p = s.get()] {
-    name_this_thread("cbec-apply");
-    p->ApplyLoop();
-  });
-  s->writer_ = std::thread([p = s.get()] {
-    name_this_thread("cbec-log");
-    p->WriterLoop();
-  });
+  s->storer_ = std::thread([p = s.get()] { p->StoreLoop(); });
+  s->applier_ = std::thread([p = s.get()] { p->ApplyLoop(); });
+  s->writer_ = std::thread([p = s.get()] { p->WriterLoop(); });
+  name_thread(s->storer_, "cbec-store");
+  name_thread(s->applier_, "cbec-apply");
+  name_thread(s->writer_, "cbec-log");
   return s;
 }
 

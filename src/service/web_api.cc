@@ -232,10 +232,8 @@ struct WebApi::Impl {
         authenticate(std::move(a)),
         options(o),
         public_limiter(o.public_rate_per_second, o.public_rate_burst) {
-    pusher = std::thread([this] {
-      name_this_thread("cbec-web-push");
-      PushLoop();
-    });
+    pusher = std::thread([this] { PushLoop(); });
+    name_thread(pusher, "cbec-web-push");
   }
   ~Impl() {
     stopping = true;

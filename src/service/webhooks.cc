@@ -220,10 +220,8 @@ WebhookDispatcher::~WebhookDispatcher() { Stop(); }
 void WebhookDispatcher::Start() {
   const int n = std::max(1, options_.workers);
   for (int i = 0; i < n; ++i) {
-    workers_.emplace_back([this, i] {
-      name_this_thread(fmt::format("cbec-hook-{}", i));
-      WorkerLoop();
-    });
+    workers_.emplace_back([this] { WorkerLoop(); });
+    name_thread(workers_.back(), fmt::format("cbec-hook-{}", i));
   }
 }
 
