@@ -118,6 +118,33 @@ TEST(Time, FormatDate8MatchesPrintf) {
   }
 }
 
+TEST(Time, FormatReturnTimeMatchesPrintf) {
+  // Proves: the hand-written digits give printf's yyyyMMddHHmmssSSS in Beijing time for every
+  // part at its bounds, before 1970, and outside years 0..9999 (printf's own form there).
+  auto printf_form = [](TimeMs t) {
+    TimeMs local = t + kBeijingOffsetMs;
+    int64_t days = local >= 0 ? local / kMsPerDay : -((-local + kMsPerDay - 1) / kMsPerDay);
+    int64_t ms = local - days * kMsPerDay;
+    CivilDate d = civil_from_days(days);
+    char buf[40];
+    std::snprintf(buf, sizeof buf, "%04d%02d%02d%02d%02d%02d%03d", d.year, d.month, d.day,
+                  static_cast<int>(ms / kMsPerHour), static_cast<int>(ms / 60000 % 60),
+                  static_cast<int>(ms / 1000 % 60), static_cast<int>(ms % 1000));
+    return std::string(buf);
+  };
+  const TimeMs day = beijing_midnight(CivilDate{2025, 6, 18});
+  for (TimeMs t : {TimeMs{0}, TimeMs{-1}, day, day - 1, day + 9 * kMsPerHour + 61'001,
+                   beijing_midnight(CivilDate{9999, 12, 31}) + kMsPerDay - 1,
+                   beijing_midnight(CivilDate{10000, 1, 1}), beijing_midnight(CivilDate{0, 1, 1}),
+                   beijing_midnight(CivilDate{-1, 12, 31}) + 5, TimeMs{253402300799999}}) {
+    EXPECT_EQ(format_return_time(t), printf_form(t)) << t;
+  }
+  EXPECT_EQ(format_return_time(day + 23 * kMsPerHour + 59 * 60'000 + 59'999), "20250618235959999");
+  EXPECT_EQ(format_datetime14(day + 9 * kMsPerHour + 61'001), "20250618090101");
+  for (TimeMs t = -3 * kMsPerDay; t < 3 * kMsPerDay; t += 977 * kMsPerSecond + 13)
+    ASSERT_EQ(format_return_time(t), printf_form(t)) << t;
+}
+
 TEST(Time, DayStartIsTheMidnightOfTheDate) {
   const TimeMs day = beijing_midnight(CivilDate{2025, 6, 18});
   const TimeMs old_day = beijing_midnight(CivilDate{1900, 3, 1});

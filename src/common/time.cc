@@ -91,19 +91,6 @@ TimeMs beijing_day_start(TimeMs t) {
   return floor_div_i64(t + kBeijingOffsetMs, kMsPerDay) * kMsPerDay - kBeijingOffsetMs;
 }
 
-std::string format_return_time(TimeMs t) {
-  TimeMs local = t + kBeijingOffsetMs;
-  int64_t days = floor_div_i64(local, kMsPerDay);
-  int64_t ms_of_day = local - days * kMsPerDay;
-  CivilDate d = civil_from_days(days);
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%04d%02d%02d%02d%02d%02d%03d", d.year, d.month, d.day,
-                static_cast<int>(ms_of_day / kMsPerHour),
-                static_cast<int>(ms_of_day / 60000 % 60), static_cast<int>(ms_of_day / 1000 % 60),
-                static_cast<int>(ms_of_day % 1000));
-  return buf;
-}
-
 std::string format_datetime14(TimeMs t) { return format_return_time(t).substr(0, 14); }
 
 namespace {
@@ -116,6 +103,31 @@ char* put_digits(char* p, int64_t v, int n) {
   return p + n;
 }
 }  // namespace
+
+std::string format_return_time(TimeMs t) {
+  TimeMs local = t + kBeijingOffsetMs;
+  int64_t days = floor_div_i64(local, kMsPerDay);
+  int64_t ms_of_day = local - days * kMsPerDay;
+  CivilDate d = civil_from_days(days);
+  if (d.year < 0 || d.year > 9999) {
+    char buf[40];
+    std::snprintf(buf, sizeof buf, "%04d%02d%02d%02d%02d%02d%03d", d.year, d.month, d.day,
+                  static_cast<int>(ms_of_day / kMsPerHour),
+                  static_cast<int>(ms_of_day / 60000 % 60),
+                  static_cast<int>(ms_of_day / 1000 % 60), static_cast<int>(ms_of_day % 1000));
+    return buf;
+  }
+  // Every receipt carries one (snprintf was 6 % of the receipt store's thread).
+  char buf[17];
+  char* p = put_digits(buf, d.year, 4);
+  p = put_digits(p, d.month, 2);
+  p = put_digits(p, d.day, 2);
+  p = put_digits(p, ms_of_day / kMsPerHour, 2);
+  p = put_digits(p, ms_of_day / 60000 % 60, 2);
+  p = put_digits(p, ms_of_day / 1000 % 60, 2);
+  put_digits(p, ms_of_day % 1000, 3);
+  return std::string(buf, sizeof buf);
+}
 
 std::string format_date8(CivilDate d) {
   // Every pre-assigned list number carries the date, so this avoids snprintf for the dates that

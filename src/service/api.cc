@@ -212,23 +212,24 @@ struct Api::Impl {
         resp.content_type = "application/xml; charset=utf-8";
         resp.body = mine.empty() ? "" : ceb::write_receipts_xml(mine);
                       } else {
-                        rapidjson::StringBuffer b;
-                        Writer w(b);
-                        w.StartObject();
-                        w.Key("seq");
-                        w.Uint64(a->seq);
-                        w.Key("receipts");
-                        w.StartArray();
-                        // The JSON the store stage stored (a recovery answers nobody).
+                        // {"seq":N,"receipts":[...]} around the JSON the store stage stored (a
+                        // recovery answers nobody), joined in one buffer of the right size: the
+                        // answer to 100 records is about 100 KB.
                         CBEC_ASSERT(a->receipts_json.size() == a->receipts.size());
+                        const std::string head = fmt::format("{{\"seq\":{},\"receipts\":[", a->seq);
+                        size_t size = head.size() + 2;
+                        for (size_t i = 0; i < a->receipts.size(); ++i)
+                          if (a->receipts[i].receiver == sender) size += a->receipts_json[i].size() + 1;
+                        resp.body.reserve(size);
+                        resp.body = head;
+                        bool first = true;
                         for (size_t i = 0; i < a->receipts.size(); ++i) {
                           if (a->receipts[i].receiver != sender) continue;
-                          const std::string& j = a->receipts_json[i];
-                          w.RawValue(j.data(), j.size(), rapidjson::kObjectType);
+                          if (!first) resp.body += ',';
+                          first = false;
+                          resp.body += a->receipts_json[i];
                         }
-                        w.EndArray();
-                        w.EndObject();
-                        resp.body = b.GetString();
+                        resp.body += "]}";
                       }
                       respond(std::move(resp));
                     });
