@@ -32,6 +32,23 @@ TEST(ResidentId, ChecksumVectors) {
   EXPECT_TRUE(check_resident_id("110105202606010012", today).has_value());  // born in the future
 }
 
+TEST(ResidentId, SameIdNumberAgreesWithComparingTheNormalisedForms) {
+  // Proves: same_id_number is normalize_id_number(a) == normalize_id_number(b) for blanks on
+  // either side, a lower-case x at the end only, different lengths, and empty numbers.
+  const char* ids[] = {"11010519491231002X", "11010519491231002x", " 11010519491231002x\t",
+                       "11010519491231002", "1101051949123100x2", "1101051949123100X2",
+                       "410102200108150037", "410102200108150037 ", "", " ", "x", "X", "y"};
+  for (const char* a : ids) {
+    for (const char* b : ids) {
+      EXPECT_EQ(clearance::same_id_number(a, b),
+                clearance::normalize_id_number(a) == clearance::normalize_id_number(b))
+          << "'" << a << "' '" << b << "'";
+    }
+  }
+  EXPECT_TRUE(clearance::same_id_number(" 11010519491231002x", "11010519491231002X"));
+  EXPECT_FALSE(clearance::same_id_number("1101051949123100x2", "1101051949123100X2"));
+}
+
 TEST(ErrorCodes, FamiliesAndProblems) {
   EXPECT_EQ(clearance::error_code(ceb::MessageType::kCEB621, clearance::Problem::kDuplicate),
             -621004);

@@ -323,6 +323,45 @@ TEST(ColdMap, AKeyFoundAbsentIsNotAskedForAgainUntilItIsArchived) {
   EXPECT_EQ(m.at("new"), "v1");
 }
 
+TEST(ColdMap, BorrowedKeysFindWhatTheirKeysFindInMemoryAndInTheArchive) {
+  // Proves: a hashed map of (string, string) keys answers a StringPairView as it answers the
+  // key itself: hot, archived (restored under the owned key), absent (remembered, asked once),
+  // created through operator[] (the key copied then), peeked, erased; and a braced {a, b}
+  // still means the owned key.
+  using Map = archive::ColdMap<std::pair<std::string, std::string>, std::string, archive::Hashed>;
+  static_assert(std::is_same_v<Map::View, archive::StringPairView>);
+  CountingArchive store;
+  TimeMs now = 0;
+  Map m("pv");
+  m.attach(&store, &now);
+  const std::string ebp = "4101960001-a-long-enough-code", order = "ORDER-20250618-000000001";
+  const archive::StringPairView key{ebp, order};
+  m[key] = "hot";
+  ASSERT_NE(m.find(key), m.end());
+  EXPECT_EQ(m.find(key)->first, (std::pair<std::string, std::string>{ebp, order}));
+  EXPECT_EQ(m.at(key), "hot");
+  EXPECT_EQ(store.gets, 1);  // only operator[]'s first miss asked the archive
+  m.evict(m.find(key));
+  EXPECT_EQ(m.hot_size(), 0u);
+  auto seen = m.peek(key);
+  ASSERT_TRUE(seen);
+  EXPECT_TRUE(seen.archived());
+  EXPECT_EQ(*seen, "hot");
+  EXPECT_EQ(m.find_hot(key), nullptr);
+  ASSERT_TRUE(m.contains(key));  // restored
+  EXPECT_NE(m.find_hot({ebp, order}), nullptr);
+  EXPECT_EQ(m.count({ebp, order}), 1u);
+  const std::string other = "ORDER-20250618-000000002";
+  const int gets = store.gets;
+  EXPECT_FALSE(m.contains(archive::StringPairView{ebp, other}));
+  EXPECT_FALSE(m.contains(std::pair<std::string, std::string>{ebp, other}));  // known absent
+  EXPECT_EQ(store.gets, gets + 1);
+  m.erase(key);
+  EXPECT_FALSE(m.contains(key));
+  EXPECT_FALSE(m.peek(key));
+  EXPECT_EQ(m.hot_size(), 0u);
+}
+
 TEST(ColdMap, WithoutAnArchiveNothingMovesAndNothingIsQueued) {
   archive::ColdMap<uint64_t, std::string> m("zz");
   m[1] = "x";

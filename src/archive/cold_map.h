@@ -67,7 +67,9 @@ struct KeyCodec<std::string> {
 };
 template <>
 struct KeyCodec<std::pair<std::string, std::string>> {
-  static void put(ByteWriter& w, const std::pair<std::string, std::string>& k) {
+  // Also writes a StringPairView: the same bytes as the key it borrows from.
+  template <class P>
+  static void put(ByteWriter& w, const P& k) {
     w.str(k.first);
     w.str(k.second);
   }
@@ -77,7 +79,13 @@ struct KeyCodec<std::pair<std::string, std::string>> {
   }
 };
 
-// Hashes of the key types hashed ColdMaps use.
+// A (string, string) key borrowed: lookups in a hashed ColdMap take it, so that a rule finds an
+// order by (ebpCode, orderNo) without copying two strings too long for the short-string buffer
+// (13 allocations per list, DHAT).
+using StringPairView = std::pair<std::string_view, std::string_view>;
+
+// Hashes of the key types hashed ColdMaps use. A KeyHash with a `View` type also hashes that
+// borrowed form, equal to the key's own hash (lookups by view: ColdMap::find and the others).
 template <class K>
 struct KeyHash;
 template <>
@@ -95,10 +103,35 @@ inline size_t hash_combine(size_t seed, size_t h) noexcept {
 }
 template <>
 struct KeyHash<std::pair<std::string, std::string>> {
-  size_t operator()(const std::pair<std::string, std::string>& k) const noexcept {
+  using is_transparent = void;
+  using View = StringPairView;
+  template <class P>
+  size_t operator()(const P& k) const noexcept {
     std::hash<std::string_view> h;
     return hash_combine(h(k.first), h(k.second));
   }
+};
+
+// Key equality of hashed ColdMaps: the key's ==, and for keys with a view the view's too.
+template <class K>
+struct KeyEqual : std::equal_to<K> {};
+template <>
+struct KeyEqual<std::pair<std::string, std::string>> {
+  using is_transparent = void;
+  template <class A, class B>
+  bool operator()(const A& a, const B& b) const noexcept {
+    return std::string_view(a.first) == std::string_view(b.first) &&
+           std::string_view(a.second) == std::string_view(b.second);
+  }
+};
+
+template <class K, class = void>
+struct KeyViewOf {
+  using type = K;
+};
+template <class K>
+struct KeyViewOf<K, std::void_t<typename KeyHash<K>::View>> {
+  using type = typename KeyHash<K>::View;
 };
 template <>
 struct KeyHash<std::tuple<std::string, int, std::string>> {
@@ -166,9 +199,15 @@ class ColdMap {
   static constexpr size_t kMaxKnownAbsent = 4096;
   static constexpr bool kHashed = std::is_same_v<Cmp, Hashed>;
 
-  using Map =
-      std::conditional_t<kHashed, std::unordered_map<K, V, KeyHash<K>>, std::map<K, V, Cmp>>;
-  using KeySet = std::conditional_t<kHashed, std::unordered_set<K, KeyHash<K>>, std::set<K, Cmp>>;
+  using Map = std::conditional_t<kHashed, std::unordered_map<K, V, KeyHash<K>, KeyEqual<K>>,
+                                 std::map<K, V, Cmp>>;
+  using KeySet = std::conditional_t<kHashed, std::unordered_set<K, KeyHash<K>, KeyEqual<K>>,
+                                    std::set<K, Cmp>>;
+  // What lookups take besides the key: its borrowed form (KeyHash<K>::View) in the hashed kind.
+  // A braced list {a, b} still means a K (the template overloads cannot deduce from it).
+  using View = std::conditional_t<kHashed, typename KeyViewOf<K>::type, K>;
+  template <class Q>
+  static constexpr bool kLookup = std::is_same_v<Q, K> || std::is_same_v<Q, View>;
   using iterator = typename Map::iterator;
   using const_iterator = typename Map::const_iterator;
 
@@ -185,31 +224,46 @@ class ColdMap {
   }
 
   // ---- mutating interface: archived entries come back into memory -------------------------
-  iterator find(const K& k) {
+  iterator find(const K& k) { return find<K>(k); }
+  template <class Q>
+    requires kLookup<Q>
+  iterator find(const Q& k) {
     auto it = hot_.find(k);
     if (it != hot_.end() || archive_ == nullptr) return it;
-    if (known_absent_.count(k) != 0) return hot_.end();
+    if (known_absent_.find(k) != known_absent_.end()) return hot_.end();
     it = restore(k);
     if (it == hot_.end()) {
       if (known_absent_.size() >= kMaxKnownAbsent) known_absent_.clear();
-      known_absent_.insert(k);
+      known_absent_.insert(K(k));
     }
     return it;
   }
   iterator end() { return hot_.end(); }
   bool contains(const K& k) { return find(k) != hot_.end(); }
+  template <class Q>
+    requires kLookup<Q>
+  bool contains(const Q& k) {
+    return find(k) != hot_.end();
+  }
   size_t count(const K& k) { return contains(k) ? 1 : 0; }
-  V& at(const K& k) {
+  template <class Q>
+    requires kLookup<Q>
+  size_t count(const Q& k) {
+    return contains(k) ? 1 : 0;
+  }
+  V& at(const K& k) { return at<K>(k); }
+  template <class Q>
+    requires kLookup<Q>
+  V& at(const Q& k) {
     auto it = find(k);
     CBEC_ASSERT(it != hot_.end());
     return it->second;
   }
-  V& operator[](const K& k) {
-    auto it = find(k);
-    if (it != hot_.end()) return it->second;
-    it = hot_.emplace(k, V{}).first;
-    touched(k);
-    return it->second;
+  V& operator[](const K& k) { return get_or_add(k); }
+  template <class Q>
+    requires kLookup<Q>
+  V& operator[](const Q& k) {
+    return get_or_add(k);
   }
   // A new entry under a key that cannot be in the archive: one this core has just made (a new
   // list id, a new invtNo), never stored before. Skips the archive lookup that operator[] would
@@ -222,13 +276,19 @@ class ColdMap {
   }
   // An entry that find() returned is hot, so it has no archived copy to remove.
   void erase(iterator it) { hot_.erase(it); }
-  void erase(const K& k) {
+  void erase(const K& k) { erase<K>(k); }
+  template <class Q>
+    requires kLookup<Q>
+  void erase(const Q& k) {
     auto it = find(k);
     if (it != hot_.end()) hot_.erase(it);
   }
 
   // ---- read-only interface (any thread under the owner's shared lock) ---------------------
-  Found<V> peek(const K& k) const {
+  Found<V> peek(const K& k) const { return peek<K>(k); }
+  template <class Q>
+    requires kLookup<Q>
+  Found<V> peek(const Q& k) const {
     if (auto it = hot_.find(k); it != hot_.end()) return Found<V>(&it->second);
     if (archive_ == nullptr) return {};
     std::string bytes;
@@ -237,7 +297,10 @@ class ColdMap {
     decode(bytes, copy.get());
     return Found<V>(std::shared_ptr<const V>(std::move(copy)));
   }
-  const V* find_hot(const K& k) const {
+  const V* find_hot(const K& k) const { return find_hot<K>(k); }
+  template <class Q>
+    requires kLookup<Q>
+  const V* find_hot(const Q& k) const {
     auto it = hot_.find(k);
     return it == hot_.end() ? nullptr : &it->second;
   }
@@ -322,7 +385,8 @@ class ColdMap {
  private:
   static constexpr uint8_t kFormatVersion = 1;
 
-  std::string archive_key(const K& k) const {
+  template <class Q>
+  std::string archive_key(const Q& k) const {
     std::string key = prefix_;
     ByteWriter w(&key);
     KeyCodec<K>::put(w, k);
@@ -337,15 +401,24 @@ class ColdMap {
     // not decode is a bug or a damaged disk, and continuing would answer from wrong state.
     CBEC_ASSERT(in.ok() && in.at_end());
   }
-  iterator restore(const K& k) {
+  template <class Q>
+  V& get_or_add(const Q& k) {
+    auto it = find(k);
+    if (it != hot_.end()) return it->second;
+    it = hot_.emplace(K(k), V{}).first;
+    touched(it->first);
+    return it->second;
+  }
+  template <class Q>
+  iterator restore(const Q& k) {
     std::string key = archive_key(k);
     std::string bytes;
     if (!archive_->get(key, &bytes)) return hot_.end();
     V v{};
     decode(bytes, &v);
     archive_->erase(key);
-    auto it = hot_.emplace(k, std::move(v)).first;
-    touched(k);
+    auto it = hot_.emplace(K(k), std::move(v)).first;
+    touched(it->first);
     return it;
   }
   void touched(const K& k) {

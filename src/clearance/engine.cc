@@ -194,10 +194,11 @@ struct Engine::State {
   }
 
   // ---- indexes -----------------------------------------------------------------------------
-  static Key order_key_of(const ceb::Inventory& inv) {
+  // Borrowed from the list (lookups copy no string); valid while the list's document is.
+  static KeyView order_key_of(const ceb::Inventory& inv) {
     return {inv.head.ebpCode, inv.head.orderNo};
   }
-  static Key waybill_key_of(const ceb::Inventory& inv) {
+  static KeyView waybill_key_of(const ceb::Inventory& inv) {
     return {inv.head.logisticsCode, inv.head.logisticsNo};
   }
   void link(const ListRecord& L) {
@@ -247,11 +248,11 @@ struct Engine::State {
     return !(s == ListState::kDraft || s == ListState::kWaiting || s == ListState::kHeld ||
              s == ListState::kRejected);
   }
-  bool order_locked(const Key& order_key) {
+  bool order_locked(KeyView order_key) {
     auto it = list_by_order.find(order_key);
     return it != list_by_order.end() && list_locked(it->second);
   }
-  bool waybill_locked(const Key& wkey) {
+  bool waybill_locked(KeyView wkey) {
     auto it = list_by_waybill.find(wkey);
     return it != list_by_waybill.end() && list_locked(it->second);
   }
@@ -266,7 +267,8 @@ struct Engine::State {
     record_list_status(L, st::kRejected, "退单 / rejected", std::move(findings));
   }
 
-  void conclude_partner(MessageType t, const Key& key) {
+  template <class K>
+  void conclude_partner(MessageType t, const K& key) {
     auto conclude = [&](auto& map) {
       auto it = map.find(key);
       if (it == map.end()) return;
@@ -302,7 +304,7 @@ struct Engine::State {
                                    format_fen(L.tax->total_fen()), format_fen(L.tax->tariff_fen),
                                    format_fen(L.tax->ct_fen), format_fen(L.tax->vat_fen),
                                    by.empty() ? "" : "; ", by));
-    Key okey = order_key_of(L.doc);
+    const KeyView okey = order_key_of(L.doc);
     conclude_partner(MessageType::kCEB311, okey);
     if (auto p = payment_by_order.find(okey); p != payment_by_order.end())
       conclude_partner(MessageType::kCEB411, p->second);
@@ -319,7 +321,7 @@ struct Engine::State {
   };
   Partners partners_of(const ListRecord& L) {
     Partners out;
-    Key okey = order_key_of(L.doc);
+    const KeyView okey = order_key_of(L.doc);
     if (auto o = orders.find(okey); o != orders.end() && o->second.rec.returnStatus != st::kDraft)
       out.order = &o->second;
     if (auto pk = payment_by_order.find(okey); pk != payment_by_order.end()) {
@@ -385,7 +387,7 @@ struct Engine::State {
     const ceb::Order* order = nullptr;
     const ceb::Payment* payment = nullptr;
     const ceb::Logistics* waybill = nullptr;
-    Key okey = order_key_of(L.doc);
+    const KeyView okey = order_key_of(L.doc);
     if (auto o = orders.find(okey); o != orders.end()) order = &o->second.doc;
     if (auto pk = payment_by_order.find(okey); pk != payment_by_order.end())
       if (auto p = payments.find(pk->second); p != payments.end()) payment = &p->second.doc;
@@ -480,7 +482,8 @@ struct Engine::State {
     ReviewOutcome review;
     review_list(L.doc, decl_date, beijing_date(now), ref(), &findings, &review);
     int year = decl_date.year;
-    std::string buyer = normalize_id_number(h.buyerIdNumber);
+    const ledger::QuotaKey buyer_year{normalize_id_number(h.buyerIdNumber), year};
+    const std::string& buyer = buyer_year.buyerIdNumber;
 
     // R3 yearly per-person quantity caps (sugar 2 kg, rice 20 kg ...).
     auto& caps = list_extra[L.id].caps;
@@ -529,11 +532,10 @@ struct Engine::State {
     CBEC_ASSERT(L.tax.has_value());
 
     // R5: annual limit (reserve the dutiable value against the buyer's year).
-    Status q = quota.reserve(L.id, ledger::QuotaKey{buyer, year}, review.dutiable_fen,
-                             policy.annual_limit_fen);
+    Status q = quota.reserve(L.id, buyer_year, review.dutiable_fen, policy.annual_limit_fen);
     if (!q.ok()) {
       int code = error_code(MessageType::kCEB621, Problem::kOverAnnualLimit);
-      ledger::QuotaTotals t = quota.totals(ledger::QuotaKey{buyer, year});
+      ledger::QuotaTotals t = quota.totals(buyer_year);
       reject(L, {make_finding(
                     "R5", "Inventory/InventoryHead/buyerIdNumber",
                     fmt::format("[{}] 订购人{}年度已用{}(含审核中{})，本单{}，超过年度限值{}",
@@ -631,11 +633,11 @@ struct Engine::State {
     if (L.state != ListState::kWaiting && L.state != ListState::kHeld) return;
     evaluate(L);
   }
-  void reevaluate_for_order(const Key& okey) {
+  void reevaluate_for_order(KeyView okey) {
     if (auto it = list_by_order.find(okey); it != list_by_order.end())
       reevaluate_if_waiting(it->second);
   }
-  void reevaluate_for_waybill(const Key& wkey) {
+  void reevaluate_for_waybill(KeyView wkey) {
     if (auto it = list_by_waybill.find(wkey); it != list_by_waybill.end())
       reevaluate_if_waiting(it->second);
   }
@@ -755,7 +757,7 @@ struct Engine::State {
   // field with the stored record (only when its key is known): cheaper than digesting every
   // record that arrives, and exact.
   template <class Doc>
-  bool replay_if_same(Table<Key, Stored<Doc>>& map, const Key& key, const Doc& doc) {
+  bool replay_if_same(Table<Key, Stored<Doc>>& map, KeyView key, const Doc& doc) {
     auto it = map.find(key);
     if (it != map.end() && it->second.doc == doc) {
       emit(it->second.last);
@@ -774,7 +776,9 @@ struct Engine::State {
     if (auto bad = check_sender(sender, kRoleEbp | kRoleEbc, {&h.ebpCode, &h.ebcCode},
                                 "Order/OrderHead/ebpCode"))
       return answer(bad->first, {bad->second});
-    Key key{h.ebpCode, h.orderNo};
+    // Borrowed from the message, which keep() below may move from: later uses borrow from the
+    // stored copy instead.
+    const KeyView key{h.ebpCode, h.orderNo};
     if (replay_if_same(orders, key, o)) return;
     auto it = orders.find(key);
     bool exists = it != orders.end();
@@ -807,7 +811,7 @@ struct Engine::State {
                          : (h.appType == "2" ? "变更成功 / modified" : "入库成功 / accepted");
     keep(&s.doc, o);  // o (and h) may be moved from after this
     s.last = issue(std::move(r));
-    if (!draft) reevaluate_for_order(key);
+    if (!draft) reevaluate_for_order({s.doc.head.ebpCode, s.doc.head.orderNo});
   }
 
   void apply_payment(const std::string& sender, const ceb::Payment& p) {
@@ -819,8 +823,9 @@ struct Engine::State {
     };
     if (auto bad = check_sender(sender, kRolePay, {&h.payCode}, "Payment/PaymentHead/payCode"))
       return answer(bad->first, {bad->second});
-    Key key{h.payCode, h.payTransactionId};
-    Key okey{h.ebpCode, h.orderNo};
+    // Borrowed from the message, which keep() below may move from (see apply_order).
+    const KeyView key{h.payCode, h.payTransactionId};
+    const KeyView okey{h.ebpCode, h.orderNo};
     if (replay_if_same(payments, key, p)) return;
     auto it = payments.find(key);
     bool exists = it != payments.end();
@@ -831,7 +836,7 @@ struct Engine::State {
                                     &pr))
       return answer(pr, {app_type_finding(pr, "Payment/PaymentHead/appType", h.appType)});
     if (auto other = payment_by_order.find(okey);
-        other != payment_by_order.end() && other->second != key && h.appType != "3") {
+        other != payment_by_order.end() && KeyView(other->second) != key && h.appType != "3") {
       return answer(Problem::kAlreadyLinked,
                     {simple("M2", "Payment/PaymentHead/orderNo",
                             fmt::format("订单{}已有支付单{}", h.orderNo, other->second.second),
@@ -839,8 +844,9 @@ struct Engine::State {
                                         other->second.second))});
     }
     if (exists) {  // a modification may move the payment to another order: drop the old link
-      Key old{it->second.doc.head.ebpCode, it->second.doc.head.orderNo};
-      if (auto l = payment_by_order.find(old); l != payment_by_order.end() && l->second == key)
+      const KeyView old{it->second.doc.head.ebpCode, it->second.doc.head.orderNo};
+      if (auto l = payment_by_order.find(old);
+          l != payment_by_order.end() && KeyView(l->second) == key)
         payment_by_order.erase(l);
     }
     if (h.appType == "3") {
@@ -856,7 +862,7 @@ struct Engine::State {
     s.rec.sender = sender;
     s.rec.received_at = now;
     s.rec.returnStatus = draft ? st::kDraft : st::kAccepted;
-    payment_by_order[okey] = key;
+    payment_by_order[okey] = Key(key);
     auto r = base_receipt(MessageType::kCEB411, sender, h.guid);
     r->payCode = h.payCode, r->payTransactionId = h.payTransactionId;
     r->returnStatus = s.rec.returnStatus;
@@ -864,7 +870,7 @@ struct Engine::State {
                          : (h.appType == "2" ? "变更成功 / modified" : "入库成功 / accepted");
     keep(&s.doc, p);  // p (and h) may be moved from after this
     s.last = issue(std::move(r));
-    if (!draft) reevaluate_for_order(okey);
+    if (!draft) reevaluate_for_order({s.doc.head.ebpCode, s.doc.head.orderNo});
   }
 
   void apply_waybill(const std::string& sender, const ceb::Logistics& w) {
@@ -877,7 +883,8 @@ struct Engine::State {
     if (auto bad = check_sender(sender, kRoleLogistics, {&h.logisticsCode},
                                 "Logistics/LogisticsHead/logisticsCode"))
       return answer(bad->first, {bad->second});
-    Key key{h.logisticsCode, h.logisticsNo};
+    // Borrowed from the message, which keep() below may move from (see apply_order).
+    const KeyView key{h.logisticsCode, h.logisticsNo};
     if (replay_if_same(waybills, key, w)) return;
     auto it = waybills.find(key);
     bool exists = it != waybills.end();
@@ -912,7 +919,7 @@ struct Engine::State {
                          : (h.appType == "2" ? "变更成功 / modified" : "入库成功 / accepted");
     keep(&s.doc, w);  // w (and h) may be moved from after this
     s.last = issue(std::move(r));
-    if (!draft) reevaluate_for_waybill(key);
+    if (!draft) reevaluate_for_waybill({s.doc.head.logisticsCode, s.doc.head.logisticsNo});
   }
 
   void apply_list(const std::string& sender, const ceb::Inventory& inv) {

@@ -19,12 +19,28 @@ char resident_id_check_char(std::string_view body) {
   return kCheckChars[sum % 11];
 }
 
-std::string normalize_id_number(std::string_view id) {
+namespace {
+std::string_view trim_blanks(std::string_view id) {
   while (!id.empty() && (id.front() == ' ' || id.front() == '\t')) id.remove_prefix(1);
   while (!id.empty() && (id.back() == ' ' || id.back() == '\t')) id.remove_suffix(1);
-  std::string out(id);
-  if (!out.empty() && out.back() == 'x') out.back() = 'X';
+  return id;
+}
+char upper_x(char c) { return c == 'x' ? 'X' : c; }
+}  // namespace
+
+std::string normalize_id_number(std::string_view id) {
+  std::string out(trim_blanks(id));
+  if (!out.empty()) out.back() = upper_x(out.back());
   return out;
+}
+
+bool same_id_number(std::string_view a, std::string_view b) {
+  a = trim_blanks(a);
+  b = trim_blanks(b);
+  if (a.size() != b.size()) return false;
+  if (a.empty()) return true;
+  return a.substr(0, a.size() - 1) == b.substr(0, b.size() - 1) &&
+         upper_x(a.back()) == upper_x(b.back());
 }
 
 std::optional<IdProblem> check_resident_id(std::string_view raw, CivilDate today) {

@@ -15,6 +15,9 @@ char resident_id_check_char(std::string_view body17);
 
 // Upper-cases a trailing 'x' and strips surrounding whitespace (DOMAIN.md M3 normalisation).
 std::string normalize_id_number(std::string_view id);
+// normalize_id_number(a) == normalize_id_number(b), without building either (every list compares
+// its buyer with the order's and the payer's: 18 characters do not fit a short string).
+bool same_id_number(std::string_view a, std::string_view b);
 
 // Why an ID number fails R2, or nullopt when it is valid: 18 characters, 17 digits and a check
 // character, a real birth date (digits 7–14) not after `today`, and the right check character.

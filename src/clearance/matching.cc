@@ -151,7 +151,7 @@ void match_documents(const MatchInput& in, const ref::Policy& policy, bool guara
           fmt::format("订购人姓名{}与支付人姓名{}不一致", O.buyerName, P.payerName),
           fmt::format("buyerName {} ≠ payerName {}", O.buyerName, P.payerName)));
     }
-    if (normalize_id_number(O.buyerIdNumber) != normalize_id_number(P.payerIdNumber)) {
+    if (!same_id_number(O.buyerIdNumber, P.payerIdNumber)) {
       f->push_back(make_finding(
           "M3", "Payment/PaymentHead/payerIdNumber",
           fmt::format("订购人证件号码{}与支付人证件号码{}不一致", O.buyerIdNumber,
@@ -192,8 +192,10 @@ void match_documents(const MatchInput& in, const ref::Policy& policy, bool guara
     }
   };
   head_mismatch("ebcCode", L.ebcCode, O.ebcCode, "order", "订单");
-  head_mismatch("buyerIdNumber", normalize_id_number(L.buyerIdNumber),
-                normalize_id_number(O.buyerIdNumber), "order", "订单");
+  if (!same_id_number(L.buyerIdNumber, O.buyerIdNumber)) {
+    head_mismatch("buyerIdNumber", normalize_id_number(L.buyerIdNumber),
+                  normalize_id_number(O.buyerIdNumber), "order", "订单");
+  }
   head_mismatch("buyerName", L.buyerName, O.buyerName, "order", "订单");
   head_mismatch("buyerTelephone", L.buyerTelephone, O.buyerTelephone, "order", "订单");
   head_mismatch("orderNo", L.orderNo, W.orderNo, "waybill", "运单");

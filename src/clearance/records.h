@@ -18,6 +18,7 @@
 namespace cbec::clearance {
 
 using Key = std::pair<std::string, std::string>;
+using KeyView = archive::StringPairView;  // a Key borrowed: for lookups
 
 // What a list waits for while kWaiting / kHeld.
 enum class HoldKind : uint8_t { kNone, kPartners, kGuarantee, kStock, kArrival };
