@@ -1,6 +1,7 @@
 // The durable service in-process: group commit, recovery after a restart, replay of the log
 // alone giving the live state, and intake stopping when fsync fails.
 #include <filesystem>
+#include <map>
 #include <thread>
 
 #include "demo/demo.h"
@@ -10,6 +11,8 @@
 #include "log/fault_injection_env.h"
 #include "service/api.h"
 #include "service/service.h"
+#include "service/storage.h"
+#include "rocksdb/db.h"
 
 namespace cbec::service {
 namespace {
@@ -66,6 +69,79 @@ TEST(Service, RecoversExactlyAfterRestartAndReplayMatchesLive) {
   }
   // The enterprise keys came back with the log.
   EXPECT_EQ((*s)->EnterpriseForKey(sha256_hex("key-4101960003")), "4101960003");
+}
+
+TEST(Service, ReceiptsAreStoredOnceAndStoresOfTheOldLayoutStillRead) {
+  // Proves: a receipt's JSON is stored once (the stream "a/<no>"); each receiver's key is an
+  // empty index entry, and a receiver's page (paged by after and limit) is the stream's
+  // receipts addressed to it, in order. A store written before (the JSON under both keys)
+  // answers the same pages.
+  const std::string code = "4101960003";
+  std::string dir = temp_dir("svc-receipts-once");
+  std::vector<StoredReceipt> all, mine;
+  {
+    auto s = Service::Open(options(dir));
+    ASSERT_TRUE(s.ok()) << s.status().ToString();
+    setup_zone(**s);
+    for (auto& sub : day(40, 5)) {
+      std::string raw = ceb::write_message_xml(sub.message);
+      ASSERT_TRUE((*s)->SubmitAndWait(encode_submit(sub.sender, raw, std::move(sub.message))).ok());
+    }
+    auto a = (*s)->Receipts("", 0, kMaxReceiptPage);
+    auto m = (*s)->Receipts(code, 0, kMaxReceiptPage);
+    ASSERT_TRUE(a.ok() && m.ok());
+    all = *a;
+    mine = *m;
+  }
+  ASSERT_GT(mine.size(), 10u);
+  std::map<uint64_t, std::string> by_no;
+  for (const auto& r : all) by_no[r.no] = r.json;
+  uint64_t previous = 0;
+  for (const auto& r : mine) {
+    EXPECT_GT(r.no, previous);
+    previous = r.no;
+    EXPECT_EQ(r.json, by_no[r.no]) << r.no;
+    EXPECT_NE(r.json.find("\"receiver\":\"" + code + "\""), std::string::npos) << r.json;
+  }
+  size_t addressed = 0;
+  for (const auto& r : all)
+    addressed += r.json.find("\"receiver\":\"" + code + "\"") != std::string::npos;
+  EXPECT_EQ(addressed, mine.size());
+
+  // The store itself: empty index entries, then rewritten in the old layout.
+  {
+    rocksdb::DB* raw = nullptr;
+    auto o = ReceiptStoreOptions(NewStorageCache(kMinStorageCacheBytes));
+    ASSERT_TRUE(rocksdb::DB::Open(o, dir + "/state", &raw).ok());
+    std::unique_ptr<rocksdb::DB> db(raw);
+    const std::string prefix = "r/" + code + "/";
+    std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions()));
+    size_t entries = 0;
+    rocksdb::WriteBatch old_layout;
+    for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+      EXPECT_TRUE(it->value().empty()) << it->key().ToString();
+      const uint64_t no = std::stoull(it->key().ToString().substr(prefix.size()));
+      old_layout.Put(it->key(), by_no[no]);
+      ++entries;
+    }
+    EXPECT_EQ(entries, mine.size());
+    it.reset();
+    ASSERT_TRUE(db->Write(rocksdb::WriteOptions(), &old_layout).ok());
+  }
+  auto s = Service::Open(options(dir));
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  auto again = (*s)->Receipts(code, 0, kMaxReceiptPage);
+  ASSERT_TRUE(again.ok());
+  ASSERT_EQ(again->size(), mine.size());
+  for (size_t i = 0; i < mine.size(); ++i) {
+    EXPECT_EQ((*again)[i].no, mine[i].no);
+    EXPECT_EQ((*again)[i].json, mine[i].json);
+  }
+  auto page = (*s)->Receipts(code, mine[2].no, 3);
+  ASSERT_TRUE(page.ok());
+  ASSERT_EQ(page->size(), 3u);
+  EXPECT_EQ((*page)[0].no, mine[3].no);
+  EXPECT_EQ((*page)[2].json, mine[5].json);
 }
 
 // Issue #3: the core archives what it no longer works with (data_dir/archive), so memory holds

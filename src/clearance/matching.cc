@@ -212,16 +212,19 @@ void match_documents(const MatchInput& in, const ref::Policy& policy, bool guara
     const ceb::OrderList* ol = nullptr;
     for (const auto& cand : in.order->lists)
       if (cand.gnum == ll.gnum) ol = &cand;
-    std::string path = fmt::format("Inventory/InventoryList[{}]", i + 1);
+    // Built only for a finding: a list that matches (almost all) formats no path.
+    auto path = [i](const char* field) {
+      return fmt::format("Inventory/InventoryList[{}]/{}", i + 1, field);
+    };
     if (ol == nullptr) {
-      f->push_back(make_finding("M6", path + "/gnum",
+      f->push_back(make_finding("M6", path("gnum"),
                                 fmt::format("清单商品序号{}在订单中不存在", ll.gnum),
                                 fmt::format("list gnum {} has no order line", ll.gnum)));
       continue;
     }
     if (!same(ll.gname, ol->itemName)) {
       f->push_back(make_finding(
-          "M6", path + "/gname",
+          "M6", path("gname"),
           fmt::format("清单商品名称{}与订单商品名称{}不一致(gnum {})", ll.gname, ol->itemName,
                       ll.gnum),
           fmt::format("list gname {} ≠ order itemName {} (gnum {})", ll.gname, ol->itemName,
@@ -229,13 +232,13 @@ void match_documents(const MatchInput& in, const ref::Policy& policy, bool guara
     }
     if (ll.qty.units != ol->qty.units) {
       f->push_back(make_finding(
-          "M6", path + "/qty",
+          "M6", path("qty"),
           fmt::format("清单数量{}与订单数量{}不一致(gnum {})", d(ll.qty), d(ol->qty), ll.gnum),
           fmt::format("list qty {} ≠ order qty {} (gnum {})", d(ll.qty), d(ol->qty), ll.gnum)));
     }
     if (ll.totalPrice.units != ol->totalPrice.units) {
       f->push_back(make_finding(
-          "M6", path + "/totalPrice",
+          "M6", path("totalPrice"),
           fmt::format("清单总价{}与订单总价{}不一致(gnum {})", m(ll.totalPrice),
                       m(ol->totalPrice), ll.gnum),
           fmt::format("list totalPrice {} ≠ order totalPrice {} (gnum {})", m(ll.totalPrice),
@@ -257,19 +260,20 @@ void match_documents(const MatchInput& in, const ref::Policy& policy, bool guara
                     O.payTransactionId, P.payTransactionId)));
   }
   // M8: mode fields.
-  auto require = [&](const std::string& value, std::string field, const char* mode) {
-    if (value.empty()) {
-      f->push_back(make_finding("M8", std::move(field),
-                                fmt::format("{}模式必须填写该字段", mode),
-                                fmt::format("required for trade mode {}", mode)));
-    }
+  auto missing = [&](std::string field, const char* mode) {
+    f->push_back(make_finding("M8", std::move(field), fmt::format("{}模式必须填写该字段", mode),
+                              fmt::format("required for trade mode {}", mode)));
+  };
+  auto require = [&](const std::string& value, const char* field, const char* mode) {
+    if (value.empty()) missing(field, mode);
   };
   if (L.tradeMode == "1210") {
     require(L.emsNo, "Inventory/InventoryHead/emsNo", "1210");
     require(L.areaCode, "Inventory/InventoryHead/areaCode", "1210");
-    for (size_t i = 0; i < in.list->lists.size(); ++i)
-      require(in.list->lists[i].itemRecordNo,
-              fmt::format("Inventory/InventoryList[{}]/itemRecordNo", i + 1), "1210");
+    for (size_t i = 0; i < in.list->lists.size(); ++i) {
+      if (in.list->lists[i].itemRecordNo.empty())
+        missing(fmt::format("Inventory/InventoryList[{}]/itemRecordNo", i + 1), "1210");
+    }
     if (L.country != "142") {
       f->push_back(make_finding(
           "M8", "Inventory/InventoryHead/country",

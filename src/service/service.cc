@@ -256,7 +256,7 @@ Status Service::StoreReceipts(const std::vector<Applied*>& applied, uint64_t las
       uint64_t no = a->first_receipt_no + i;
       std::string& json = a->receipts_json[i];
       json = receipt_json(a->receipts[i], no);
-      batch.Put(ReceiptKey(a->receipts[i].receiver, no), json);
+      batch.Put(ReceiptKey(a->receipts[i].receiver, no), rocksdb::Slice());
       batch.Put(AllReceiptsKey(no), json);
     }
     for (const auto& d : a->draws) {
@@ -739,16 +739,41 @@ Result<std::vector<StoredReceipt>> Service::Receipts(const std::string& receiver
                                                      int limit) const {
   limit = std::clamp(limit, 1, kMaxReceiptPage);
   std::string prefix = receiver.empty() ? "a/" : "r/" + receiver + "/";
-  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
+  // One snapshot for the index and the receipts it names: a page is one point in time.
+  const rocksdb::Snapshot* snapshot = db_->GetSnapshot();
+  struct Release {
+    rocksdb::DB* db;
+    const rocksdb::Snapshot* s;
+    ~Release() { db->ReleaseSnapshot(s); }
+  } release{db_.get(), snapshot};
+  rocksdb::ReadOptions ro;
+  ro.snapshot = snapshot;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro));
   std::vector<StoredReceipt> out;
+  std::vector<size_t> indexed;  // receiver keys without the JSON (see storage.h)
   for (it->Seek(prefix + pad20(after + 1)); it->Valid() && static_cast<int>(out.size()) < limit;
        it->Next()) {
     rocksdb::Slice k = it->key();
     if (!k.starts_with(prefix)) break;
     uint64_t no = std::stoull(k.ToString().substr(prefix.size()));
     out.push_back(StoredReceipt{no, it->value().ToString()});
+    if (out.back().json.empty()) indexed.push_back(out.size() - 1);
   }
   TRY(from_rocks(it->status(), "read receipts"));
+  if (indexed.empty()) return out;
+  std::vector<std::string> keys;
+  keys.reserve(indexed.size());
+  for (size_t i : indexed) keys.push_back(AllReceiptsKey(out[i].no));
+  std::vector<rocksdb::Slice> slices(keys.begin(), keys.end());
+  std::vector<std::string> values;
+  std::vector<rocksdb::Status> got = db_->MultiGet(ro, slices, &values);
+  for (size_t j = 0; j < indexed.size(); ++j) {
+    // Both keys go in one write batch: an index entry without its receipt is damage.
+    if (got[j].IsNotFound())
+      return Internal(fmt::format("receipt store: {} has no receipt {}", receiver, keys[j]));
+    TRY(from_rocks(got[j], "read receipts"));
+    out[indexed[j]].json = std::move(values[j]);
+  }
   return out;
 }
 

@@ -53,8 +53,11 @@ std::shared_ptr<rocksdb::Cache> NewStorageCache(size_t bytes);
 rocksdb::Options ArchiveOptions(std::shared_ptr<rocksdb::Cache> cache);
 rocksdb::Options ReceiptStoreOptions(std::shared_ptr<rocksdb::Cache> cache);
 
-// Keys of the receipt store: a receipt by receiver and number, and the same receipt in the
-// stream of all receipts ("r/<receiver>/<no>", "a/<no>", no zero-padded to 20 digits).
+// Keys of the receipt store: the stream of all receipts ("a/<no>": the receipt's JSON) and each
+// receiver's index into it ("r/<receiver>/<no>": an empty value; no zero-padded to 20 digits).
+// The JSON is stored once: a copy under the receiver's key doubled what the store wrote,
+// flushed and compacted. Stores written before hold the JSON under both keys; readers take a
+// receiver key's value when it is not empty.
 std::string ReceiptKey(std::string_view receiver, uint64_t no);
 std::string AllReceiptsKey(uint64_t no);
 
