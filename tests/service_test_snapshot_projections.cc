@@ -316,10 +316,11 @@ TEST(ObserveApplied, FirstDeclarationsAndReplays) {
     EXPECT_EQ(ms.size(), 1u);
     return ms.front();
   };
-  using Keys = std::set<std::pair<std::string, std::string>>;
+  // The observed sets are views into the engine's intake of its last command.
+  using Keys = std::set<std::pair<std::string_view, std::string_view>>;
   auto key = [&](size_t i) {
     const auto& h = g->sets[i].inventory.head;
-    return std::pair(h.agentCode, h.copNo);
+    return std::pair<std::string_view, std::string_view>(h.agentCode, h.copNo);
   };
   auto submit = [&](ceb::Message m) {
     std::string sender = m.transfer.copCode;

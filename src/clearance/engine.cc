@@ -1494,30 +1494,30 @@ Found<ListRecord> Engine::list_by_invt_no(std::string_view invtNo) const {
 }
 Found<ListRecord> Engine::list_by_cop_no(std::string_view agentCode,
                                          std::string_view copNo) const {
-  auto id = s_->list_by_cop.peek(Key{agentCode, copNo});
+  auto id = s_->list_by_cop.peek(KeyView{agentCode, copNo});
   return id ? s_->lists.peek(*id) : Found<ListRecord>();
 }
 Found<ListRecord> Engine::list_by_order(std::string_view ebpCode,
                                         std::string_view orderNo) const {
   // The active list, else the latest list that named this order (e.g. one rejected).
-  Key key{ebpCode, orderNo};
+  const KeyView key{ebpCode, orderNo};
   auto id = s_->list_by_order.peek(key);
   if (!id) id = s_->latest_list_by_order.peek(key);
   return id ? s_->lists.peek(*id) : Found<ListRecord>();
 }
 Found<ceb::Order> Engine::order(std::string_view ebpCode, std::string_view orderNo) const {
-  return s_->orders.peek(Key{ebpCode, orderNo}).part(&Stored<ceb::Order>::doc);
+  return s_->orders.peek(KeyView{ebpCode, orderNo}).part(&Stored<ceb::Order>::doc);
 }
 Found<DocRecord> Engine::order_record(std::string_view ebpCode, std::string_view orderNo) const {
-  return s_->orders.peek(Key{ebpCode, orderNo}).part(&Stored<ceb::Order>::rec);
+  return s_->orders.peek(KeyView{ebpCode, orderNo}).part(&Stored<ceb::Order>::rec);
 }
 Found<ceb::Payment> Engine::payment(std::string_view payCode,
                                     std::string_view payTransactionId) const {
-  return s_->payments.peek(Key{payCode, payTransactionId}).part(&Stored<ceb::Payment>::doc);
+  return s_->payments.peek(KeyView{payCode, payTransactionId}).part(&Stored<ceb::Payment>::doc);
 }
 Found<ceb::Logistics> Engine::waybill(std::string_view logisticsCode,
                                       std::string_view logisticsNo) const {
-  return s_->waybills.peek(Key{logisticsCode, logisticsNo}).part(&Stored<ceb::Logistics>::doc);
+  return s_->waybills.peek(KeyView{logisticsCode, logisticsNo}).part(&Stored<ceb::Logistics>::doc);
 }
 const Supervisor& Engine::supervision() const { return s_->sup; }
 void Engine::take_draws(std::vector<DrawRecord>* out) { s_->sup.take_draws(out); }
@@ -1556,11 +1556,11 @@ const std::map<std::string, Enterprise, std::less<>>& Engine::enterprises() cons
 }
 Found<DocRecord> Engine::payment_record(std::string_view payCode,
                                         std::string_view payTransactionId) const {
-  return s_->payments.peek(Key{payCode, payTransactionId}).part(&Stored<ceb::Payment>::rec);
+  return s_->payments.peek(KeyView{payCode, payTransactionId}).part(&Stored<ceb::Payment>::rec);
 }
 Found<DocRecord> Engine::waybill_record(std::string_view logisticsCode,
                                         std::string_view logisticsNo) const {
-  return s_->waybills.peek(Key{logisticsCode, logisticsNo}).part(&Stored<ceb::Logistics>::rec);
+  return s_->waybills.peek(KeyView{logisticsCode, logisticsNo}).part(&Stored<ceb::Logistics>::rec);
 }
 
 std::string Engine::dump_state() const {

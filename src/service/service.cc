@@ -235,7 +235,8 @@ void Service::ApplyOne(EncodedCommand& c, uint64_t seq, TimeMs time, Applied* ou
   stats_.commands++;
   if (const auto* m = std::get_if<clearance::SubmitMessage>(&c.body))
     stats_.documents_by_type[static_cast<int>(m->message.type)] += m->message.record_count();
-  std::set<std::tuple<std::string, std::string, int>> counted;  // a list resent twice in one
+  // A list resent twice in one message counts once (views into the receipts).
+  std::set<std::tuple<std::string_view, std::string_view, int>> counted;
   for (const auto& r : out->receipts) {
     if (r.answers != ceb::MessageType::kCEB621) continue;
     if (r.returnStatus != ceb::status::kReleased && r.returnStatus != ceb::status::kRejected)

@@ -223,7 +223,7 @@ void StatsCentre::add_everywhere(const ceb::InventoryHead& h, TimeMs time, const
 ObservedCommand observe_applied(const clearance::Engine& engine, TimeMs time,
                                 const ceb::Receipts* receipts) {
   ObservedCommand c{time, receipts, {}, {}};
-  std::set<std::pair<std::string, std::string>> changed;
+  std::set<std::pair<std::string_view, std::string_view>> changed;
   for (const auto& in : engine.list_intake()) {
     if (!in.replay) changed.emplace(in.agentCode, in.copNo);
     if (in.first_declaration) c.new_lists.emplace(in.agentCode, in.copNo);
@@ -239,7 +239,7 @@ void StatsCentre::Observe(const clearance::Engine& e, const ObservedCommand& c) 
   last_time_ = std::max(last_time_, c.time);
   // A list resent twice in one message, or released and closed in one command, counts once.
   counted_.clear();
-  auto listed = [](const std::set<std::pair<std::string, std::string>>& lists,
+  auto listed = [](const std::set<std::pair<std::string_view, std::string_view>>& lists,
                    const ceb::Receipt& r) {
     return !lists.empty() && lists.count({r.agentCode, r.copNo}) != 0;
   };

@@ -74,9 +74,10 @@ struct ObservedCommand {
   TimeMs time = 0;
   const ceb::Receipts* receipts = nullptr;
   // (agentCode, copNo) of lists this command resent unchanged (their receipts are replays) and
-  // of lists that had no invtNo before it (their first 120 is a new declaration).
-  std::set<std::pair<std::string, std::string>> replayed_lists;
-  std::set<std::pair<std::string, std::string>> new_lists;
+  // of lists that had no invtNo before it (their first 120 is a new declaration). Views into
+  // Engine::list_intake(): valid until the engine applies its next command.
+  std::set<std::pair<std::string_view, std::string_view>> replayed_lists;
+  std::set<std::pair<std::string_view, std::string_view>> new_lists;
 };
 
 // The command `engine` has just applied, as the projections see it: the sets above from
