@@ -218,8 +218,10 @@ struct Api::Impl {
                         CBEC_ASSERT(a->receipts_json.size() == a->receipts.size());
                         const std::string head = fmt::format("{{\"seq\":{},\"receipts\":[", a->seq);
                         size_t size = head.size() + 2;
-                        for (size_t i = 0; i < a->receipts.size(); ++i)
-                          if (a->receipts[i].receiver == sender) size += a->receipts_json[i].size() + 1;
+                        for (size_t i = 0; i < a->receipts.size(); ++i) {
+                          if (a->receipts[i].receiver == sender)
+                            size += a->receipts_json[i].size() + 1;
+                        }
                         resp.body.reserve(size);
                         resp.body = head;
                         bool first = true;
