@@ -15,6 +15,7 @@
 #include "rapidjson/writer.h"
 #include "rocksdb/db.h"
 #include "rocksdb/options.h"
+#include "rocksdb/snapshot.h"
 #include "rocksdb/write_batch.h"
 #include "service/webhooks.h"
 
@@ -741,14 +742,9 @@ Result<std::vector<StoredReceipt>> Service::Receipts(const std::string& receiver
   limit = std::clamp(limit, 1, kMaxReceiptPage);
   std::string prefix = receiver.empty() ? "a/" : "r/" + receiver + "/";
   // One snapshot for the index and the receipts it names: a page is one point in time.
-  const rocksdb::Snapshot* snapshot = db_->GetSnapshot();
-  struct Release {
-    rocksdb::DB* db;
-    const rocksdb::Snapshot* s;
-    ~Release() { db->ReleaseSnapshot(s); }
-  } release{db_.get(), snapshot};
+  rocksdb::ManagedSnapshot snapshot(db_.get());
   rocksdb::ReadOptions ro;
-  ro.snapshot = snapshot;
+  ro.snapshot = snapshot.snapshot();
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro));
   std::vector<StoredReceipt> out;
   std::vector<size_t> indexed;  // receiver keys without the JSON (see storage.h)
