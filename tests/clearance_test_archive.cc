@@ -362,6 +362,38 @@ TEST(ColdMap, BorrowedKeysFindWhatTheirKeysFindInMemoryAndInTheArchive) {
   EXPECT_EQ(m.hot_size(), 0u);
 }
 
+TEST(ColdMap, AKeyLookedUpToBeInsertedCostsOneLookupAndIsQueuedForEviction) {
+  // Proves: find_to_insert answers as find does (hot, archived and restored, absent), an absent
+  // key inserted with insert_missing is then hot and queued for eviction like any other, and a
+  // key first remembered absent by find() is not asked of the archive again by find_to_insert.
+  using Map = archive::ColdMap<std::pair<std::string, std::string>, std::string, archive::Hashed>;
+  CountingArchive store;
+  TimeMs now = 0;
+  Map m("fi");
+  m.attach(&store, &now);
+  const std::string ebp = "4101960001-a-long-enough-code", order = "ORDER-20250618-000000001";
+  const archive::StringPairView key{ebp, order};
+  auto it = m.find_to_insert(key);
+  ASSERT_EQ(it, m.end());
+  EXPECT_EQ(store.gets, 1);
+  m.insert_missing(key) = "new";
+  EXPECT_EQ(m.queued(), 1u);
+  ASSERT_NE(m.find_to_insert(key), m.end());
+  EXPECT_EQ(m.find_to_insert(key)->second, "new");
+  EXPECT_EQ(store.gets, 1);  // hot: the archive is not asked
+  now = 10;
+  EXPECT_EQ(m.evict_idle(5, [](const auto&, const auto&) { return false; }), 1u);
+  EXPECT_EQ(m.hot_size(), 0u);
+  ASSERT_NE(m.find_to_insert(key), m.end());  // restored from the archive
+  EXPECT_EQ(m.at(key), "new");
+  EXPECT_EQ(store.gets, 2);
+  const std::string other = "ORDER-20250618-000000002";
+  const archive::StringPairView absent{ebp, other};
+  EXPECT_FALSE(m.contains(absent));  // remembered absent
+  EXPECT_EQ(m.find_to_insert(absent), m.end());
+  EXPECT_EQ(store.gets, 3);  // asked once, by contains()
+}
+
 TEST(ColdMap, WithoutAnArchiveNothingMovesAndNothingIsQueued) {
   archive::ColdMap<uint64_t, std::string> m("zz");
   m[1] = "x";

@@ -238,6 +238,16 @@ class ColdMap {
     }
     return it;
   }
+  // find() for a key the caller inserts on a miss (insert_missing): the miss is not remembered
+  // in the known-absent set, whose copy of the key would only ever shadow the hot entry.
+  template <class Q>
+    requires kLookup<Q>
+  iterator find_to_insert(const Q& k) {
+    auto it = hot_.find(k);
+    if (it != hot_.end() || archive_ == nullptr) return it;
+    if (known_absent_.find(k) != known_absent_.end()) return hot_.end();
+    return restore(k);
+  }
   iterator end() { return hot_.end(); }
   bool contains(const K& k) { return find(k) != hot_.end(); }
   template <class Q>
@@ -272,6 +282,18 @@ class ColdMap {
     auto [it, inserted] = hot_.emplace(k, V{});
     CBEC_ASSERT(inserted);
     touched(k);
+    return it->second;
+  }
+  // A new entry under a key that find(k) or find_to_insert(k) has just reported absent (neither
+  // hot nor archived),
+  // with nothing inserted, erased or evicted since: inserts without looking again (operator[]
+  // would probe the table and the known-absent set a second time). Asserts the key is new.
+  template <class Q>
+    requires kLookup<Q>
+  V& insert_missing(const Q& k) {
+    auto [it, inserted] = hot_.emplace(K(k), V{});
+    CBEC_ASSERT(inserted);
+    touched(it->first);
     return it->second;
   }
   // An entry that find() returned is hot, so it has no archived copy to remove.

@@ -267,26 +267,31 @@ struct Engine::State {
     record_list_status(L, st::kRejected, "退单 / rejected", std::move(findings));
   }
 
-  template <class K>
-  void conclude_partner(MessageType t, const K& key) {
-    auto conclude = [&](auto& map) {
-      auto it = map.find(key);
-      if (it == map.end()) return;
-      auto& s = it->second;
-      s.rec.returnStatus = st::kConcluded;
-      auto r = std::make_shared<Receipt>(s.last ? ceb::same_record(*s.last) : Receipt{});
-      r->returnStatus = st::kConcluded;
-      r->returnTime = now;
-      r->returnInfo = "海关审结(清单已放行) / concluded: list released";
-      s.last = issue(std::move(r));
-    };
-    if (t == MessageType::kCEB311) conclude(orders);
-    if (t == MessageType::kCEB411) conclude(payments);
-    if (t == MessageType::kCEB511) conclude(waybills);
+  // A list's documents under its keys: every one stored (documents_of), or the declared ones
+  // only (partners_of: drafts do not count). The pointers stay valid for the command: the tables
+  // are node-based and nothing is archived before the next Tick.
+  struct Partners {
+    Stored<ceb::Order>* order = nullptr;
+    Stored<ceb::Payment>* payment = nullptr;
+    Stored<ceb::Logistics>* waybill = nullptr;
+    bool all() const { return order && payment && waybill; }
+  };
+  template <class Doc>
+  void conclude_partner(Stored<Doc>* s) {
+    if (s == nullptr) return;
+    s->rec.returnStatus = st::kConcluded;
+    auto r = std::make_shared<Receipt>(s->last ? ceb::same_record(*s->last) : Receipt{});
+    r->returnStatus = st::kConcluded;
+    r->returnTime = now;
+    r->returnInfo = "海关审结(清单已放行) / concluded: list released";
+    s->last = issue(std::move(r));
   }
 
   // `by` names who released it when it was not the machine (an officer's decision).
-  void release(ListRecord& L, std::string_view by = {}) {
+  // `partners` and `facts`: what evaluate() has just looked up and shown the risk monitor, so that
+  // a list released by the machine costs no second lookup of its documents.
+  void release(ListRecord& L, std::string_view by = {}, const Partners* partners = nullptr,
+               const risk::ListFacts* facts = nullptr) {
     CBEC_ASSERT(L.reserved && L.tax.has_value());
     clear_wait(L);
     quota.commit(L.id);
@@ -298,38 +303,34 @@ struct Engine::State {
     L.state = ListState::kReleased;
     sup.dequeue(L.invtNo);
     credit(L, CreditEventKind::kRelease);
-    risk_monitor.on_release(risk_facts(L), ref().policy_at(list_date(L)));
+    const Partners p = partners ? *partners : documents_of(L);
+    risk_monitor.on_release(facts ? *facts : risk_facts(L, p), ref().policy_at(list_date(L)));
     record_list_status(L, st::kReleased,
                        fmt::format("放行 / released; 税款 tax {} (关税 {} 消费税 {} 增值税 {}){}{}",
                                    format_fen(L.tax->total_fen()), format_fen(L.tax->tariff_fen),
                                    format_fen(L.tax->ct_fen), format_fen(L.tax->vat_fen),
                                    by.empty() ? "" : "; ", by));
-    const KeyView okey = order_key_of(L.doc);
-    conclude_partner(MessageType::kCEB311, okey);
-    if (auto p = payment_by_order.find(okey); p != payment_by_order.end())
-      conclude_partner(MessageType::kCEB411, p->second);
-    conclude_partner(MessageType::kCEB511, waybill_key_of(L.doc));
+    conclude_partner(p.order);
+    conclude_partner(p.payment);
+    conclude_partner(p.waybill);
   }
 
-  // A list's declared partners (drafts do not count). The pointers stay valid for the command:
-  // the tables are node-based and nothing is archived before the next Tick.
-  struct Partners {
-    const Stored<ceb::Order>* order = nullptr;
-    const Stored<ceb::Payment>* payment = nullptr;
-    const Stored<ceb::Logistics>* waybill = nullptr;
-    bool all() const { return order && payment && waybill; }
-  };
-  Partners partners_of(const ListRecord& L) {
+  Partners documents_of(const ListRecord& L) {
     Partners out;
     const KeyView okey = order_key_of(L.doc);
-    if (auto o = orders.find(okey); o != orders.end() && o->second.rec.returnStatus != st::kDraft)
-      out.order = &o->second;
-    if (auto pk = payment_by_order.find(okey); pk != payment_by_order.end()) {
-      auto p = payments.find(pk->second);
-      if (p != payments.end() && p->second.rec.returnStatus != st::kDraft) out.payment = &p->second;
-    }
-    auto w = waybills.find(waybill_key_of(L.doc));
-    if (w != waybills.end() && w->second.rec.returnStatus != st::kDraft) out.waybill = &w->second;
+    if (auto o = orders.find(okey); o != orders.end()) out.order = &o->second;
+    if (auto pk = payment_by_order.find(okey); pk != payment_by_order.end())
+      if (auto p = payments.find(pk->second); p != payments.end()) out.payment = &p->second;
+    if (auto w = waybills.find(waybill_key_of(L.doc)); w != waybills.end())
+      out.waybill = &w->second;
+    return out;
+  }
+  Partners partners_of(const ListRecord& L) {
+    Partners out = documents_of(L);
+    auto declared = [](auto* s) { return s && s->rec.returnStatus != st::kDraft ? s : nullptr; };
+    out.order = declared(out.order);
+    out.payment = declared(out.payment);
+    out.waybill = declared(out.waybill);
     return out;
   }
   static std::string missing_partners_text(const Partners& p) {
@@ -382,17 +383,12 @@ struct Engine::State {
   }
 
   // What the risk monitor sees of a list (views into the stored documents; lines in risk_lines).
-  risk::ListFacts risk_facts(const ListRecord& L) {
+  // `docs`: the list's documents (documents_of, or partners_of when all are declared).
+  risk::ListFacts risk_facts(const ListRecord& L, const Partners& docs) {
     const auto& h = L.doc.head;
-    const ceb::Order* order = nullptr;
-    const ceb::Payment* payment = nullptr;
-    const ceb::Logistics* waybill = nullptr;
-    const KeyView okey = order_key_of(L.doc);
-    if (auto o = orders.find(okey); o != orders.end()) order = &o->second.doc;
-    if (auto pk = payment_by_order.find(okey); pk != payment_by_order.end())
-      if (auto p = payments.find(pk->second); p != payments.end()) payment = &p->second.doc;
-    if (auto w = waybills.find(waybill_key_of(L.doc)); w != waybills.end())
-      waybill = &w->second.doc;
+    const ceb::Order* order = docs.order ? &docs.order->doc : nullptr;
+    const ceb::Payment* payment = docs.payment ? &docs.payment->doc : nullptr;
+    const ceb::Logistics* waybill = docs.waybill ? &docs.waybill->doc : nullptr;
     risk_lines.clear();
     for (const auto& line : L.doc.lists)
       risk_lines.push_back(risk::LineFacts{line.gcode, line.itemRecordNo, line.qty, line.unit,
@@ -422,7 +418,11 @@ struct Engine::State {
     return f;
   }
 
-  Lane choose_lane(ListRecord& L, const ceb::Order& order, const ceb::Logistics& waybill) {
+  // `partners`: all declared. Fills `facts` with what the risk monitor was shown, when it was.
+  Lane choose_lane(ListRecord& L, const Partners& partners,
+                   std::optional<risk::ListFacts>* facts) {
+    const ceb::Order& order = partners.order->doc;
+    const ceb::Logistics& waybill = partners.waybill->doc;
     ListExtra& x = list_extra[L.id];
     if (x.lane) return *x.lane;
     const auto& h = L.doc.head;
@@ -450,7 +450,8 @@ struct Engine::State {
       sup.record_override(f, lane, last_seq, now);
     } else {
       std::vector<Finding> risk_findings;
-      risk_monitor.evaluate(risk_facts(L), ref().policy_at(list_date(L)), &risk_findings);
+      facts->emplace(risk_facts(L, partners));
+      risk_monitor.evaluate(**facts, ref().policy_at(list_date(L)), &risk_findings);
       lane = sup.choose_lane(f, policy_now(), risk_findings, last_seq, now, &x.lane_findings);
     }
     x.lane = lane;
@@ -599,7 +600,8 @@ struct Engine::State {
 
     // Lane (DOMAIN.md §8, supervision.h): decided once per list; a list that waits for its
     // parcel after a green lane keeps it.
-    Lane lane = choose_lane(L, order->doc, waybill->doc);
+    std::optional<risk::ListFacts> facts;
+    Lane lane = choose_lane(L, partners, &facts);
     if (lane != Lane::kGreen) {
       clear_wait(L);
       std::vector<Finding> reasons = list_extra[L.id].lane_findings;
@@ -623,7 +625,7 @@ struct Engine::State {
       hold(L, HoldKind::kArrival, "等待运抵(CEB711) / waiting for arrival (CEB711)");
       return;
     }
-    release(L);
+    release(L, {}, &partners, facts ? &*facts : nullptr);
   }
 
   void reevaluate_if_waiting(uint64_t id) {
@@ -756,14 +758,19 @@ struct Engine::State {
   // A record resent unchanged is answered with the receipt already issued. Compared field by
   // field with the stored record (only when its key is known): cheaper than digesting every
   // record that arrives, and exact.
-  template <class Doc>
-  bool replay_if_same(Table<Key, Stored<Doc>>& map, KeyView key, const Doc& doc) {
-    auto it = map.find(key);
-    if (it != map.end() && it->second.doc == doc) {
+  // `it`: the stored record under the new one's key, or end(); the caller keeps using it, so that
+  // a document costs one lookup of its key.
+  template <class It, class Doc>
+  bool replay_if_same(It it, It end, const Doc& doc) {
+    if (it != end && it->second.doc == doc) {
       emit(it->second.last);
       return true;
     }
     return false;
+  }
+  template <class Doc>
+  bool replay_if_same(Table<Key, Stored<Doc>>& map, KeyView key, const Doc& doc) {
+    return replay_if_same(map.find(key), map.end(), doc);
   }
 
   void apply_order(const std::string& sender, const ceb::Order& o) {
@@ -779,8 +786,8 @@ struct Engine::State {
     // Borrowed from the message, which keep() below may move from: later uses borrow from the
     // stored copy instead.
     const KeyView key{h.ebpCode, h.orderNo};
-    if (replay_if_same(orders, key, o)) return;
-    auto it = orders.find(key);
+    auto it = orders.find_to_insert(key);
+    if (replay_if_same(it, orders.end(), o)) return;
     bool exists = it != orders.end();
     if (Problem p; !check_app_type(h.appType, exists,
                                    exists && it->second.rec.returnStatus == st::kDraft,
@@ -800,7 +807,7 @@ struct Engine::State {
       check_order_intake(o, &f);
       if (!f.empty()) return answer(Problem::kInvalidValue, std::move(f));
     }
-    Stored<ceb::Order>& s = orders[key];
+    Stored<ceb::Order>& s = exists ? it->second : orders.insert_missing(key);
     s.rec.sender = sender;
     s.rec.received_at = now;
     s.rec.returnStatus = draft ? st::kDraft : st::kAccepted;
@@ -826,8 +833,8 @@ struct Engine::State {
     // Borrowed from the message, which keep() below may move from (see apply_order).
     const KeyView key{h.payCode, h.payTransactionId};
     const KeyView okey{h.ebpCode, h.orderNo};
-    if (replay_if_same(payments, key, p)) return;
-    auto it = payments.find(key);
+    auto it = payments.find_to_insert(key);
+    if (replay_if_same(it, payments.end(), p)) return;
     bool exists = it != payments.end();
     bool locked = exists && order_locked({it->second.doc.head.ebpCode,
                                           it->second.doc.head.orderNo});
@@ -850,7 +857,7 @@ struct Engine::State {
         payment_by_order.erase(l);
     }
     if (h.appType == "3") {
-      payments.erase(key);
+      payments.erase(it);
       auto r = base_receipt(MessageType::kCEB411, sender, h.guid);
       r->payCode = h.payCode, r->payTransactionId = h.payTransactionId;
       r->returnStatus = st::kDeclaring;
@@ -858,7 +865,7 @@ struct Engine::State {
       return emit(std::move(r));
     }
     bool draft = h.appStatus == "1";
-    Stored<ceb::Payment>& s = payments[key];
+    Stored<ceb::Payment>& s = exists ? it->second : payments.insert_missing(key);
     s.rec.sender = sender;
     s.rec.received_at = now;
     s.rec.returnStatus = draft ? st::kDraft : st::kAccepted;
@@ -885,8 +892,8 @@ struct Engine::State {
       return answer(bad->first, {bad->second});
     // Borrowed from the message, which keep() below may move from (see apply_order).
     const KeyView key{h.logisticsCode, h.logisticsNo};
-    if (replay_if_same(waybills, key, w)) return;
-    auto it = waybills.find(key);
+    auto it = waybills.find_to_insert(key);
+    if (replay_if_same(it, waybills.end(), w)) return;
     bool exists = it != waybills.end();
     if (Problem p; !check_app_type(h.appType, exists,
                                    exists && it->second.rec.returnStatus == st::kDraft,
@@ -908,7 +915,7 @@ struct Engine::State {
                                         h.packNo))});
     }
     bool draft = h.appStatus == "1";
-    Stored<ceb::Logistics>& s = waybills[key];
+    Stored<ceb::Logistics>& s = exists ? it->second : waybills.insert_missing(key);
     s.rec.sender = sender;
     s.rec.received_at = now;
     s.rec.returnStatus = draft ? st::kDraft : st::kAccepted;
@@ -941,9 +948,11 @@ struct Engine::State {
                             "copNo is required: it is the key of the list")},
                     nullptr);
     }
-    Key key{h.agentCode, h.copNo};
+    // Borrowed from the message: used only before keep() below.
+    const KeyView key{h.agentCode, h.copNo};
     ListRecord* existing = nullptr;
-    if (auto it = list_by_cop.find(key); it != list_by_cop.end()) existing = &lists.at(it->second);
+    auto by_cop = list_by_cop.find_to_insert(key);
+    if (by_cop != list_by_cop.end()) existing = &lists.at(by_cop->second);
     if (existing && existing->doc == inv) {  // resent unchanged
       list_intake.push_back({h.agentCode, h.copNo, true, false});
       return emit(list_extra[existing->id].last);
@@ -979,7 +988,7 @@ struct Engine::State {
       clear_wait(L);
       unlink(L);
       auto r = list_receipt(L, st::kDeclaring, "删除成功 / deleted");
-      list_by_cop.erase(key);
+      list_by_cop.erase(by_cop);
       if (!L.invtNo.empty()) list_by_invt.erase(L.invtNo);
       if (auto latest = latest_list_by_order.find(order_key_of(L.doc));
           latest != latest_list_by_order.end() && latest->second == L.id)
@@ -995,7 +1004,7 @@ struct Engine::State {
       list_extra.emplace_new(id);
       L->id = id;
       L->preNo = next_pre_no();
-      list_by_cop[key] = id;
+      list_by_cop.insert_missing(key) = id;
     } else {
       release_reservations(*L);
       clear_wait(*L);
