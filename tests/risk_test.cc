@@ -237,6 +237,30 @@ TEST(RiskIdentity, OnePhoneManyBuyerIds) {
   EXPECT_FALSE(Has(fs, Pattern::kIdentityPhone));
 }
 
+TEST(RiskIdentity, SpacingAndLetterCaseDoNotMakeANewIdentity) {
+  // Proves: a buyer ID written with ASCII whitespace (space, \t \n \v \f \r) anywhere, or with
+  // a lower-case check letter, keys exactly what its plain form keys (the monitors' dumps, keys
+  // as hashes, are equal), while a different letter, a full-width 'Ｘ', a control byte that is
+  // not whitespace or an underscore keys another identity (the dumps differ).
+  auto dump_after = [](const std::string& buyer) {
+    Monitor m;
+    TestList l = Person(300, kT0);
+    l.buyer = buyer;
+    Eval(m, l);
+    m.on_release(l.facts(), RiskPolicy{});
+    return m.dump();
+  };
+  const std::string plain = dump_after("41010519900101123X");
+  for (const std::string same : {"410105 19900101 123x", "\t410105199001011 23X",
+                                 "410105\n19900101\r123\v\fX", " 41010519900101123x "}) {
+    EXPECT_EQ(dump_after(same), plain) << same;
+  }
+  for (const std::string other : {"41010519900101123Y", "41010519900101123\x01X",
+                                  "41010519900101123Ｘ", "41010519900101123_X"}) {
+    EXPECT_NE(dump_after(other), plain) << other;
+  }
+}
+
 TEST(RiskIdentity, OneAddressManyBuyerIds) {
   Monitor m;
   std::vector<ceb::Finding> fs;

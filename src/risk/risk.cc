@@ -45,8 +45,10 @@ enum Seed : uint64_t {
   kSeedParty
 };
 
+// ' ', '\t', '\n', '\v', '\f', '\r' (32, 9..13) as one bit test: hash_text runs it per byte.
 bool is_space(unsigned char c) {
-  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+  constexpr uint64_t kSpaces = (uint64_t{1} << ' ') | (uint64_t{0x1F} << '\t');
+  return c <= ' ' && ((kSpaces >> c) & 1) != 0;
 }
 
 // False for empty or blank text: an identity that is not there keys nothing.
@@ -62,7 +64,7 @@ uint64_t hash_text(std::string_view s, Seed seed) {
   for (char ch : s) {
     auto c = static_cast<unsigned char>(ch);
     if (is_space(c)) continue;
-    if (c >= 'a' && c <= 'z') c = static_cast<unsigned char>(c - 'a' + 'A');
+    if (static_cast<unsigned char>(c - 'a') < 26) c = static_cast<unsigned char>(c - 'a' + 'A');
     h ^= c;
     h *= 0x100000001b3ull;
   }
