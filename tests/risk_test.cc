@@ -261,6 +261,34 @@ TEST(RiskIdentity, SpacingAndLetterCaseDoNotMakeANewIdentity) {
   }
 }
 
+TEST(RiskIdentity, KeysHashedOnceAnswerAsKeysHashedPerCall) {
+  // Proves: evaluate and on_release given keys_of(f) find and record exactly what they do when
+  // they hash f themselves (the engine hashes a released list once for both), and the keys
+  // tell blank identities from present ones.
+  Monitor per_call, once;
+  for (int i = 0; i < 6; ++i) {
+    TestList l = Person(500 + i % 2, kT0 + i * kMinute);
+    l.invtNo += "-" + std::to_string(i);
+    l.phone = "13912345681";
+    l.dutiable_fen = 400000;
+    l.lines = {Line("3304990099", 10000 + 1000 * i)};
+    if (i == 5) l.address = " ";  // blank: keys nothing
+    const ListFacts f = l.facts();
+    const ListKeys k = keys_of(f);
+    EXPECT_TRUE(k.buyer && k.phone && k.payco && k.platform) << i;
+    EXPECT_EQ(k.address, i != 5) << i;
+    std::vector<ceb::Finding> a, b;
+    per_call.evaluate(f, RiskPolicy{}, &a);
+    once.evaluate(f, k, RiskPolicy{}, &b);
+    ASSERT_EQ(a.size(), b.size()) << i;
+    for (size_t j = 0; j < a.size(); ++j) EXPECT_EQ(a[j].en, b[j].en) << i;
+    per_call.on_release(f, RiskPolicy{});
+    once.on_release(f, k, RiskPolicy{});
+  }
+  EXPECT_EQ(per_call.dump(), once.dump());
+  EXPECT_NE(per_call.dump(), Monitor().dump());
+}
+
 TEST(RiskIdentity, OneAddressManyBuyerIds) {
   Monitor m;
   std::vector<ceb::Finding> fs;

@@ -287,11 +287,17 @@ struct Engine::State {
     s->last = issue(std::move(r));
   }
 
+  // What evaluate() showed the risk monitor for the lane: a list released in the same call shows
+  // it the same facts, hashed once.
+  struct RiskSeen {
+    risk::ListFacts facts;
+    risk::ListKeys keys;
+  };
   // `by` names who released it when it was not the machine (an officer's decision).
-  // `partners` and `facts`: what evaluate() has just looked up and shown the risk monitor, so that
+  // `partners` and `seen`: what evaluate() has just looked up and shown the risk monitor, so that
   // a list released by the machine costs no second lookup of its documents.
   void release(ListRecord& L, std::string_view by = {}, const Partners* partners = nullptr,
-               const risk::ListFacts* facts = nullptr) {
+               const RiskSeen* seen = nullptr) {
     CBEC_ASSERT(L.reserved && L.tax.has_value());
     clear_wait(L);
     quota.commit(L.id);
@@ -304,7 +310,11 @@ struct Engine::State {
     sup.dequeue(L.invtNo);
     credit(L, CreditEventKind::kRelease);
     const Partners p = partners ? *partners : documents_of(L);
-    risk_monitor.on_release(facts ? *facts : risk_facts(L, p), ref().policy_at(list_date(L)));
+    if (seen != nullptr) {
+      risk_monitor.on_release(seen->facts, seen->keys, ref().policy_at(list_date(L)));
+    } else {
+      risk_monitor.on_release(risk_facts(L, p), ref().policy_at(list_date(L)));
+    }
     record_list_status(L, st::kReleased,
                        fmt::format("放行 / released; 税款 tax {} (关税 {} 消费税 {} 增值税 {}){}{}",
                                    format_fen(L.tax->total_fen()), format_fen(L.tax->tariff_fen),
@@ -418,9 +428,8 @@ struct Engine::State {
     return f;
   }
 
-  // `partners`: all declared. Fills `facts` with what the risk monitor was shown, when it was.
-  Lane choose_lane(ListRecord& L, const Partners& partners,
-                   std::optional<risk::ListFacts>* facts) {
+  // `partners`: all declared. Fills `seen` with what the risk monitor was shown, when it was.
+  Lane choose_lane(ListRecord& L, const Partners& partners, std::optional<RiskSeen>* seen) {
     const ceb::Order& order = partners.order->doc;
     const ceb::Logistics& waybill = partners.waybill->doc;
     ListExtra& x = list_extra[L.id];
@@ -450,8 +459,9 @@ struct Engine::State {
       sup.record_override(f, lane, last_seq, now);
     } else {
       std::vector<Finding> risk_findings;
-      facts->emplace(risk_facts(L, partners));
-      risk_monitor.evaluate(**facts, ref().policy_at(list_date(L)), &risk_findings);
+      const risk::ListFacts& facts = seen->emplace(risk_facts(L, partners)).facts;
+      (*seen)->keys = risk::keys_of(facts);
+      risk_monitor.evaluate(facts, (*seen)->keys, ref().policy_at(list_date(L)), &risk_findings);
       lane = sup.choose_lane(f, policy_now(), risk_findings, last_seq, now, &x.lane_findings);
     }
     x.lane = lane;
@@ -600,8 +610,8 @@ struct Engine::State {
 
     // Lane (DOMAIN.md §8, supervision.h): decided once per list; a list that waits for its
     // parcel after a green lane keeps it.
-    std::optional<risk::ListFacts> facts;
-    Lane lane = choose_lane(L, partners, &facts);
+    std::optional<RiskSeen> seen;
+    Lane lane = choose_lane(L, partners, &seen);
     if (lane != Lane::kGreen) {
       clear_wait(L);
       std::vector<Finding> reasons = list_extra[L.id].lane_findings;
@@ -625,7 +635,7 @@ struct Engine::State {
       hold(L, HoldKind::kArrival, "等待运抵(CEB711) / waiting for arrival (CEB711)");
       return;
     }
-    release(L, {}, &partners, facts ? &*facts : nullptr);
+    release(L, {}, &partners, seen ? &*seen : nullptr);
   }
 
   void reevaluate_if_waiting(uint64_t id) {

@@ -571,17 +571,8 @@ struct Monitor::State {
 Monitor::Monitor(const Limits& limits) : limits_(limits), s_(std::make_unique<State>(limits)) {}
 Monitor::~Monitor() = default;
 
-namespace {
-
-// The identities of a list, hashed once.
-struct Keys {
-  bool buyer = false, address = false, phone = false, payco = false, platform = false;
-  uint64_t buyer_h = 0, address_h = 0, phone_h = 0, payco_h = 0, platform_h = 0;
-  uint32_t list_tag = 0;
-};
-
-Keys keys_of(const ListFacts& f) {
-  Keys k;
+ListKeys keys_of(const ListFacts& f) {
+  ListKeys k;
   k.list_tag = tag32(hash_text(f.invtNo, kSeedList));
   if ((k.buyer = present(f.buyerIdNumber))) k.buyer_h = hash_text(f.buyerIdNumber, kSeedBuyer);
   if ((k.address = present(f.consigneeAddress))) {
@@ -592,6 +583,8 @@ Keys keys_of(const ListFacts& f) {
   if ((k.platform = present(f.ebpCode))) k.platform_h = hash_text(f.ebpCode, kSeedParty);
   return k;
 }
+
+namespace {
 
 // R8's reference price: per (code, unit), and per bonded item record when there is one. One
 // 10-digit code covers products far apart in price (a serum and a hand cream share 3304990099),
@@ -656,12 +649,16 @@ void split_finding(std::vector<ceb::Finding>* out, Pattern pat, const EventWindo
 }  // namespace
 
 void Monitor::evaluate(const ListFacts& f, const RiskPolicy& p, std::vector<ceb::Finding>* out) {
+  evaluate(f, keys_of(f), p, out);
+}
+
+void Monitor::evaluate(const ListFacts& f, const ListKeys& k, const RiskPolicy& p,
+                       std::vector<ceb::Finding>* out) {
   CBEC_ASSERT(out != nullptr);
   check_policy(p);
   State& s = *s_;
   const TimeMs now = f.time;
   const Windows w(p);
-  const Keys k = keys_of(f);
   const uint32_t now_s = to_seconds(now);
   s.buyers.expire(now - std::max({w.split_ms, w.identity_ms, w.velocity_ms}), kExpireSteps);
   s.addresses.expire(now - std::max(w.split_ms, w.identity_ms), kExpireSteps);
@@ -901,11 +898,14 @@ void Monitor::evaluate(const ListFacts& f, const RiskPolicy& p, std::vector<ceb:
 }
 
 void Monitor::on_release(const ListFacts& f, const RiskPolicy& p) {
+  on_release(f, keys_of(f), p);
+}
+
+void Monitor::on_release(const ListFacts& f, const ListKeys& k, const RiskPolicy& p) {
   check_policy(p);
   State& s = *s_;
   const TimeMs now = f.time;
   const Windows w(p);
-  const Keys k = keys_of(f);
   s.buyers.expire(now - std::max({w.split_ms, w.identity_ms, w.velocity_ms}), kExpireSteps);
   s.platforms.expire(now - kPlatformMinutes * 60 * kMsPerSecond, kExpireSteps);
 

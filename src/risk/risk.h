@@ -76,6 +76,18 @@ struct ListFacts {
   TimeMs order_time = 0, payment_time = 0, waybill_time = 0;  // appTime of each; 0 = unknown
 };
 
+// The hashes of a list's identities (invtNo, buyer ID, address, phone, payment company,
+// platform) under which the monitor keeps its windows; a flag is false when the text is blank.
+// keys_of(f) hashes them (about a thousand instructions: the address is long); a caller that
+// shows one list to evaluate() and then to on_release() hashes once and passes them to both.
+struct ListKeys {
+  bool buyer = false, address = false, phone = false, payco = false, platform = false;
+  uint64_t buyer_h = 0, address_h = 0, phone_h = 0, payco_h = 0, platform_h = 0;
+  uint32_t list_tag = 0;
+  bool operator==(const ListKeys&) const = default;
+};
+ListKeys keys_of(const ListFacts& f);
+
 // The patterns, each a sub-code of R10 (kUnderValuation is R8). A finding's `en` text starts
 // with the code ("split.buyer: ..."), and pattern_of() reads it back.
 enum class Pattern : uint8_t {
@@ -140,11 +152,16 @@ class Monitor {
   // the list in the windows (splitting, identity, bulk, payment-company counts). REQUIRES: p is
   // a validated policy (ReferenceData loaders check the ranges).
   void evaluate(const ListFacts& f, const RiskPolicy& p, std::vector<ceb::Finding>* out);
+  // The same with f's keys already hashed. REQUIRES: k == keys_of(f).
+  void evaluate(const ListFacts& f, const ListKeys& k, const RiskPolicy& p,
+                std::vector<ceb::Finding>* out);
 
   // A released list: its unit prices feed the reference price per (gcode, unit, and itemRecordNo
   // for bonded items: R8's median of the last risk_price_history releases), its value the
   // buyer's velocity window and it counts toward its platform's hourly volume.
   void on_release(const ListFacts& f, const RiskPolicy& p);
+  // REQUIRES: k == keys_of(f).
+  void on_release(const ListFacts& f, const ListKeys& k, const RiskPolicy& p);
 
   // Canonical text of the whole state (keys as hashes, most recently touched first), for replay
   // comparisons: two monitors given the same calls have byte-identical dumps.
