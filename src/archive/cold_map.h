@@ -285,9 +285,9 @@ class ColdMap {
     return it->second;
   }
   // A new entry under a key that find(k) or find_to_insert(k) has just reported absent (neither
-  // hot nor archived),
-  // with nothing inserted, erased or evicted since: inserts without looking again (operator[]
-  // would probe the table and the known-absent set a second time). Asserts the key is new.
+  // hot nor archived), with nothing inserted, erased or evicted since: inserts without looking
+  // again (operator[] would probe the table and the known-absent set a second time). Asserts the
+  // key is not in memory.
   template <class Q>
     requires kLookup<Q>
   V& insert_missing(const Q& k) {
