@@ -228,25 +228,14 @@ class ColdMap {
   template <class Q>
     requires kLookup<Q>
   iterator find(const Q& k) {
-    auto it = hot_.find(k);
-    if (it != hot_.end() || archive_ == nullptr) return it;
-    if (known_absent_.find(k) != known_absent_.end()) return hot_.end();
-    it = restore(k);
-    if (it == hot_.end()) {
-      if (known_absent_.size() >= kMaxKnownAbsent) known_absent_.clear();
-      known_absent_.insert(K(k));
-    }
-    return it;
+    return lookup(k, /*remember_absent=*/true);
   }
   // find() for a key the caller inserts on a miss (insert_missing): the miss is not remembered
   // in the known-absent set, whose copy of the key would only ever shadow the hot entry.
   template <class Q>
     requires kLookup<Q>
   iterator find_to_insert(const Q& k) {
-    auto it = hot_.find(k);
-    if (it != hot_.end() || archive_ == nullptr) return it;
-    if (known_absent_.find(k) != known_absent_.end()) return hot_.end();
-    return restore(k);
+    return lookup(k, /*remember_absent=*/false);
   }
   iterator end() { return hot_.end(); }
   bool contains(const K& k) { return find(k) != hot_.end(); }
@@ -422,6 +411,18 @@ class ColdMap {
     // The archive is written only by this process from values it encoded: a value that does
     // not decode is a bug or a damaged disk, and continuing would answer from wrong state.
     CBEC_ASSERT(in.ok() && in.at_end());
+  }
+  template <class Q>
+  iterator lookup(const Q& k, bool remember_absent) {
+    auto it = hot_.find(k);
+    if (it != hot_.end() || archive_ == nullptr) return it;
+    if (known_absent_.find(k) != known_absent_.end()) return hot_.end();
+    it = restore(k);
+    if (it == hot_.end() && remember_absent) {
+      if (known_absent_.size() >= kMaxKnownAbsent) known_absent_.clear();
+      known_absent_.insert(K(k));
+    }
+    return it;
   }
   template <class Q>
   V& get_or_add(const Q& k) {
