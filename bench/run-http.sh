@@ -15,7 +15,8 @@ trap 'rm -f "$FIGURES"' EXIT
 run() {
   local name=$1 prefix=$2; shift 2
   local dir; dir=$(mktemp -d /tmp/cbec-bench.XXXXXX)
-  "$BUILD/cbec" serve --demo --data-dir "$dir" --listen "127.0.0.1:$PORT" >"$dir/serve.log" 2>&1 &
+  "$BUILD/cbec" serve --demo --data-dir "$dir" --listen "127.0.0.1:$PORT" \
+    --config "$(dirname "$0")/serve.toml" >"$dir/serve.log" 2>&1 &
   local pid=$!
   for _ in $(seq 100); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null 2>&1 && break; sleep 0.1; done
   echo "== $name"
