@@ -323,20 +323,28 @@ TEST(ColdMap, AKeyFoundAbsentIsNotAskedForAgainUntilItIsArchived) {
   EXPECT_EQ(m.at("new"), "v1");
 }
 
+// A hashed map of (string, string) keys over a counting archive, and a key too long for the
+// short-string buffer with its borrowed form.
+struct PairMapOverCountingArchive {
+  using Map = archive::ColdMap<std::pair<std::string, std::string>, std::string, archive::Hashed>;
+  explicit PairMapOverCountingArchive(const char* prefix) : m(prefix) { m.attach(&store, &now); }
+  CountingArchive store;
+  TimeMs now = 0;
+  Map m;
+  const std::string ebp = "4101960001-a-long-enough-code", order = "ORDER-20250618-000000001";
+  const archive::StringPairView key{ebp, order};
+};
+
 TEST(ColdMap, BorrowedKeysFindWhatTheirKeysFindInMemoryAndInTheArchive) {
   // Proves: a hashed map of (string, string) keys answers a StringPairView as it answers the
   // key itself: hot, archived (restored under the owned key), absent (remembered, asked once),
   // created through operator[] (the key copied then), peeked, erased; and a braced {a, b}
   // still means the owned key.
-  using Map = archive::ColdMap<std::pair<std::string, std::string>, std::string, archive::Hashed>;
-  static_assert(std::is_same_v<Map::View, archive::StringPairView>);
-  CountingArchive store;
-  TimeMs now = 0;
-  Map m("pv");
-  m.attach(&store, &now);
-  const std::string ebp = "4101960001-a-long-enough-code", order = "ORDER-20250618-000000001";
-  const archive::StringPairView key{ebp, order};
+  PairMapOverCountingArchive f("pv");
+  static_assert(std::is_same_v<decltype(f.m)::View, archive::StringPairView>);
+  auto& [store, now, m, ebp, order, key] = f;
   m[key] = "hot";
+  EXPECT_EQ(m.known_absent(), 0u);  // operator[] filled its miss at once: nothing to remember
   ASSERT_NE(m.find(key), m.end());
   EXPECT_EQ(m.find(key)->first, (std::pair<std::string, std::string>{ebp, order}));
   EXPECT_EQ(m.at(key), "hot");
@@ -366,16 +374,12 @@ TEST(ColdMap, AKeyLookedUpToBeInsertedCostsOneLookupAndIsQueuedForEviction) {
   // Proves: find_to_insert answers as find does (hot, archived and restored, absent), an absent
   // key inserted with insert_missing is then hot and queued for eviction like any other, and a
   // key first remembered absent by find() is not asked of the archive again by find_to_insert.
-  using Map = archive::ColdMap<std::pair<std::string, std::string>, std::string, archive::Hashed>;
-  CountingArchive store;
-  TimeMs now = 0;
-  Map m("fi");
-  m.attach(&store, &now);
-  const std::string ebp = "4101960001-a-long-enough-code", order = "ORDER-20250618-000000001";
-  const archive::StringPairView key{ebp, order};
+  PairMapOverCountingArchive f("fi");
+  auto& [store, now, m, ebp, order, key] = f;
   auto it = m.find_to_insert(key);
   ASSERT_EQ(it, m.end());
   EXPECT_EQ(store.gets, 1);
+  EXPECT_EQ(m.known_absent(), 0u);  // the caller fills the miss: not remembered
   m.insert_missing(key) = "new";
   EXPECT_EQ(m.queued(), 1u);
   ASSERT_NE(m.find_to_insert(key), m.end());
@@ -390,6 +394,7 @@ TEST(ColdMap, AKeyLookedUpToBeInsertedCostsOneLookupAndIsQueuedForEviction) {
   const std::string other = "ORDER-20250618-000000002";
   const archive::StringPairView absent{ebp, other};
   EXPECT_FALSE(m.contains(absent));  // remembered absent
+  EXPECT_EQ(m.known_absent(), 1u);
   EXPECT_EQ(m.find_to_insert(absent), m.end());
   EXPECT_EQ(store.gets, 3);  // asked once, by contains()
 }

@@ -231,7 +231,8 @@ class ColdMap {
     return lookup(k, /*remember_absent=*/true);
   }
   // find() for a key the caller inserts on a miss (insert_missing): the miss is not remembered
-  // in the known-absent set, whose copy of the key would only ever shadow the hot entry.
+  // in the known-absent set, whose copy of the key would only ever shadow the hot entry (nor is
+  // operator[]'s, which inserts at once).
   template <class Q>
     requires kLookup<Q>
   iterator find_to_insert(const Q& k) {
@@ -392,6 +393,7 @@ class ColdMap {
   }
   size_t hot_size() const { return hot_.size(); }
   size_t queued() const { return touched_.size(); }
+  size_t known_absent() const { return known_absent_.size(); }
 
  private:
   static constexpr uint8_t kFormatVersion = 1;
@@ -426,7 +428,8 @@ class ColdMap {
   }
   template <class Q>
   V& get_or_add(const Q& k) {
-    auto it = find(k);
+    // A miss is filled at once: remembering it would only copy the key into the set.
+    auto it = lookup(k, /*remember_absent=*/false);
     if (it != hot_.end()) return it->second;
     it = hot_.emplace(K(k), V{}).first;
     touched(it->first);
