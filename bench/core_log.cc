@@ -14,7 +14,8 @@
 // after the other on one thread.
 //
 // Not included (the service does them on top): HTTP, XML parsing and validation, receipt
-// encoding, RocksDB puts, the board and statistics projections. The log directory must be on the
+// encoding, RocksDB puts, and (unless --projections) the board and statistics projections, which
+// the service's apply thread runs after each command. The log directory must be on the
 // disk being measured (default: a fresh directory under $TMPDIR or /tmp, removed afterwards).
 //
 // Last line printed (for bench/compare and bench/check), figures of the median round:
@@ -42,8 +43,10 @@
 #include "fmt/format.h"
 #include "gen/gen.h"
 #include "log/log.h"
+#include "service/board.h"
 #include "service/command_codec.h"
 #include "service/rocks_archive.h"
+#include "service/stats.h"
 
 namespace {
 
@@ -75,7 +78,7 @@ int main(int argc, char** argv) {
   int sets = 20000, batch = 16, rounds = 1;
   uint64_t seed = 99;
   std::string dir, payload = "xml";
-  bool serial = false, no_sync = false, with_archive = false;
+  bool serial = false, no_sync = false, with_archive = false, projections = false;
   app.add_option("--sets", sets, "document sets (= lists) of the generated day")
       ->check(CLI::Range(100, 1000000));
   app.add_option("--batch", batch, "commands (messages of up to 100 records) per group commit")
@@ -92,6 +95,9 @@ int main(int argc, char** argv) {
   app.add_flag("--archive", with_archive,
                "the core over a RocksDB archive as cbec serve runs it (every new key is first "
                "looked up there)");
+  app.add_flag("--projections", projections,
+               "after each command, the board and statistics projections as the service's apply "
+               "thread runs them (service::Board, service::StatsCentre)");
   CLI11_PARSE(app, argc, argv);
   if (dir.empty()) dir = std::getenv("TMPDIR") != nullptr ? std::getenv("TMPDIR") : "/tmp";
 
@@ -160,6 +166,8 @@ int main(int argc, char** argv) {
       eo.archive = archive.get();
     }
     clearance::Engine engine(std::move(eo));
+    auto board = projections ? std::make_unique<service::Board>() : nullptr;
+    auto stats = projections ? std::make_unique<service::StatsCentre>() : nullptr;
     ceb::Receipts receipts;
     std::vector<clearance::DrawRecord> draws;
     uint64_t seq = 0;
@@ -202,8 +210,15 @@ int main(int argc, char** argv) {
         // As the service does: the core takes the message's documents.
         clearance::Command& c = core_cmds[i];
         (void)engine.apply(c.seq, c.time, std::move(c.body), &receipts);
+        if (projections) {
+          board->Observe(engine, c.time, receipts);
+          stats->Observe(engine, service::observe_applied(engine, c.time, &receipts));
+        }
         engine.take_draws(&draws);
         draws.clear();
+        // The service hands a command's receipts to its answer and drops them: keeping every
+        // receipt of the run would grow memory and make the projections walk them all.
+        receipts.clear();
       }
       r.apply_seconds += std::chrono::duration<double>(Clock::now() - t).count();
     };
@@ -288,10 +303,11 @@ int main(int argc, char** argv) {
   std::cout << fmt::format(
       "workload: {} lists of the demo generator (seed {}), {:.2f} lines per list, {} documents "
       "(order, payment, waybill, list per set) in {} messages of up to 100 records; "
-      "{} commands per group commit ({} batches), {} payload, {}, {}\n",
+      "{} commands per group commit ({} batches), {} payload, {}, {}{}\n",
       sets, seed, double(lines) / sets, documents, subs.size(), batch, n_batches, payload,
       no_sync ? "NO fdatasync (not durable)" : "fdatasync per batch",
-      serial ? "serial (append, sync, apply)" : "pipelined (sync N+1 while applying N)");
+      serial ? "serial (append, sync, apply)" : "pipelined (sync N+1 while applying N)",
+      projections ? ", with the board and statistics projections" : "");
   std::cout << fmt::format(
       "core_log_lists_per_s={:.0f} core_log_docs_per_s={:.0f} core_log_best_lists_per_s={:.0f} "
       "core_log_lists_per_cpu_s={:.0f} core_log_apply_us_per_list={:.2f} "

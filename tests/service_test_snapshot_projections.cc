@@ -4,6 +4,7 @@
 // ids continue, buckets grow and are pruned alike). Damaged snapshots (any strict prefix, a bad
 // version byte, values out of range) fail to load without crashing.
 #include <limits>
+#include <map>
 #include <set>
 #include <span>
 
@@ -218,7 +219,9 @@ std::string aggregate_text(const Aggregate& a) {
                                 fmt::join(a.lanes, ","), fmt::join(a.clearance, ","));
   for (const auto* m : {&a.by_trade_mode, &a.by_country, &a.by_chapter, &a.by_platform}) {
     out += " {";
-    for (const auto& [k, f] : *m)
+    // A breakdown is hashed (no order of its own): by name, so equal aggregates read equal.
+    std::map<std::string_view, service::Figure> by_name(m->begin(), m->end());
+    for (const auto& [k, f] : by_name)
       out += fmt::format("{}:{}/{}/{} ", k, f.lists, f.value_fen, f.tax_fen);
     out += "}";
   }
@@ -317,7 +320,7 @@ TEST(ObserveApplied, FirstDeclarationsAndReplays) {
     return ms.front();
   };
   // The observed sets are views into the engine's intake of its last command.
-  using Keys = std::set<std::pair<std::string_view, std::string_view>>;
+  using Keys = ObservedCommand::Lists;
   auto key = [&](size_t i) {
     const auto& h = g->sets[i].inventory.head;
     return std::pair<std::string_view, std::string_view>(h.agentCode, h.copNo);
@@ -336,6 +339,70 @@ TEST(ObserveApplied, FirstDeclarationsAndReplays) {
   submit(lists(g->sets));  // the first again, unchanged; the second new
   EXPECT_EQ(f.observed().new_lists, Keys{key(1)});
   EXPECT_EQ(f.observed().replayed_lists, Keys{key(0)});
+}
+
+// Every released list counts in the hourly and daily buckets of its release, for the zone and
+// for its platform, across hour and Beijing-day boundaries: Observe keeps each scope's current
+// buckets at hand and must move on when the log time leaves them.
+TEST(StatsBuckets, ListsCountInTheHourAndDayOfTheirRelease) {
+  Feed f;
+  StatsCentre c;
+  f.watch(&c);
+  Rounds(&f).setup();
+  gen::Zone z = zone_with_halls(gen::demo_zone().hallCode);
+  const TimeMs start = beijing_midnight(CivilDate{2025, 6, 16}) + 22 * kMsPerHour + 30 * kMsPerMin;
+  gen::Options opt;
+  opt.seed = 515;
+  opt.count = 7;
+  opt.fault_share = 0;
+  opt.start_time = start - 60 * kMsPerSecond;
+  auto g = gen::generate(z, opt, *reference());
+  ASSERT_TRUE(g.ok()) << g.status().ToString();
+  using MT = ceb::MessageType;
+  f.set_now(start);
+  for (size_t i = 0; i < g->sets.size(); ++i) {  // 22:30, 23:20, 00:10 the next day, ...
+    f.submit(z, std::span(g->sets).subspan(i, 1),
+             {MT::kCEB311, MT::kCEB411, MT::kCEB511, MT::kCEB621});
+    f.advance(50 * kMsPerMin);
+  }
+  // What the buckets must hold, from the lists' own histories.
+  const std::string platform = g->sets.front().inventory.head.ebpCode;
+  std::map<std::pair<std::string, TimeMs>, uint64_t> want_hour, want_day;
+  size_t released = 0;
+  for (const auto& set : g->sets) {
+    const auto& h = set.inventory.head;
+    auto L = f.engine().list_by_cop_no(h.agentCode, h.copNo);
+    ASSERT_TRUE(L) << h.copNo;
+    for (const auto& ev : L->history) {
+      if (ev.returnStatus != ceb::status::kReleased) continue;
+      ++released;
+      for (const std::string& scope : {std::string(), h.ebpCode}) {
+        ++want_hour[{scope, bucket_start(ev.time, Granularity::kHour)}];
+        ++want_day[{scope, bucket_start(ev.time, Granularity::kDay)}];
+      }
+    }
+  }
+  ASSERT_GE(released, 4u);  // green lists (the lane selector sends some to officers)
+  for (const std::string& scope : {std::string(), platform}) {
+    for (Granularity gr : {Granularity::kHour, Granularity::kDay}) {
+      const auto& want = gr == Granularity::kHour ? want_hour : want_day;
+      auto s = c.query({start - kMsPerDay, start + 2 * kMsPerDay, gr}, scope);
+      uint64_t total = 0;
+      for (const auto& [t, a] : s.buckets) {
+        auto it = want.find({scope, t});
+        EXPECT_EQ(a.released, it == want.end() ? 0 : it->second)
+            << "scope '" << scope << "' bucket " << format_datetime14(t);
+        total += a.released;
+      }
+      if (scope.empty()) {
+        EXPECT_EQ(total, released);
+      }
+    }
+  }
+  // The day boundary was crossed: two days hold releases.
+  size_t days = 0;
+  for (const auto& [k, n] : want_day) days += k.first.empty() ? 1 : 0;
+  EXPECT_EQ(days, 2u);
 }
 
 TEST(SnapshotProjections, LoadedCopiesAnswerAndEvolveLikeTheOriginals) {

@@ -491,6 +491,10 @@ class Engine {
                                  std::string_view payTransactionId) const;
   Found<DocRecord> waybill_record(std::string_view logisticsCode,
                                   std::string_view logisticsNo) const;
+  // When the first of list L's documents arrived: L itself (its first status) or the order,
+  // payment or waybill it names, those known. The start of the clearance clock (秒通关); one
+  // lookup per partner.
+  TimeMs first_document_ms(const ListRecord& L) const;
 
   // Supervision (DOMAIN.md §8): draws and seeds, officers and their queues, control orders,
   // credit records and grade proposals.

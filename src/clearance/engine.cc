@@ -1527,6 +1527,20 @@ Found<ListRecord> Engine::list_by_order(std::string_view ebpCode,
 Found<ceb::Order> Engine::order(std::string_view ebpCode, std::string_view orderNo) const {
   return s_->orders.peek(KeyView{ebpCode, orderNo}).part(&Stored<ceb::Order>::doc);
 }
+TimeMs Engine::first_document_ms(const ListRecord& L) const {
+  const auto& h = L.doc.head;
+  TimeMs first = L.history.empty() ? L.declared_at : L.history.front().time;
+  if (auto o = s_->orders.peek(KeyView{h.ebpCode, h.orderNo})) {
+    first = std::min(first, o->rec.received_at);
+    const auto& oh = o->doc.head;
+    if (!oh.payCode.empty())
+      if (auto p = s_->payments.peek(KeyView{oh.payCode, oh.payTransactionId}))
+        first = std::min(first, p->rec.received_at);
+  }
+  if (auto w = s_->waybills.peek(KeyView{h.logisticsCode, h.logisticsNo}))
+    first = std::min(first, w->rec.received_at);
+  return first;
+}
 Found<DocRecord> Engine::order_record(std::string_view ebpCode, std::string_view orderNo) const {
   return s_->orders.peek(KeyView{ebpCode, orderNo}).part(&Stored<ceb::Order>::rec);
 }

@@ -15,19 +15,21 @@ namespace {
 using Writer = rapidjson::Writer<rapidjson::StringBuffer>;
 
 // The entry for key, created (and its key string built) only the first time.
-template <class V>
-V& entry(std::map<std::string, V, std::less<>>* m, std::string_view key) {
+template <class M>
+typename M::mapped_type& entry(M* m, std::string_view key) {
   auto it = m->find(key);
-  if (it == m->end()) it = m->emplace(std::string(key), V{}).first;
+  if (it == m->end()) it = m->emplace(std::string(key), typename M::mapped_type{}).first;
   return it->second;
 }
 
 // A breakdown files what a list left empty under "?".
 std::string_view figure_key(std::string_view key) { return key.empty() ? "?" : key; }
 
-void add_figure(std::map<std::string, Figure, std::less<>>* m, std::string_view key,
-                const Figure& f) {
-  Figure& x = entry(m, figure_key(key));
+// REQUIRES: key is a figure_key().
+void add_figure(FigureMap* m, const HashedName& key, const Figure& f) {
+  auto it = m->find(key);
+  if (it == m->end()) it = m->emplace(std::string(key.name), Figure{}).first;
+  Figure& x = it->second;
   x.lists += f.lists;
   x.value_fen += f.value_fen;
   x.tax_fen += f.tax_fen;
@@ -42,20 +44,6 @@ int lane_of(const clearance::ListRecord& L) {
   return 0;
 }
 
-// When the first of the four documents arrived (the clock of "秒通关").
-TimeMs first_document_ms(const clearance::Engine& e, const clearance::ListRecord& L) {
-  const auto& h = L.doc.head;
-  TimeMs first = L.history.empty() ? L.declared_at : L.history.front().time;
-  if (auto o = e.order_record(h.ebpCode, h.orderNo)) first = std::min(first, o->received_at);
-  if (auto o = e.order(h.ebpCode, h.orderNo); o && !o->head.payCode.empty()) {
-    if (auto p = e.payment_record(o->head.payCode, o->head.payTransactionId))
-      first = std::min(first, p->received_at);
-  }
-  if (auto w = e.waybill_record(h.logisticsCode, h.logisticsNo))
-    first = std::min(first, w->received_at);
-  return first;
-}
-
 size_t clearance_bucket(TimeMs ms) {
   for (size_t i = 0; i < kClearanceBoundsMs.size(); ++i)
     if (ms <= kClearanceBoundsMs[i]) return i;
@@ -67,10 +55,17 @@ void key_value(Writer& w, const char* k, std::string_view v) {
   w.String(v.data(), static_cast<rapidjson::SizeType>(v.size()));
 }
 
-void figures_json(Writer& w, const char* key,
-                  const std::map<std::string, Figure, std::less<>>& m) {
-  // Largest value first: what a chart shows.
-  std::vector<std::pair<std::string, Figure>> v(m.begin(), m.end());
+// The entries of a breakdown by name (FigureMap has no order of its own).
+std::vector<std::pair<std::string_view, Figure>> sorted_by_name(const FigureMap& m) {
+  std::vector<std::pair<std::string_view, Figure>> v(m.begin(), m.end());
+  std::sort(v.begin(), v.end(),
+            [](const auto& a, const auto& b) { return a.first < b.first; });
+  return v;
+}
+
+void figures_json(Writer& w, const char* key, const FigureMap& m) {
+  // Largest value first: what a chart shows; names in order among equals.
+  std::vector<std::pair<std::string_view, Figure>> v = sorted_by_name(m);
   std::stable_sort(v.begin(), v.end(), [](const auto& a, const auto& b) {
     return a.second.value_fen > b.second.value_fen;
   });
@@ -135,10 +130,14 @@ void Aggregate::add(const Aggregate& o) {
   tax_fen += o.tax_fen;
   for (size_t i = 0; i < lanes.size(); ++i) lanes[i] += o.lanes[i];
   for (size_t i = 0; i < clearance.size(); ++i) clearance[i] += o.clearance[i];
-  for (const auto& [k, f] : o.by_trade_mode) add_figure(&by_trade_mode, k, f);
-  for (const auto& [k, f] : o.by_country) add_figure(&by_country, k, f);
-  for (const auto& [k, f] : o.by_chapter) add_figure(&by_chapter, k, f);
-  for (const auto& [k, f] : o.by_platform) add_figure(&by_platform, k, f);
+  for (const auto& [k, f] : o.by_trade_mode)
+    add_figure(&by_trade_mode, HashedName(figure_key(k)), f);
+  for (const auto& [k, f] : o.by_country)
+    add_figure(&by_country, HashedName(figure_key(k)), f);
+  for (const auto& [k, f] : o.by_chapter)
+    add_figure(&by_chapter, HashedName(figure_key(k)), f);
+  for (const auto& [k, f] : o.by_platform)
+    add_figure(&by_platform, HashedName(figure_key(k)), f);
   for (const auto& [k, n] : o.findings) entry(&findings, k) += n;
 }
 
@@ -204,8 +203,20 @@ int quota_band(Fen used_fen, Fen limit_fen) {
 }
 
 void StatsCentre::add(std::string_view scope, TimeMs time, const ListDelta& d) {
-  d.add_to(&entry(&hourly_, scope)[bucket_start(time, Granularity::kHour)]);
-  d.add_to(&entry(&daily_, scope)[bucket_start(time, Granularity::kDay)]);
+  auto it = cursors_.find(scope);
+  if (it == cursors_.end()) it = cursors_.emplace(std::string(scope), ScopeCursor{}).first;
+  ScopeCursor& c = it->second;
+  // Buckets are an hour and a Beijing day (no daylight saving: always 24 h) long.
+  if (c.hourly == nullptr || time < c.hour || time - c.hour >= kMsPerHour) {
+    c.hour = bucket_start(time, Granularity::kHour);
+    c.hourly = &entry(&hourly_, scope)[c.hour];
+  }
+  if (c.daily == nullptr || time < c.day || time - c.day >= kMsPerDay) {
+    c.day = bucket_start(time, Granularity::kDay);
+    c.daily = &entry(&daily_, scope)[c.day];
+  }
+  d.add_to(c.hourly);
+  d.add_to(c.daily);
 }
 
 // The zone's buckets ("") and those of every party to the list, each party once.
@@ -223,7 +234,7 @@ void StatsCentre::add_everywhere(const ceb::InventoryHead& h, TimeMs time, const
 ObservedCommand observe_applied(const clearance::Engine& engine, TimeMs time,
                                 const ceb::Receipts* receipts) {
   ObservedCommand c{time, receipts, {}, {}};
-  std::set<std::pair<std::string_view, std::string_view>> changed;
+  ObservedCommand::Lists changed;
   for (const auto& in : engine.list_intake()) {
     if (!in.replay) changed.emplace(in.agentCode, in.copNo);
     if (in.first_declaration) c.new_lists.emplace(in.agentCode, in.copNo);
@@ -239,8 +250,7 @@ void StatsCentre::Observe(const clearance::Engine& e, const ObservedCommand& c) 
   last_time_ = std::max(last_time_, c.time);
   // A list resent twice in one message, or released and closed in one command, counts once.
   counted_.clear();
-  auto listed = [](const std::set<std::pair<std::string_view, std::string_view>>& lists,
-                   const ceb::Receipt& r) {
+  auto listed = [](const ObservedCommand::Lists& lists, const ceb::Receipt& r) {
     return !lists.empty() && lists.count({r.agentCode, r.copNo}) != 0;
   };
   for (const ceb::Receipt& r : *c.receipts) {
@@ -292,14 +302,16 @@ void StatsCentre::Observe(const clearance::Engine& e, const ObservedCommand& c) 
       d.tax_fen = t.total_fen();
       d.figures = true;
       d.whole = Figure{1, t.dutiable_fen, t.total_fen()};
-      d.trade_mode = h.tradeMode;
-      d.platform = h.ebpCode;
+      d.trade_mode = HashedName(figure_key(h.tradeMode));
+      d.platform = HashedName(figure_key(h.ebpCode));
       // Country and chapter by line (a list of German formula and French wine counts for both):
       // each name counts the list once and the value and tax of its lines.
-      auto add_line = [](std::vector<std::pair<std::string_view, Figure>>* v, std::string_view k,
+      auto add_line = [](std::vector<std::pair<HashedName, Figure>>* v, std::string_view name,
                          const tax::LineTax& lt) {
-        auto it = std::find_if(v->begin(), v->end(), [&](const auto& e) { return e.first == k; });
-        if (it == v->end()) it = v->insert(v->end(), {k, Figure{1, 0, 0}});
+        const std::string_view k = figure_key(name);
+        auto it = std::find_if(v->begin(), v->end(),
+                               [&](const auto& e) { return e.first.name == k; });
+        if (it == v->end()) it = v->insert(v->end(), {HashedName(k), Figure{1, 0, 0}});
         it->second.value_fen += lt.dutiable_fen;
         it->second.tax_fen += lt.total_fen();
       };
@@ -310,7 +322,7 @@ void StatsCentre::Observe(const clearance::Engine& e, const ObservedCommand& c) 
         add_line(&d.countries, country, lt);
         add_line(&d.chapters, std::string_view(lt.gcode).substr(0, 2), lt);
       }
-      TimeMs took = c.time - first_document_ms(e, *L);
+      TimeMs took = c.time - e.first_document_ms(*L);
       d.clearance_bucket = static_cast<int>(clearance_bucket(std::max<TimeMs>(0, took)));
       // Quota usage: the buyer moves from the band before this list to the band after it.
       auto decl = parse_date8(h.declTime);
@@ -332,6 +344,7 @@ void StatsCentre::Observe(const clearance::Engine& e, const ObservedCommand& c) 
 }
 
 void StatsCentre::prune(TimeMs now) {
+  cursors_.clear();  // they may point at buckets erased below
   TimeMs hour_cut = now - kStatsHourlyRetentionHours * kMsPerHour;
   TimeMs day_cut = now - kStatsDailyRetentionDays * kMsPerDay;
   for (auto& [scope, m] : hourly_) m.erase(m.begin(), m.lower_bound(hour_cut));
@@ -387,13 +400,12 @@ constexpr uint8_t kStatsFormat = 1;
 // overflow on them.
 constexpr TimeMs kStatsMaxAbsTimeMs = TimeMs{1} << 62;
 
-using FigureMap = std::map<std::string, Figure, std::less<>>;
 using BucketMap = std::map<TimeMs, Aggregate>;
 using ScopeMap = std::map<std::string, BucketMap, std::less<>>;
 
 void save_figures(ByteWriter& w, const FigureMap& m) {
   w.u64(m.size());
-  for (const auto& [k, f] : m) {
+  for (const auto& [k, f] : sorted_by_name(m)) {  // equal centres give equal bytes
     w.str(k);
     w.u64(f.lists);
     w.i64(f.value_fen);
@@ -504,6 +516,7 @@ void StatsCentre::save_state(ByteWriter& w) const {
 
 bool StatsCentre::load_state(ByteReader& in) {
   std::lock_guard lk(mu_);
+  cursors_.clear();
   hourly_.clear();
   daily_.clear();
   quota_.clear();

@@ -20,13 +20,14 @@
 #include <cstdint>
 #include <map>
 #include <mutex>
-#include <set>
 #include <string>
 #include <string_view>
 #include <tuple>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
+#include "boost/container/flat_set.hpp"
 #include "clearance/clearance.h"
 #include "common/bytes.h"
 
@@ -52,6 +53,26 @@ struct Figure {
   Fen tax_fen = 0;
 };
 
+// A breakdown of an aggregate by name (trade mode, country, HS chapter, platform). Hashed: every
+// released list adds to four of them in up to 12 aggregates, and walking trees of names was
+// 10 % of the apply thread's instructions (BENCHMARKS.md, session 11). Iteration order is
+// unspecified: what shows an order (JSON, the snapshot) sorts. The hash and equality are
+// transparent: Observe adds by string_view, without building keys.
+// A name with its hash, computed once: a list adds the same names to up to 12 aggregates.
+struct HashedName {
+  std::string_view name;
+  size_t hash = 0;
+  HashedName() = default;
+  explicit HashedName(std::string_view n) : name(n), hash(std::hash<std::string_view>()(n)) {}
+  friend bool operator==(const HashedName& a, const std::string& b) { return a.name == b; }
+};
+struct NameHash {
+  using is_transparent = void;
+  size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>()(s); }
+  size_t operator()(const HashedName& k) const noexcept { return k.hash; }
+};
+using FigureMap = std::unordered_map<std::string, Figure, NameHash, std::equal_to<>>;
+
 struct Aggregate {
   uint64_t declared = 0;
   uint64_t released = 0;
@@ -61,8 +82,7 @@ struct Aggregate {
   Fen tax_fen = 0;
   std::array<uint64_t, 3> lanes{};  // green, yellow, red (of lists that passed review)
   std::array<uint64_t, kClearanceBuckets> clearance{};
-  // Transparent comparators: Observe adds to them by string_view, without building keys.
-  std::map<std::string, Figure, std::less<>> by_trade_mode, by_country, by_chapter, by_platform;
+  FigureMap by_trade_mode, by_country, by_chapter, by_platform;
   std::map<std::string, uint64_t, std::less<>> findings;  // rule -> rejections citing it
   void add(const Aggregate& o);
 };
@@ -76,8 +96,9 @@ struct ObservedCommand {
   // (agentCode, copNo) of lists this command resent unchanged (their receipts are replays) and
   // of lists that had no invtNo before it (their first 120 is a new declaration). Views into
   // Engine::list_intake(): valid until the engine applies its next command.
-  std::set<std::pair<std::string_view, std::string_view>> replayed_lists;
-  std::set<std::pair<std::string_view, std::string_view>> new_lists;
+  using Lists = boost::container::flat_set<std::pair<std::string_view, std::string_view>>;
+  Lists replayed_lists;
+  Lists new_lists;
 };
 
 // The command `engine` has just applied, as the projections see it: the sets above from
@@ -107,8 +128,8 @@ class StatsCentre {
 
   // Snapshot (issue #3): the hourly and daily buckets of every scope (with their breakdowns),
   // the quota bands of every year, last_time_ and pruned_day_, in map order (so equal centres
-  // give equal bytes). delta_ and counted_ are Observe's scratch and are not written. Takes the
-  // centre's mutex.
+  // give equal bytes). delta_, counted_ and cursors_ are Observe's scratch and are not written.
+  // Takes the centre's mutex.
   void save_state(ByteWriter& w) const;
   // REQUIRES: a freshly constructed centre. Reads what save_state wrote; false on malformed
   // input (the centre is then unspecified but safe to destroy). Never asserts on input and
@@ -126,14 +147,23 @@ class StatsCentre {
     int lane = -1;                // index into Aggregate::lanes, -1 = none
     int clearance_bucket = -1;    // index into Aggregate::clearance, -1 = none
     bool figures = false;         // a release: the breakdowns below apply
-    std::string_view trade_mode, platform;
+    HashedName trade_mode, platform;  // figure_key() of the list's
     Figure whole;
-    // Per country and per HS chapter as the lines name them (one entry per distinct name, the
-    // lines' value and tax summed, 1 list): added under figure_key(name).
-    std::vector<std::pair<std::string_view, Figure>> countries, chapters;
+    // Per country and per HS chapter as the lines name them (figure_key(name); one entry per
+    // distinct name, the lines' value and tax summed, 1 list).
+    std::vector<std::pair<HashedName, Figure>> countries, chapters;
     std::vector<std::string_view> findings;  // rules of a rejection, one entry per finding
     void clear();  // keeps the vectors' capacity
     void add_to(Aggregate* a) const;
+  };
+  // The aggregates a list adds to, per scope: the current hour's and day's buckets, so that
+  // adding to a scope is one hash lookup (not a tree of scopes and a tree of buckets per
+  // granularity). Pointers into hourly_ / daily_ (map nodes: stable until erased); prune() and
+  // load_state() forget them all.
+  struct ScopeCursor {
+    TimeMs hour = 0, day = 0;  // bucket starts
+    Aggregate* hourly = nullptr;
+    Aggregate* daily = nullptr;
   };
   void add(std::string_view scope, TimeMs time, const ListDelta& delta);
   void add_everywhere(const ceb::InventoryHead& h, TimeMs time, const ListDelta& delta);
@@ -143,8 +173,10 @@ class StatsCentre {
   // scope ("" = zone) -> bucket start -> aggregate
   std::map<std::string, std::map<TimeMs, Aggregate>, std::less<>> hourly_, daily_;
   ListDelta delta_;  // Observe's scratch
-  // Observe's scratch: (agentCode, copNo, status) counted in the command being observed.
-  std::set<std::tuple<std::string_view, std::string_view, int>> counted_;
+  std::unordered_map<std::string, ScopeCursor, NameHash, std::equal_to<>> cursors_;
+  // Observe's scratch: (agentCode, copNo, status) counted in the command being observed. A
+  // sorted vector: clear() keeps its capacity, so counting allocates nothing per command.
+  boost::container::flat_set<std::tuple<std::string_view, std::string_view, int>> counted_;
   std::map<int, std::array<uint64_t, kQuotaBands + 1>> quota_;  // year -> buyers per band
   TimeMs last_time_ = 0;
   TimeMs pruned_day_ = 0;
