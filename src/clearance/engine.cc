@@ -71,6 +71,7 @@ struct Engine::State {
   risk::Monitor risk_monitor;            // R8, R10 (src/risk/)
   std::vector<risk::LineFacts> risk_lines;  // reused buffer
   std::vector<std::string_view> lane_gcodes;  // reused buffer
+  std::vector<ledger::StockNeed> stock_needs;  // reused buffer (R6)
 
   uint64_t next_list_id = 1;
   uint64_t pre_serial = 0;
@@ -179,6 +180,8 @@ struct Engine::State {
                           std::vector<Finding> findings = {}) {
     auto r = list_receipt(L, status, std::move(info), std::move(findings));
     L.returnStatus = status;
+    // Most lists go 120 -> 800 and often on to 899: one allocation for the three.
+    if (L.history.empty()) L.history.reserve(3);
     L.history.push_back(StatusEvent{now, status, r->returnInfo});
     list_extra[L.id].last = issue(std::move(r));
   }
@@ -564,7 +567,8 @@ struct Engine::State {
 
     // R6: bonded stock for 1210.
     if (h.tradeMode == "1210") {
-      std::vector<ledger::StockNeed> needs;
+      std::vector<ledger::StockNeed>& needs = stock_needs;
+      needs.clear();
       for (const auto& line : L.doc.lists)
         needs.push_back(ledger::StockNeed{{h.emsNo, line.itemRecordNo}, line.qty.units});
       Status s = stock.reserve(L.id, needs);

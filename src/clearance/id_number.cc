@@ -1,5 +1,6 @@
 #include "clearance/id_number.h"
 
+#include <algorithm>
 #include <cassert>
 
 #include "fmt/format.h"
@@ -44,11 +45,18 @@ bool same_id_number(std::string_view a, std::string_view b) {
 }
 
 std::optional<IdProblem> check_resident_id(std::string_view raw, CivilDate today) {
-  std::string id = normalize_id_number(raw);
-  if (id.size() != kIdLength) {
+  const std::string_view trimmed = trim_blanks(raw);
+  if (trimmed.size() != kIdLength) {
+    std::string id = normalize_id_number(raw);
     return IdProblem{fmt::format("证件号码{}长度为{}位，应为18位", id, id.size()),
                      fmt::format("ID number {} has {} characters, expected 18", id, id.size())};
   }
+  // Normalised in place of a string: every list is checked, and 18 characters are too long
+  // for a short string.
+  char normalized[kIdLength];
+  std::copy(trimmed.begin(), trimmed.end(), normalized);
+  normalized[kIdLength - 1] = upper_x(normalized[kIdLength - 1]);
+  const std::string_view id(normalized, kIdLength);
   for (size_t i = 0; i < 17; ++i) {
     if (id[i] < '0' || id[i] > '9') {
       return IdProblem{fmt::format("证件号码{}第{}位不是数字", id, i + 1),

@@ -12,6 +12,8 @@
 #include <numeric>
 #include <utility>
 
+#include "boost/container/small_vector.hpp"
+
 namespace cbec::tax {
 
 namespace {
@@ -246,9 +248,16 @@ Fen dutiable_value_fen(const ListInput& in, const ref::Policy& policy) {
   return round_half_up(goods_units(in) + extra_units(in, policy), kUnitsPerFen);
 }
 
-std::vector<int64_t> allocate_largest_remainder(int64_t amount, std::span<const int64_t> weights,
-                                                std::span<const int64_t> tie_keys) {
+// A list's lines rarely number more than a handful: the scratch of one computation stays on the
+// stack up to this many (the heap beyond).
+constexpr size_t kInlineLines = 16;
+template <class T>
+using LineScratch = boost::container::small_vector<T, kInlineLines>;
+
+void allocate_largest_remainder(int64_t amount, std::span<const int64_t> weights,
+                                std::span<const int64_t> tie_keys, std::span<int64_t> shares) {
   CBEC_ASSERT(!weights.empty() && weights.size() == tie_keys.size());
+  CBEC_ASSERT(shares.size() == weights.size());
   size_t n = weights.size();
   i128 weight_sum = 0;
   for (int64_t w : weights) {
@@ -258,8 +267,7 @@ std::vector<int64_t> allocate_largest_remainder(int64_t amount, std::span<const 
   bool equal = weight_sum == 0;  // all gifts: share equally
   if (equal) weight_sum = static_cast<i128>(n);
 
-  std::vector<int64_t> shares(n);
-  std::vector<i128> remainders(n);
+  LineScratch<i128> remainders(n);
   i128 floored = 0;
   for (size_t i = 0; i < n; ++i) {
     i128 product = i128{amount} * (equal ? 1 : weights[i]);
@@ -269,7 +277,7 @@ std::vector<int64_t> allocate_largest_remainder(int64_t amount, std::span<const 
   }
   i128 left = amount - floored;  // Σ remainders / weight_sum, so 0 <= left < n
   CBEC_ASSERT(left >= 0 && left < static_cast<i128>(n));
-  std::vector<size_t> order(n);
+  LineScratch<size_t> order(n);
   std::iota(order.begin(), order.end(), size_t{0});
   std::sort(order.begin(), order.end(), [&](size_t a, size_t b) {
     if (remainders[a] != remainders[b]) return remainders[a] > remainders[b];
@@ -277,6 +285,12 @@ std::vector<int64_t> allocate_largest_remainder(int64_t amount, std::span<const 
     return a < b;
   });
   for (size_t k = 0; k < static_cast<size_t>(left); ++k) ++shares[order[k]];
+}
+
+std::vector<int64_t> allocate_largest_remainder(int64_t amount, std::span<const int64_t> weights,
+                                                std::span<const int64_t> tie_keys) {
+  std::vector<int64_t> shares(weights.size());
+  allocate_largest_remainder(amount, weights, tie_keys, shares);
   return shares;
 }
 
@@ -290,14 +304,16 @@ Result<ListTax> compute(const ListInput& in, Regime regime, const ref::Reference
   out.dutiable_fen = dutiable_value_fen(in, policy);
 
   size_t n = in.lines.size();
-  std::vector<int64_t> values(n), gnums(n);
+  LineScratch<int64_t> values(n), gnums(n), shares(n);
   for (size_t i = 0; i < n; ++i) {
     values[i] = in.lines[i].total_price.units;
     gnums[i] = in.lines[i].gnum;
   }
   // |extra| is bounded by validate(), so it fits int64 1e-5 units.
-  std::vector<int64_t> shares =
-      allocate_largest_remainder(static_cast<int64_t>(extra_units(in, policy)), values, gnums);
+  allocate_largest_remainder(static_cast<int64_t>(extra_units(in, policy)),
+                             std::span<const int64_t>(values.data(), n),
+                             std::span<const int64_t>(gnums.data(), n),
+                             std::span<int64_t>(shares.data(), n));
 
   ExactSum tariff_sum, ct_sum, vat_sum, total_sum;
   out.lines.reserve(n);

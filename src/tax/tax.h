@@ -112,6 +112,10 @@ constexpr Fen dutiable_drift_bound_fen(size_t lines) { return static_cast<Fen>((
 // REQUIRES: weights.size() == tie_keys.size() > 0.
 std::vector<int64_t> allocate_largest_remainder(int64_t amount, std::span<const int64_t> weights,
                                                 std::span<const int64_t> tie_keys);
+// The same into shares (one per weight), allocating nothing for lists of up to 16 lines.
+// REQUIRES: also shares.size() == weights.size().
+void allocate_largest_remainder(int64_t amount, std::span<const int64_t> weights,
+                                std::span<const int64_t> tie_keys, std::span<int64_t> shares);
 
 // Computes the tax of a list under the given regime with the policy in force on in.date. Fails
 // with kNotFound naming gnum and gcode when a gcode has no tax rate in force on in.date, and with
