@@ -14,10 +14,10 @@
 // Without an archive (attach(nullptr, ...), the default) nothing is ever evicted and the map
 // costs what a std::map costs: no queue, no encoding.
 //
-// ColdMap<K, V, Hashed> keeps its hot entries in a hash table instead (KeyHash<K>): one hash and
-// one key comparison per lookup instead of about log2(n) string comparisons. Its hot() has no
-// order, so only the ordered kind may be iterated where order shows (snapshots, dumps);
-// for_each_sorted sorts either kind.
+// ColdMap<K, V, Hashed> keeps its hot entries in a hash table instead (KeyHash<K>; the index is
+// archive/hash_table.h): one hash and one key comparison per lookup instead of about log2(n)
+// string comparisons. Its hot() has no order, so only the ordered kind may be iterated where
+// order shows (snapshots, dumps); for_each_sorted sorts either kind.
 //
 // Most lookups that miss memory are for new keys, and the rules look a new key up several times
 // before creating it (the list of an order is looked for when the order, the payment and the
@@ -45,6 +45,7 @@
 
 #include "archive/archive.h"
 #include "archive/found.h"
+#include "archive/hash_table.h"
 #include "common/bytes.h"
 #include "common/status.h"
 #include "common/time.h"
@@ -199,7 +200,7 @@ class ColdMap {
   static constexpr size_t kMaxKnownAbsent = 4096;
   static constexpr bool kHashed = std::is_same_v<Cmp, Hashed>;
 
-  using Map = std::conditional_t<kHashed, std::unordered_map<K, V, KeyHash<K>, KeyEqual<K>>,
+  using Map = std::conditional_t<kHashed, HashTable<K, V, KeyHash<K>, KeyEqual<K>>,
                                  std::map<K, V, Cmp>>;
   using KeySet = std::conditional_t<kHashed, std::unordered_set<K, KeyHash<K>, KeyEqual<K>>,
                                     std::set<K, Cmp>>;
@@ -376,7 +377,12 @@ class ColdMap {
   size_t evict_all() {
     CBEC_ASSERT(archive_ != nullptr);
     size_t moved = hot_.size();
-    while (!hot_.empty()) evict(hot_.begin());
+    for (auto it = hot_.begin(); it != hot_.end();) {
+      auto next = std::next(it);  // erasing one entry leaves the others' iterators valid
+      evict(it);
+      it = next;
+    }
+    CBEC_ASSERT(hot_.empty());
     touched_.clear();
     return moved;
   }
