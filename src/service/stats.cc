@@ -130,14 +130,11 @@ void Aggregate::add(const Aggregate& o) {
   tax_fen += o.tax_fen;
   for (size_t i = 0; i < lanes.size(); ++i) lanes[i] += o.lanes[i];
   for (size_t i = 0; i < clearance.size(); ++i) clearance[i] += o.clearance[i];
-  for (const auto& [k, f] : o.by_trade_mode)
-    add_figure(&by_trade_mode, HashedName(figure_key(k)), f);
-  for (const auto& [k, f] : o.by_country)
-    add_figure(&by_country, HashedName(figure_key(k)), f);
-  for (const auto& [k, f] : o.by_chapter)
-    add_figure(&by_chapter, HashedName(figure_key(k)), f);
-  for (const auto& [k, f] : o.by_platform)
-    add_figure(&by_platform, HashedName(figure_key(k)), f);
+  for (auto [to, from] : {std::pair{&by_trade_mode, &o.by_trade_mode},
+                          std::pair{&by_country, &o.by_country},
+                          std::pair{&by_chapter, &o.by_chapter},
+                          std::pair{&by_platform, &o.by_platform}})
+    for (const auto& [k, f] : *from) add_figure(to, HashedName(figure_key(k)), f);
   for (const auto& [k, n] : o.findings) entry(&findings, k) += n;
 }
 
