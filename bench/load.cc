@@ -14,6 +14,9 @@
 //   - per receipt: each message from when it could be sent to its receipt. The first of a group
 //     counts from the group's start (so a late schedule shows), the others from the previous
 //     receipt, when the connection sends them. This is issue #6's "p99 receipt latency".
+// --warmup S leaves out of every figure the groups that start in the first S seconds: a short
+// run measures the warm-up (memory filling, nothing archived yet), a long one with a warm-up
+// the steady state that a zone's server lives in.
 // Percentiles come from a log-linear histogram (HdrHistogram-style buckets, 3 significant
 // digits; each percentile is the lower bound of its bucket), not from sorting.
 //
@@ -96,7 +99,7 @@ struct Body {
 int main(int argc, char** argv) {
   CLI::App app{"cbec-load: HTTP load generator for cbec serve --demo"};
   std::string host = "127.0.0.1";
-  int port = 8080, connections = 8, records = 100, seconds = 10;
+  int port = 8080, connections = 8, records = 100, seconds = 10, warmup = 0;
   double rate = 0;  // lists per second, 0 = flat out
   uint64_t seed = 1;
   int sets = 20000;
@@ -107,10 +110,16 @@ int main(int argc, char** argv) {
   app.add_option("--records", records, "records per message (1..100)")->check(CLI::Range(1, 100));
   app.add_option("--rate", rate, "offered lists per second (0 = flat out)");
   app.add_option("--seconds", seconds)->check(CLI::Range(1, 3600));
+  app.add_option("--warmup", warmup, "seconds at the start left out of every figure")
+      ->check(CLI::Range(0, 3599));
   app.add_option("--sets", sets, "document sets to pre-build")->check(CLI::Range(100, 2000000));
   app.add_option("--seed", seed);
   app.add_option("--csv", csv, "append the summary as a CSV row to this file");
   CLI11_PARSE(app, argc, argv);
+  if (warmup >= seconds) {
+    std::cerr << "--warmup must be shorter than --seconds\n";
+    return 2;
+  }
 
   // Pre-build every request body: generation and XML writing are not part of the measurement.
   cbec::gen::Zone zone = cbec::gen::demo_zone();
@@ -146,9 +155,10 @@ int main(int argc, char** argv) {
   std::atomic<uint64_t> docs{0}, lists{0}, requests{0}, errors{0};
   std::vector<Histogram> hist(connections);          // per group
   std::vector<Histogram> receipt_hist(connections);  // per receipt (message)
-  std::vector<Clock::time_point> last_done(connections, Clock::now());
   auto t0 = Clock::now();
+  std::vector<Clock::time_point> last_done(connections, t0 + std::chrono::seconds(warmup));
   auto deadline = t0 + std::chrono::seconds(seconds);
+  const auto measured_from = t0 + std::chrono::seconds(warmup);
   double group_interval_us = rate > 0 ? 1e6 * records / rate : 0;  // one group = `records` lists
   std::vector<std::thread> threads;
   for (int c = 0; c < connections; ++c) {
@@ -165,23 +175,27 @@ int main(int argc, char** argv) {
         if (rate > 0) std::this_thread::sleep_until(intended);
         if (Clock::now() >= deadline) return;
         auto start = rate > 0 ? intended : Clock::now();
+        const bool measured = start >= measured_from;
         auto sendable = start;  // when this message could go: the group's start, then each receipt
         for (const Body& b : group_bodies[grp]) {
           auto r = (*client)->Request("POST", "/api/v1/messages", b.xml,
                                       {{"X-API-Key", "demo-key-" + b.sender},
                                        {"Content-Type", "application/xml"}});
-          ++requests;
           const auto answered = Clock::now();
-          receipt_hist[c].record(
-              std::chrono::duration_cast<std::chrono::microseconds>(answered - sendable).count());
-          sendable = answered;
-          if (!r.ok() || r->status != 200) {
-            ++errors;
-            continue;
+          const bool ok = r.ok() && r->status == 200;
+          if (!ok) ++errors;  // counted in the warm-up too: an error is never noise
+          if (measured) {
+            ++requests;
+            receipt_hist[c].record(
+                std::chrono::duration_cast<std::chrono::microseconds>(answered - sendable).count());
+            if (ok) {
+              docs += b.records;
+              if (b.is_list) lists += b.records;
+            }
           }
-          docs += b.records;
-          if (b.is_list) lists += b.records;
+          sendable = answered;
         }
+        if (!measured) continue;
         last_done[c] = Clock::now();
         hist[c].record(
             std::chrono::duration_cast<std::chrono::microseconds>(last_done[c] - start).count());
@@ -191,19 +205,23 @@ int main(int argc, char** argv) {
   for (auto& t : threads) t.join();
   // Throughput over the time the load actually ran (until the last answer), not including
   // threads that only woke up to find the deadline passed.
-  double elapsed =
-      std::chrono::duration<double>(*std::max_element(last_done.begin(), last_done.end()) - t0)
-          .count();
+  double elapsed = std::chrono::duration<double>(
+                       *std::max_element(last_done.begin(), last_done.end()) - measured_from)
+                       .count();
+  if (!(elapsed > 0)) {
+    std::cerr << "no group started after the warm-up: give more --sets or a longer --seconds\n";
+    return 1;
+  }
   Histogram all, per_receipt;
   for (const auto& h : hist) all.merge(h);
   for (const auto& h : receipt_hist) per_receipt.merge(h);
   std::cout << fmt::format(
-      "connections {} records/message {} offered {} lists/s\n"
+      "connections {} records/message {} offered {} lists/s, first {} s left out\n"
       "elapsed {:.2f} s, requests {}, errors {}\n"
       "documents/s {:.0f}   lists/s {:.0f}   requests/s {:.0f}\n"
       "latency per group of {} sets (all their messages, µs): p50 {} p90 {} p99 {} p99.9 {} max {}\n"
       "latency per receipt (one message, µs): p50 {} p90 {} p99 {} p99.9 {} max {}\n",
-      connections, records, rate > 0 ? fmt::format("{:.0f}", rate) : "max", elapsed,
+      connections, records, rate > 0 ? fmt::format("{:.0f}", rate) : "max", warmup, elapsed,
       requests.load(), errors.load(), docs / elapsed, lists / elapsed, requests / elapsed,
       records, all.percentile(50), all.percentile(90), all.percentile(99), all.percentile(99.9), all.max(),
       per_receipt.percentile(50), per_receipt.percentile(90), per_receipt.percentile(99),
@@ -230,6 +248,7 @@ int main(int argc, char** argv) {
       {"receipt_p99_us", fmt::format("{}", per_receipt.percentile(99))},
       {"receipt_p999_us", fmt::format("{}", per_receipt.percentile(99.9))},
       {"receipt_max_us", fmt::format("{}", per_receipt.max())},
+      {"warmup_s", fmt::format("{}", warmup)},
   };
   std::string line = "load_summary";
   for (const auto& [k, v] : fields) line += " " + k + "=" + v;

@@ -240,7 +240,9 @@ using LaneSelector = std::function<Lane(const LaneContext&)>;
 
 // Lists the core no longer works with (rejected, released, closed, cancelled, drafts) move to
 // the archive with their documents, receipts and index entries once no command touched them for
-// this long (log time); they come back on their next access. Checked on every Tick. Short,
+// this long (log time); they come back on their next access. Checked at the start of every
+// command (a Tick only moves the time on when nothing else comes), so that what became idle
+// since the previous command leaves in a steady trickle, not in one burst per Tick. Short,
 // because what follows a release (a signed-for status, a pickup, a return) comes hours or days
 // later and restores the list once, while memory holds about this long × the list rate.
 inline constexpr TimeMs kDefaultArchiveAfterMs = 20 * kMsPerSecond;
@@ -250,7 +252,7 @@ struct EngineOptions {
   LaneSelector lane_selector;  // empty = the supervision rules choose (see LaneSelector)
   // The cold store (src/archive/archive.h); nullptr keeps everything in memory. The engine
   // writes to it only inside apply(); it must start empty (a replay rebuilds it). With
-  // archive_after_ms 0 every Tick archives everything not in work (tests use it).
+  // archive_after_ms 0 every command first archives everything not in work (tests use it).
   archive::Archive* archive = nullptr;
   TimeMs archive_after_ms = kDefaultArchiveAfterMs;
 };
