@@ -5,6 +5,7 @@
 #include "fmt/format.h"
 #include "rocksdb/cache.h"
 #include "rocksdb/db.h"
+#include "rocksdb/env.h"
 #include "rocksdb/filter_policy.h"
 #include "rocksdb/slice_transform.h"
 #include "rocksdb/table.h"
@@ -72,6 +73,16 @@ rocksdb::BlockBasedTableOptions bounded_tables(std::shared_ptr<rocksdb::Cache> c
   return t;
 }
 
+// Compaction runs at the lowest CPU priority (nice 19): it is background work with slack (about a
+// third of a core at the steady state's maximum), while the apply thread, the I/O threads and
+// the log answer receipts. On two cores a compaction burst otherwise takes a core from them for
+// seconds: in steady state at 3,500 lists/s p99 per receipt was 115 ms with it at the same
+// priority and 27 ms below (BENCHMARKS.md, session 12). Flushes keep their priority: a flush
+// that falls behind stops the writer. The pools are RocksDB's process-wide ones (Env::Default).
+void compaction_below_foreground() {
+  rocksdb::Env::Default()->LowerThreadPoolCPUPriority(rocksdb::Env::Priority::LOW);
+}
+
 }  // namespace
 
 std::shared_ptr<rocksdb::Cache> NewStorageCache(size_t bytes) {
@@ -82,6 +93,7 @@ std::shared_ptr<rocksdb::Cache> NewStorageCache(size_t bytes) {
 }
 
 rocksdb::Options ArchiveOptions(std::shared_ptr<rocksdb::Cache> cache) {
+  compaction_below_foreground();
   rocksdb::Options o;
   o.create_if_missing = true;
   o.write_buffer_size = kArchiveWriteBufferBytes;
@@ -100,6 +112,7 @@ rocksdb::Options ArchiveOptions(std::shared_ptr<rocksdb::Cache> cache) {
 }
 
 rocksdb::Options ReceiptStoreOptions(std::shared_ptr<rocksdb::Cache> cache) {
+  compaction_below_foreground();
   rocksdb::Options o;
   o.create_if_missing = true;
   o.max_background_jobs = kStoreBackgroundJobs;
