@@ -3,7 +3,7 @@
 // 20 % of the figures at 1 million; RSS bounded and reported.)
 //
 // What it runs. The clearance core over a RocksDB archive, as `cbec serve` runs it (archive after
-// 20 s idle, Ticks evicting), fed an endless stream of generated traffic: chunks of --chunk
+// 20 s idle, every command evicting), fed an endless stream of generated traffic: chunks of --chunk
 // document sets from gen::generate (a new seed, run tag and buyer population per chunk, times
 // continuing where the previous chunk ended, 1–6 s apart as the generator spaces them), cut into
 // groups of 100 sets, each group one message per sender and type (orders, payments, waybills,

@@ -2,12 +2,17 @@
 // (service/rocks_archive.h): every read must still see every earlier write, a checkpoint must
 // hold them, and a flush must leave nothing behind. Its tables' index and filter blocks live in
 // the block cache it is given (service/storage.h), not beside it.
+#include <algorithm>
 #include <filesystem>
+#include <fstream>
 #include <map>
+#include <sstream>
 #include <string>
+#include <vector>
 
 #include "fmt/format.h"
 #include "gtest/gtest.h"
+#include "rocksdb/db.h"
 #include "service/rocks_archive.h"
 #include "service/storage.h"
 #include "service_fixture.h"
@@ -109,6 +114,51 @@ TEST(RocksArchive, TableIndexAndFiltersLiveInTheSharedCache) {
   EXPECT_GT(m.cache_usage, 64u << 10) << "index and filter partitions are read into the cache";
   EXPECT_LT(m.table_readers, 64u << 10) << "table readers hold only small fixed parts";
   EXPECT_LE(m.cache_usage, m.cache_capacity);
+}
+
+// The nice value of every thread of this process named `name` (/proc/self/task/*/stat).
+std::vector<int> nice_of_threads(const std::string& name) {
+  std::vector<int> out;
+  for (const auto& task : fs::directory_iterator("/proc/self/task")) {
+    std::ifstream comm(task.path() / "comm");
+    std::string c;
+    std::getline(comm, c);
+    if (c != name) continue;
+    std::ifstream stat_file(task.path() / "stat");
+    std::string stat((std::istreambuf_iterator<char>(stat_file)), std::istreambuf_iterator<char>());
+    std::istringstream rest(stat.substr(stat.rfind(')') + 2));  // fields from 3 (state) on
+    std::string field;
+    for (int i = 3; i <= 19 && rest >> field; ++i)
+      if (i == 19) out.push_back(std::stoi(field));
+  }
+  return out;
+}
+
+// Compaction is background work with slack: on a small machine it must not take a core from the
+// apply, I/O and log threads (storage.cc). Flushes keep their priority: a flush that falls behind
+// stops the writer.
+TEST(RocksArchive, CompactionRunsAtTheLowestPriorityAndFlushesDoNot) {
+  const std::string dir = temp_dir("rocks-archive-nice");
+  auto a = RocksArchive::Open(dir + "/archive");
+  ASSERT_TRUE(a.ok()) << a.status().ToString();
+  for (int round = 0; round < 3; ++round) {
+    for (int i = 0; i < 5'000; ++i) (*a)->put(fmt::format("ls{:08}", i), fmt::format("v{}", round));
+    ASSERT_TRUE((*a)->Checkpoint(fmt::format("{}/cp{}", dir, round)).ok());  // a flush each
+  }
+  rocksdb::CompactRangeOptions co;
+  co.exclusive_manual_compaction = true;
+  ASSERT_TRUE((*a)->db()->CompactRange(co, nullptr, nullptr).ok());  // runs in the low pool
+  const std::vector<int> low = nice_of_threads("rocksdb:low");
+  ASSERT_FALSE(low.empty()) << "no compaction thread";
+  // The pool lowers a thread when it next takes a job; the one that compacted has.
+  EXPECT_TRUE(std::count(low.begin(), low.end(), 19) >= 1);
+  for (int n : low) EXPECT_TRUE(n == 19 || n == 0) << n;
+  const std::vector<int> high = nice_of_threads("rocksdb:high");
+  ASSERT_FALSE(high.empty()) << "no flush thread";
+  for (int n : high) EXPECT_EQ(n, 0);
+  std::string v;
+  ASSERT_TRUE((*a)->get("ls00000042", &v));
+  EXPECT_EQ(v, "v2");
 }
 
 }  // namespace

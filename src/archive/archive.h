@@ -33,8 +33,8 @@ class Archive {
   virtual void scan(std::string_view prefix,
                     const std::function<void(std::string_view key, std::string_view value)>& fn)
       const = 0;
-  // An archive may buffer puts and erases (one write for a Tick's evictions instead of one per
-  // key); get() and scan() still see every earlier write. The writer calls flush() at the end of
+  // An archive may buffer puts and erases (one write for a command's evictions instead of one
+  // per key); get() and scan() still see every earlier write. The writer calls flush() at the end of
   // each command and snapshot, so that nothing is pending while readers look.
   virtual void flush() {}
 };

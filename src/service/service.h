@@ -55,8 +55,8 @@ inline constexpr size_t kMaxBatchCommands = 4096;  // == cmdlog::kMaxBatchRecord
 // syncs (or applies) is the point; more would only add latency.
 inline constexpr size_t kMaxBatchesInFlight = 2;
 inline constexpr size_t kMaxQueuedCommands = 100000;  // beyond this, Submit answers kUnavailable
-// Lets waiting lists expire and the core archive idle lists (the hot set is about
-// archive_after_ms + this, times the list rate).
+// Moves the core's time on when no other command comes: waiting lists expire and idle entries
+// are archived even in a quiet hour (with traffic, every command archives what became idle).
 inline constexpr TimeMs kTickIntervalMs = 5 * kMsPerSecond;
 inline constexpr int kMaxReceiptPage = 1000;
 inline constexpr size_t kMaxDrawsPerList = 100;
